@@ -1,0 +1,26 @@
+"""The `vigisante` command: Django's management commands, with dashed names.
+
+`vigisante demo`, `vigisante serve`, `vigisante import-establishments FILE.csv`, ... map to the
+management commands of the same name with underscores; any other Django command works too
+(`vigisante migrate`, `vigisante createsuperuser`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigisante.config.settings")
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["vigisante", *argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

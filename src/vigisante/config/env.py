@@ -1,0 +1,76 @@
+"""Every VIGISANTE_* setting, read from the environment in one place.
+
+`SETTINGS_DOC` is the single list of documented settings; a test checks that the README
+documents each of them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import platformdirs
+
+SETTINGS_DOC: dict[str, str] = {
+    "VIGISANTE_DATA_DIR": "Folder for the SQLite database, attachments and the generated "
+    "secret key. Default: the per-user data folder (e.g. ~/.local/share/vigisante).",
+    "VIGISANTE_DATABASE_URL": "Database URL, e.g. postgres://user@host:5432/vigisante. "
+    "Default: SQLite file vigisante.sqlite3 in the data folder.",
+    "VIGISANTE_SECRET_KEY": "Django secret key. Default: generated once and kept in "
+    "the data folder (secret_key file).",
+    "VIGISANTE_DEBUG": "1 to enable Django debug pages (never in production). Default 0.",
+    "VIGISANTE_ALLOWED_HOSTS": "Comma-separated host names served. Default: "
+    "localhost,127.0.0.1,[::1].",
+    "VIGISANTE_SITE_URL": "Public base URL used in e-mails. Default http://127.0.0.1:8000.",
+    "VIGISANTE_EMAIL_BACKEND": "console, smtp, file or locmem. Default console.",
+    "VIGISANTE_EMAIL_HOST": "SMTP host (smtp backend). Default localhost.",
+    "VIGISANTE_EMAIL_PORT": "SMTP port. Default 25.",
+    "VIGISANTE_EMAIL_HOST_USER": "SMTP user. Default empty.",
+    "VIGISANTE_EMAIL_HOST_PASSWORD": "SMTP password. Default empty.",
+    "VIGISANTE_EMAIL_USE_TLS": "1 to use STARTTLS. Default 0.",
+    "VIGISANTE_DEFAULT_FROM_EMAIL": "Sender of e-mails. Default vigisante@localhost.",
+    "VIGISANTE_CERT_EMAIL": "Address of the CERT's incoming mailbox (copy of every new "
+    "report). Default cert@localhost.",
+    "VIGISANTE_MAX_ATTACHMENT_MB": "Largest attachment accepted, in MiB. Default 20.",
+    "VIGISANTE_SECURE_COOKIES": "1 to mark cookies Secure and send HSTS (behind HTTPS). "
+    "Default 0.",
+    "VIGISANTE_REQUIRE_2FA": "1 to require a second factor (TOTP) for analysts and admins. "
+    "Default 1.",
+    "VIGISANTE_WORKERS": "Number of server processes of `vigisante serve`. Default: "
+    "2 x cores + 1.",
+    "VIGISANTE_LOG_LEVEL": "Logging level. Default INFO.",
+}
+
+
+def get(name: str, default: str = "") -> str:
+    """Read one documented setting."""
+    if name not in SETTINGS_DOC:
+        raise KeyError(f"undocumented setting {name}")
+    return os.environ.get(name, default)
+
+
+def get_bool(name: str, default: bool = False) -> bool:
+    """Read a 0/1 setting."""
+    return get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir() -> Path:
+    """The data folder, created on first use."""
+    path = Path(get("VIGISANTE_DATA_DIR") or platformdirs.user_data_dir("vigisante"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key() -> str:
+    """The secret key, from the environment or generated once into the data folder."""
+    key = get("VIGISANTE_SECRET_KEY")
+    if key:
+        return key
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(50))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()

@@ -1,0 +1,95 @@
+"""Pure rules of the staged report: no ORM, no request, no clock (`now` is a parameter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MAX_TEXT = 10_000
+MAX_SHORT_TEXT = 5_000
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+ALLOWED_ATTACHMENT_TYPES: dict[str, tuple[str, ...]] = {
+    # extension -> accepted content types (checked against the file's first bytes too)
+    "pdf": ("application/pdf",),
+    "png": ("image/png",),
+    "jpg": ("image/jpeg",),
+    "jpeg": ("image/jpeg",),
+    "txt": ("text/plain",),
+    "log": ("text/plain",),
+    "csv": ("text/csv", "text/plain"),
+    "eml": ("message/rfc822", "text/plain"),
+    "json": ("application/json", "text/plain"),
+    "zip": ("application/zip",),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+    "odt": ("application/vnd.oasis.opendocument.text",),
+}
+
+_MAGIC: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    "docx": (b"PK\x03\x04",),
+    "xlsx": (b"PK\x03\x04",),
+    "odt": (b"PK\x03\x04",),
+}
+_TEXT_TYPES = {"txt", "log", "csv", "eml", "json"}
+
+
+def discovered_at_error(discovered_at: dt.datetime, now: dt.datetime) -> str | None:
+    """An incident cannot have been found in the future (a few minutes of skew allowed)."""
+    if discovered_at > now + CLOCK_SKEW:
+        return "The date it was found cannot be in the future."
+    if discovered_at.year < 2000:
+        return "The date it was found is too far in the past."
+    return None
+
+
+def text_error(value: str, limit: int = MAX_TEXT) -> str | None:
+    """Reject megabyte texts and control characters that have no place in a report."""
+    if len(value) > limit:
+        return f"At most {limit} characters (this text has {len(value)})."
+    if "\x00" in value:
+        return "The text contains a NUL character."
+    return None
+
+
+def attachment_error(
+    name: str, head: bytes, size: int, max_bytes: int
+) -> tuple[str | None, str]:
+    """Check an upload by name, size and first bytes; return (error, content type)."""
+    if size <= 0:
+        return "The file is empty.", ""
+    if size > max_bytes:
+        return (f"The file is too large ({size // 1024} KiB; at most "
+                f"{max_bytes // (1024 * 1024)} MiB)."), ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED_ATTACHMENT_TYPES:
+        allowed = ", ".join(sorted(ALLOWED_ATTACHMENT_TYPES))
+        return f"Files of this type are not accepted. Allowed: {allowed}.", ""
+    if ext in _MAGIC and not head.startswith(_MAGIC[ext]):
+        return f"The file's content does not match its .{ext} extension.", ""
+    if ext in _TEXT_TYPES:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the end of the sample is fine.
+            if exc.start < len(head) - 4:
+                return "A text file must be UTF-8 text.", ""
+        if b"\x00" in head:
+            return "A text file must not contain binary data.", ""
+    return None, ALLOWED_ATTACHMENT_TYPES[ext][0]
+
+
+def format_reference(year: int, number: int) -> str:
+    """The human reference of a report: VS-2026-00042."""
+    return f"VS-{year}-{number:05d}"
+
+
+def safe_filename(name: str) -> str:
+    """A display name with no path and no control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
+    return base.strip()[:255] or "file"

@@ -1,0 +1,318 @@
+"""Use cases of the staged report. Each takes the acting user and runs in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+
+from vigisante.core import audit
+from vigisante.establishments.models import Establishment
+from vigisante.reports import domain
+from vigisante.reports.models import (
+    Attachment,
+    Channel,
+    OperationsImpact,
+    PatientDanger,
+    ReferenceCounter,
+    Report,
+    ReportUpdate,
+    Stage,
+    System,
+)
+
+EARLY_WARNING_FIELDS = [
+    "establishment", "description", "discovered_at", "ongoing", "suspected_malicious",
+    "patient_care_affected", "support_requested", "callback_phone",
+]
+NOTIFICATION_FIELDS = [
+    "systems_hit", "perimeter", "operations_impact", "degraded_since", "degraded_until",
+    "patient_danger", "patient_danger_narrative", "data_availability", "data_integrity",
+    "data_confidentiality", "personal_data", "health_data", "people_affected",
+    "records_affected", "ransom_demanded", "supplier_involved", "supplier_name",
+    "measures_taken", "causes", "complaint_filed_on", "dpa_notified_on",
+]
+FINAL_FIELDS = ["root_cause", "resolved_at", "final_impact", "lessons_learned"]
+TEXT_LIMITS = {"description": domain.MAX_SHORT_TEXT, "perimeter": domain.MAX_SHORT_TEXT,
+               "patient_danger_narrative": domain.MAX_SHORT_TEXT}
+
+
+def establishments_for(user) -> Any:
+    """The establishments a user may report for."""
+    if user.is_cert_staff:
+        return Establishment.objects.all()
+    if user.is_reporter:
+        return Establishment.objects.filter(memberships__user=user)
+    return Establishment.objects.none()
+
+
+def get_visible_report(user, pk: int | str, *, for_update: bool = False) -> Report:
+    """Fetch one report the user may see, or 404 (never 403: no existence leak)."""
+    qs = Report.objects.visible_to(user)
+    if for_update:
+        qs = qs.select_for_update(of=("self",)) if _supports_of() else qs.select_for_update()
+    try:
+        return qs.get(pk=int(pk))
+    except (Report.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such report.") from None
+
+
+def _supports_of() -> bool:
+    from django.db import connection
+
+    return connection.features.has_select_for_update_of
+
+
+def next_reference(year: int) -> str:
+    """Allocate the next reference of `year`; must run inside a transaction."""
+    ReferenceCounter.objects.get_or_create(year=year)
+    ReferenceCounter.objects.filter(year=year).update(value=F("value") + 1)
+    value = ReferenceCounter.objects.filter(year=year).values_list("value", flat=True).get()
+    return domain.format_reference(year, value)
+
+
+def _check_texts(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    for key, value in data.items():
+        if isinstance(value, str):
+            err = domain.text_error(value, TEXT_LIMITS.get(key, domain.MAX_TEXT))
+            if err:
+                errors.setdefault(key, []).append(err)
+
+
+def _validate_early_warning(user, data: dict[str, Any], now) -> None:
+    errors: dict[str, list[str]] = {}
+    est = data.get("establishment")
+    if est is None or not establishments_for(user).filter(pk=est.pk).exists():
+        errors["establishment"] = ["Choose one of your establishments."]
+    if not (data.get("description") or "").strip():
+        errors["description"] = ["Say in a few words what is happening."]
+    found = data.get("discovered_at")
+    if found is None:
+        errors["discovered_at"] = ["Give the date and time it was found."]
+    else:
+        err = domain.discovered_at_error(found, now)
+        if err:
+            errors["discovered_at"] = [err]
+    _check_texts(data, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.WEB) -> Report:
+    """File the first stage of a report and give it its reference."""
+    now = timezone.now()
+    if channel in (Channel.PHONE, Channel.EMAIL) and not actor.is_cert_staff:
+        raise ValidationError({"channel": ["Only the CERT records reports by phone or e-mail."]})
+    clean = {k: data[k] for k in EARLY_WARNING_FIELDS if k in data}
+    _validate_early_warning(actor, clean, now)
+    report = Report(created_by=actor, channel=channel, created_at=now, **clean)
+    report.full_clean(exclude=["reference", "created_by"])
+    report.reference = next_reference(timezone.localtime(now).year)
+    report.save()
+    audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
+    transaction.on_commit(lambda: _send_acknowledgement(report.pk))
+    return report
+
+
+def _validate_notification(data: dict[str, Any], report: Report) -> None:
+    errors: dict[str, list[str]] = {}
+    systems = data.get("systems_hit")
+    if systems is not None:
+        bad = [s for s in systems if s not in System.values]
+        if bad:
+            errors["systems_hit"] = [f"Unknown system: {', '.join(map(str, bad))}."]
+    impact = data.get("operations_impact", report.operations_impact)
+    if impact and impact not in OperationsImpact.values:
+        errors["operations_impact"] = ["Unknown impact."]
+    since = data.get("degraded_since", report.degraded_since)
+    if impact == OperationsImpact.DEGRADED and since is None:
+        errors["degraded_since"] = ["Say since when operations run in degraded mode."]
+    until = data.get("degraded_until", report.degraded_until)
+    if since and until and until < since:
+        errors["degraded_until"] = ["The end of degraded mode is before its start."]
+    danger = data.get("patient_danger", report.patient_danger)
+    narrative = data.get("patient_danger_narrative", report.patient_danger_narrative)
+    if danger and danger not in PatientDanger.values:
+        errors["patient_danger"] = ["Unknown value."]
+    if danger in (PatientDanger.POTENTIAL, PatientDanger.ACTUAL) and not (narrative or "").strip():
+        errors["patient_danger_narrative"] = ["Describe the danger to patients."]
+    supplier = data.get("supplier_involved", report.supplier_involved)
+    if supplier and not (data.get("supplier_name", report.supplier_name) or "").strip():
+        errors["supplier_name"] = ["Name the supplier involved."]
+    today = timezone.localdate()
+    for key in ("complaint_filed_on", "dpa_notified_on"):
+        value = data.get(key)
+        if value and value > today:
+            errors[key] = ["This date cannot be in the future."]
+    for key in ("degraded_since", "degraded_until"):
+        value = data.get(key)
+        if value and value > timezone.now() + domain.CLOCK_SKEW:
+            errors[key] = ["This date cannot be in the future."]
+    _check_texts(data, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply(report: Report, data: dict[str, Any], allowed: list[str]) -> dict[str, Any]:
+    before = audit.snapshot(report, allowed)
+    for key in allowed:
+        if key in data:
+            setattr(report, key, data[key])
+    return before
+
+
+def _check_version(report: Report, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != report.version:
+        raise ValidationError({"version": [
+            "This report was changed by someone else since you opened it. "
+            "Reload it to see their changes, then apply yours again."
+        ]}, code="conflict")
+
+
+def _save_stage(report: Report, actor, action: str, before: dict, fields: list[str]) -> Report:
+    report.full_clean(exclude=["reference", "created_by", "establishment"])
+    report.version += 1
+    report.save()
+    old, new = audit.diff(before, audit.snapshot(report, fields))
+    audit.record(actor=actor, action=action, obj=report, before=old, after=new)
+    return report
+
+
+@transaction.atomic
+def save_notification(
+    *, actor, report_id: int, data: dict[str, Any], complete: bool = False,
+    expected_version: int | None = None,
+) -> Report:
+    """Save the notification stage, partially or as complete, in as many saves as needed."""
+    report = get_visible_report(actor, report_id, for_update=True)
+    _check_version(report, expected_version)
+    clean = {k: data[k] for k in NOTIFICATION_FIELDS if k in data}
+    _validate_notification(clean, report)
+    before = _apply(report, clean, NOTIFICATION_FIELDS)
+    fields = NOTIFICATION_FIELDS + ["notification_at", "stage"]
+    before.update(audit.snapshot(report, ["notification_at", "stage"]))
+    if complete:
+        if not report.operations_impact:
+            raise ValidationError({"operations_impact": ["Say what the impact on operations is."]})
+        if report.notification_at is None:
+            report.notification_at = timezone.now()
+        if report.stage == Stage.EARLY_WARNING:
+            report.stage = Stage.NOTIFICATION
+    return _save_stage(report, actor, "report.notification", before, fields)
+
+
+@transaction.atomic
+def save_final(
+    *, actor, report_id: int, data: dict[str, Any], complete: bool = False,
+    expected_version: int | None = None,
+) -> Report:
+    """Save the final report; completing it marks the report's last stage."""
+    report = get_visible_report(actor, report_id, for_update=True)
+    _check_version(report, expected_version)
+    clean = {k: data[k] for k in FINAL_FIELDS if k in data}
+    errors: dict[str, list[str]] = {}
+    _check_texts(clean, errors)
+    resolved = clean.get("resolved_at")
+    if resolved is not None:
+        if resolved > timezone.now() + domain.CLOCK_SKEW:
+            errors["resolved_at"] = ["This date cannot be in the future."]
+        elif resolved < report.discovered_at:
+            errors["resolved_at"] = ["The incident cannot be resolved before it was found."]
+    if errors:
+        raise ValidationError(errors)
+    before = _apply(report, clean, FINAL_FIELDS)
+    fields = FINAL_FIELDS + ["final_at", "stage", "ongoing"]
+    before.update(audit.snapshot(report, ["final_at", "stage", "ongoing"]))
+    if complete:
+        missing = {k: ["Required to close the report."] for k in ("root_cause", "resolved_at")
+                   if not getattr(report, k)}
+        if missing:
+            raise ValidationError(missing)
+        if report.notification_at is None:
+            raise ValidationError({"stage": ["Complete the notification first."]})
+        report.final_at = report.final_at or timezone.now()
+        report.stage = Stage.FINAL
+        report.ongoing = False
+    return _save_stage(report, actor, "report.final", before, fields)
+
+
+@transaction.atomic
+def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
+    """Add a dated entry to the report's timeline."""
+    report = get_visible_report(actor, report_id, for_update=True)
+    errors: dict[str, list[str]] = {}
+    if not (text or "").strip():
+        errors["text"] = ["Write the update."]
+    else:
+        err = domain.text_error(text)
+        if err:
+            errors["text"] = [err]
+    now = timezone.now()
+    if at is not None and at > now + domain.CLOCK_SKEW:
+        errors["created_at"] = ["This date cannot be in the future."]
+    if errors:
+        raise ValidationError(errors)
+    update = ReportUpdate.objects.create(report=report, author=actor, created_at=at or now,
+                                         text=text)
+    Report.objects.filter(pk=report.pk).update(version=F("version") + 1, updated_at=now)
+    audit.record(actor=actor, action="report.update_added", obj=report,
+                 after={"update_id": update.pk, "text": text, "at": update.created_at})
+    return update
+
+
+@transaction.atomic
+def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
+    """Store an uploaded file outside the web root after checking size, type and content."""
+    report = get_visible_report(actor, report_id, for_update=True)
+    name = domain.safe_filename(getattr(uploaded, "name", "") or "")
+    size = getattr(uploaded, "size", 0) or 0
+    uploaded.seek(0)
+    head = uploaded.read(2048)
+    err, content_type = domain.attachment_error(name, head, size, settings.MAX_ATTACHMENT_BYTES)
+    if err:
+        raise ValidationError({"file": [err]})
+    uploaded.seek(0)
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    att = Attachment(report=report, uploaded_by=actor, original_name=name,
+                     content_type=content_type, size=size, sha256=digest.hexdigest(),
+                     token=secrets.token_hex(8))
+    att.file.save("upload", uploaded, save=False)
+    try:
+        att.save()
+        audit.record(actor=actor, action="report.attachment_added", obj=report,
+                     after={"attachment_id": att.pk, "name": name, "size": size,
+                            "sha256": att.sha256})
+    except Exception:
+        att.file.delete(save=False)
+        raise
+    return att
+
+
+def open_attachment(*, actor, report_id: int, attachment_id: int) -> Attachment:
+    """An attachment of a report the actor may see; the download is audited."""
+    report = get_visible_report(actor, report_id)
+    try:
+        att = report.attachments.get(pk=int(attachment_id))
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such attachment.") from None
+    audit.record(actor=actor, action="attachment.download", obj=report,
+                 after={"attachment_id": att.pk, "name": att.original_name})
+    return att
+
+
+def _send_acknowledgement(report_id: int) -> None:
+    from vigisante.reports.notifications import send_report_received
+
+    send_report_received(report_id)
+
