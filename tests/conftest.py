@@ -78,3 +78,61 @@ def early_warning_data(est_a):
                 discovered_at=timezone.now() - timezone.timedelta(hours=1), ongoing=True,
                 suspected_malicious="yes", patient_care_affected="yes",
                 support_requested=True, callback_phone="+33 6 12 34 56 78")
+
+
+def login(client, user: User) -> None:
+    """Log a user in through the session; staff also pass their second factor (TOTP)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if user.is_cert_staff:
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="tests",
+                                                     defaults={"confirmed": True})
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(user)` returns Django's test client logged in as `user` (2FA passed)."""
+
+    def _client_for(user: User):
+        from django.test import Client
+
+        c = Client()
+        login(c, user)
+        return c
+
+    return _client_for
+
+
+def html(response):
+    """The parsed HTML of a response, for assertions with CSS selectors (`.select`)."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(response.content.decode(), "html.parser")
+
+
+@pytest.fixture
+def report_a(reporter_a, early_warning_data):
+    """An early warning of establishment A, filed by its reporter."""
+    from vigisante.reports import services
+
+    return services.create_early_warning(actor=reporter_a, data=early_warning_data)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses TRUNCATE of the audit trail (core migration 0002), but the test
+    runner empties every table with TRUNCATE after each transactional test: the test
+    database lets TRUNCATE through. UPDATE and DELETE stay refused."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE core_auditevent "
+                               "DISABLE TRIGGER core_auditevent_no_truncate")
+    yield

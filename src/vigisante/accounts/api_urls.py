@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from vigisante.accounts.api import MeView
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+]

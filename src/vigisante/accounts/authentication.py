@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from vigisante.accounts.models import ApiToken, hash_token
@@ -27,3 +29,24 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return (token.user, token)
+
+
+class OTPSessionAuthentication(authentication.SessionAuthentication):
+    """Session authentication that refuses analysts and admins without their second factor.
+
+    The site's middleware sends them to the two-factor page; the API must not be a way
+    around it. API tokens stay single-factor: they are issued only after a full login (the
+    tokens page requires the second factor) or by an administrator's command.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        if settings.REQUIRE_2FA and getattr(user, "is_cert_staff", False):
+            is_verified = getattr(user, "is_verified", None)
+            if not (callable(is_verified) and is_verified()):
+                raise exceptions.AuthenticationFailed(
+                    _("Two-factor verification required: complete it on the site first."))
+        return result

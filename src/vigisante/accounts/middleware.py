@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.shortcuts import redirect
+from django.urls import reverse
 
-_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+# Pages an unverified analyst or admin may still open: the way in and out, the second
+# factor itself, password reset, static files, language switch. The API has its own check
+# (accounts.authentication.OTPSessionAuthentication).
+_EXEMPT_PREFIXES = (
+    "/accounts/login/", "/accounts/logout/", "/accounts/two-factor/",
+    "/accounts/password-reset/", "/static/", "/i18n/", "/api/",
+)
 
 
 class StaffTwoFactorMiddleware:
@@ -22,5 +31,8 @@ class StaffTwoFactorMiddleware:
             and not user.is_verified()
             and not request.path.startswith(_EXEMPT_PREFIXES)
         ):
-            return redirect("accounts:two_factor")
+            url = reverse("accounts:two_factor")
+            if request.method == "GET":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(url)
         return self.get_response(request)

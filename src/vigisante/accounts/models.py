@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -126,3 +127,67 @@ class ApiToken(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+INVITATION_VALIDITY = timedelta(days=7)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def find(self, raw: str) -> Invitation | None:
+        """The invitation whose link carries `raw`, whatever its state, or None."""
+        if not raw or len(raw) > 200:
+            return None
+        return self.filter(token_hash=hash_token(raw)).first()
+
+
+class Invitation(models.Model):
+    """An invitation of a reporter to one or more establishments, sent by e-mail.
+
+    Only the hash of the link's token is stored: the link itself is in the e-mail.
+    """
+
+    email = models.EmailField(_("e-mail address"))
+    establishments = models.ManyToManyField(
+        "establishments.Establishment", related_name="invitations",
+        verbose_name=_("establishments"),
+    )
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("invited by"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("accepted by"),
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return self.email
+
+    @classmethod
+    def new(cls, *, email: str, invited_by: User | None, now=None) -> tuple[Invitation, str]:
+        """Create an invitation valid for 7 days; the raw token is returned once."""
+        raw = secrets.token_urlsafe(32)
+        now = now or timezone.now()
+        invitation = cls.objects.create(
+            email=email.strip().lower(), invited_by=invited_by, token_hash=hash_token(raw),
+            expires_at=now + INVITATION_VALIDITY,
+        )
+        return invitation, raw
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    @property
+    def usable(self) -> bool:
+        return self.accepted_at is None and not self.is_expired()

@@ -2,9 +2,13 @@
 
 from django.urls import include, path
 
+from vigisante.core import api_views as core_api
+
 urlpatterns = [
+    path("ping/", core_api.ping, name="api-ping"),
     path("", include("vigisante.accounts.api_urls")),
     path("", include("vigisante.reports.api_urls")),
     path("", include("vigisante.triage.api_urls")),
     path("", include("vigisante.observatory.api_urls")),
+    path("", include("vigisante.clocks.api_urls")),
 ]

@@ -40,6 +40,13 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_WORKERS": "Number of server processes of `vigisante serve`. Default: "
     "2 x cores + 1.",
     "VIGISANTE_LOG_LEVEL": "Logging level. Default INFO.",
+    "VIGISANTE_CLOCK_SCAN_SECONDS": "Seconds between two scans of the regulatory clocks by "
+    "`vigisante worker` (reminders before and after each deadline). Default 60.",
+    "VIGISANTE_CLOCK_REMINDER_HOURS": "Comma-separated hours before a deadline at which a "
+    "reminder e-mail is sent. Default 12,2.",
+    "VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS": "A passed deadline is reminded once if it passed "
+    "less than this many hours ago (older ones are not chased after a long stop of the "
+    "worker). Default 168 (7 days).",
 }
 
 

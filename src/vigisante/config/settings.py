@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "vigisante.reports",
     "vigisante.triage",
     "vigisante.observatory",
+    "vigisante.clocks",
+    "vigisante.notifications",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +170,7 @@ if env.get_bool("VIGISANTE_SECURE_COOKIES"):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "vigisante.accounts.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "vigisante.accounts.authentication.OTPSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -182,6 +184,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set shared by several fields (else a warning per schema build).
+    "ENUM_NAME_OVERRIDES": {"TriStateEnum": "vigisante.reports.models.TriState"},
 }
 
 TASKS = {
@@ -189,6 +193,15 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
     }
 }
+
+# Regulatory clocks (vigisante.clocks): reminder schedule of `vigisante worker`.
+CLOCK_SCAN_SECONDS = float(env.get("VIGISANTE_CLOCK_SCAN_SECONDS", "60"))
+CLOCK_REMINDER_HOURS = [
+    int(h) for h in env.get("VIGISANTE_CLOCK_REMINDER_HOURS", "12,2").split(",") if h.strip()
+]
+CLOCK_OVERDUE_WINDOW_HOURS = int(
+    env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
+)
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ interchange vocabulary; each sector kind maps to exactly one RSIT class/type.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -76,26 +76,55 @@ KIND_TO_RSIT: dict[str, tuple[str, str]] = {
 }
 
 
+RSIT_VERSION = 1003  # the version of rsit-machinetag.json shipped in data/
+
+
 @dataclass(frozen=True)
 class Rsit:
     version: int
     classes: dict[str, list[str]]
+    labels: dict[str, str] = field(default_factory=dict)  # "class" or "class/type" -> label
 
     def is_valid(self, rsit_class: str, rsit_type: str) -> bool:
         return rsit_type in self.classes.get(rsit_class, [])
+
+    def label(self, rsit_class: str, rsit_type: str = "") -> str:
+        """The expanded English name of a class, or of a class/type pair."""
+        if not rsit_class:
+            return ""
+        cls = self.labels.get(rsit_class, rsit_class)
+        if not rsit_type:
+            return cls
+        return f"{cls} / {self.labels.get(f'{rsit_class}/{rsit_type}', rsit_type)}"
+
+
+def load_rsit(path: Path = RSIT_PATH) -> Rsit:
+    """Parse an RSIT machinetag file (MISP taxonomy format)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    classes = {v["predicate"]: [e["value"] for e in v["entry"]] for v in data["values"]}
+    labels = {p["value"]: p.get("expanded", p["value"]) for p in data["predicates"]}
+    for v in data["values"]:
+        for e in v["entry"]:
+            labels[f"{v['predicate']}/{e['value']}"] = e.get("expanded", e["value"])
+    return Rsit(version=int(data["version"]), classes=classes, labels=labels)
 
 
 @cache
 def rsit() -> Rsit:
     """Load the shipped RSIT machinetag file once."""
-    data = json.loads(RSIT_PATH.read_text(encoding="utf-8"))
-    classes = {v["predicate"]: [e["value"] for e in v["entry"]] for v in data["values"]}
-    return Rsit(version=int(data["version"]), classes=classes)
+    return load_rsit()
 
 
 def rsit_of(kind: str) -> tuple[str, str]:
     """The RSIT class and type of a sector kind."""
     return KIND_TO_RSIT[kind]
+
+
+def kinds_of(origin: str) -> list[str]:
+    """The kinds an origin admits (undetermined admits every kind)."""
+    if origin == Origin.UNDETERMINED:
+        return list(Kind.values)
+    return [k for k in Kind.values if origin_of(k) in (origin, Origin.UNDETERMINED)]
 
 
 def origin_of(kind: str) -> str:

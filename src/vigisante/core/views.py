@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 def home(request):
     user = request.user
     if user.is_cert_staff:
+        # The analyst's work queue (triage); reports:incoming stays as the plain list.
         return redirect("triage:queue")
     if user.is_observer:
         return redirect("observatory:index")

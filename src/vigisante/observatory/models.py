@@ -1,1 +1,88 @@
-"""Models of this app."""
+"""Structured attributes of imported public records (VERIS, HHS OCR), for GROUP BY.
+
+An imported record is a `reports.Report` (source veris/hhs, original JSON kept in
+`Report.original`); `ExternalIncident` holds the columns the observatory groups by, and
+`ExternalAttribute` the multi-valued ones (VERIS actions and varieties, HHS combined breach
+types and locations such as "Loss, Theft"), one row per value, so that a count per value is a
+plain GROUP BY in the database.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vigisante.reports.models import Source
+
+
+class Disclosure(models.TextChoices):
+    """VERIS attribute.confidentiality.data_disclosure; every HHS record is a breach (yes)."""
+
+    YES = "yes", _("Yes")
+    POTENTIALLY = "potentially", _("Potentially")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+    NOT_RECORDED = "", _("Not recorded")
+
+
+class Dimension(models.TextChoices):
+    ACTION = "action", _("Action")
+    VARIETY = "variety", _("Action variety")
+    ACTOR = "actor", _("Actor")
+    ASSET = "asset", _("Asset")
+    DISCOVERY = "discovery", _("Discovery method")
+    DATA = "data", _("Data variety")
+    BREACH_TYPE = "breach_type", _("Type of breach")
+    LOCATION = "location", _("Location of breached information")
+
+
+class ExternalIncident(models.Model):
+    report = models.OneToOneField(
+        "reports.Report", on_delete=models.CASCADE, primary_key=True, related_name="external"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    entity_type = models.CharField(max_length=80, blank=True)
+    industry = models.CharField(max_length=6, blank=True)  # NAICS code (VERIS)
+    is_health = models.BooleanField(default=False)  # NAICS 62, or any HHS record
+    country = models.CharField(max_length=8, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    breach_type = models.CharField(max_length=200, blank=True)  # as published, normalised
+    location = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=120, blank=True)  # VERIS action categories, joined
+    disclosure = models.CharField(max_length=12, choices=Disclosure.choices, blank=True)
+    ransomware = models.BooleanField(null=True)
+    records_affected = models.PositiveBigIntegerField(null=True, blank=True)
+    business_associate = models.BooleanField(null=True)
+    schema_version = models.CharField(max_length=12, blank=True)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["source", "year"]),
+            models.Index(fields=["source", "entity_type"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.report_id}"
+
+
+class ExternalAttribute(models.Model):
+    incident = models.ForeignKey(
+        ExternalIncident, on_delete=models.CASCADE, related_name="attributes"
+    )
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    value = models.CharField(max_length=120)
+
+    class Meta:
+        indexes = [models.Index(fields=["dimension", "value"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "dimension", "value"], name="unique_external_attribute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value}"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+from django.utils.translation import gettext as _
 
 MAX_TEXT = 10_000
 MAX_SHORT_TEXT = 5_000
@@ -36,23 +39,37 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
     "odt": (b"PK\x03\x04",),
 }
 _TEXT_TYPES = {"txt", "log", "csv", "eml", "json"}
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
+MAX_PHONE = 30
 
 
 def discovered_at_error(discovered_at: dt.datetime, now: dt.datetime) -> str | None:
     """An incident cannot have been found in the future (a few minutes of skew allowed)."""
     if discovered_at > now + CLOCK_SKEW:
-        return "The date it was found cannot be in the future."
+        return _("The date it was found cannot be in the future.")
     if discovered_at.year < 2000:
-        return "The date it was found is too far in the past."
+        return _("The date it was found is too far in the past.")
     return None
 
 
 def text_error(value: str, limit: int = MAX_TEXT) -> str | None:
     """Reject megabyte texts and control characters that have no place in a report."""
     if len(value) > limit:
-        return f"At most {limit} characters (this text has {len(value)})."
+        return _("At most %(limit)d characters (this text has %(length)d).") % {
+            "limit": limit, "length": len(value)}
     if "\x00" in value:
-        return "The text contains a NUL character."
+        return _("The text contains a NUL character.")
+    return None
+
+
+def phone_error(value: str) -> str | None:
+    """A call-back number: digits with the usual separators, optionally a leading +."""
+    value = value.strip()
+    if not value:
+        return None
+    digits = sum(ch.isdigit() for ch in value)
+    if len(value) > MAX_PHONE or not _PHONE_CHARS.match(value) or not 4 <= digits <= 20:
+        return _("Enter a phone number, e.g. 01 23 45 67 89 or +33 1 23 45 67 89.")
     return None
 
 
@@ -61,25 +78,27 @@ def attachment_error(
 ) -> tuple[str | None, str]:
     """Check an upload by name, size and first bytes; return (error, content type)."""
     if size <= 0:
-        return "The file is empty.", ""
+        return _("The file is empty."), ""
     if size > max_bytes:
-        return (f"The file is too large ({size // 1024} KiB; at most "
-                f"{max_bytes // (1024 * 1024)} MiB)."), ""
+        return _("The file is too large (%(size)d KiB; at most %(max)d MiB).") % {
+            "size": size // 1024, "max": max_bytes // (1024 * 1024)}, ""
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED_ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ALLOWED_ATTACHMENT_TYPES))
-        return f"Files of this type are not accepted. Allowed: {allowed}.", ""
+        return _("Files of this type are not accepted. Allowed: %(allowed)s.") % {
+            "allowed": allowed}, ""
     if ext in _MAGIC and not head.startswith(_MAGIC[ext]):
-        return f"The file's content does not match its .{ext} extension.", ""
+        return _("The file's content does not match its .%(ext)s extension.") % {
+            "ext": ext}, ""
     if ext in _TEXT_TYPES:
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             # A multi-byte character cut at the end of the sample is fine.
             if exc.start < len(head) - 4:
-                return "A text file must be UTF-8 text.", ""
+                return _("A text file must be UTF-8 text."), ""
         if b"\x00" in head:
-            return "A text file must not contain binary data.", ""
+            return _("A text file must not contain binary data."), ""
     return None, ALLOWED_ATTACHMENT_TYPES[ext][0]
 
 

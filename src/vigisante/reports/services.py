@@ -8,10 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vigisante.core import audit
 from vigisante.establishments.models import Establishment
@@ -19,6 +20,7 @@ from vigisante.reports import domain
 from vigisante.reports.models import (
     Attachment,
     Channel,
+    IdempotencyKey,
     OperationsImpact,
     PatientDanger,
     ReferenceCounter,
@@ -57,6 +59,9 @@ def get_visible_report(user, pk: int | str, *, for_update: bool = False) -> Repo
     """Fetch one report the user may see, or 404 (never 403: no existence leak)."""
     qs = Report.objects.visible_to(user)
     if for_update:
+        # visible_to() may use DISTINCT, which PostgreSQL refuses with FOR UPDATE: lock the
+        # row through a subquery of the visible ids instead.
+        qs = Report.objects.filter(pk__in=qs.values("pk"))
         qs = qs.select_for_update(of=("self",)) if _supports_of() else qs.select_for_update()
     try:
         return qs.get(pk=int(pk))
@@ -90,12 +95,12 @@ def _validate_early_warning(user, data: dict[str, Any], now) -> None:
     errors: dict[str, list[str]] = {}
     est = data.get("establishment")
     if est is None or not establishments_for(user).filter(pk=est.pk).exists():
-        errors["establishment"] = ["Choose one of your establishments."]
+        errors["establishment"] = [_("Choose one of your establishments.")]
     if not (data.get("description") or "").strip():
-        errors["description"] = ["Say in a few words what is happening."]
+        errors["description"] = [_("Say in a few words what is happening.")]
     found = data.get("discovered_at")
     if found is None:
-        errors["discovered_at"] = ["Give the date and time it was found."]
+        errors["discovered_at"] = [_("Give the date and time it was found.")]
     else:
         err = domain.discovered_at_error(found, now)
         if err:
@@ -110,7 +115,7 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     """File the first stage of a report and give it its reference."""
     now = timezone.now()
     if channel in (Channel.PHONE, Channel.EMAIL) and not actor.is_cert_staff:
-        raise ValidationError({"channel": ["Only the CERT records reports by phone or e-mail."]})
+        raise ValidationError({"channel": [_("Only the CERT records reports by phone or e-mail.")]})
     clean = {k: data[k] for k in EARLY_WARNING_FIELDS if k in data}
     _validate_early_warning(actor, clean, now)
     report = Report(created_by=actor, channel=channel, created_at=now, **clean)
@@ -122,40 +127,79 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     return report
 
 
+WEB_SUBMISSION_PREFIX = "web-early-warning:"
+
+
+def create_early_warning_once(
+    *, actor, data: dict[str, Any], channel: str = Channel.WEB, submission: str,
+) -> tuple[Report, bool]:
+    """Create an early warning unless this form submission already created one.
+
+    A stressed reporter on a slow phone taps "send" twice: the second POST carries the same
+    hidden submission id and gets the first report back. Returns (report, created).
+    """
+    key = WEB_SUBMISSION_PREFIX + submission
+
+    def earlier() -> Report | None:
+        body = (IdempotencyKey.objects.filter(user=actor, key=key)
+                .values_list("response_body", flat=True).first())
+        if not body:
+            return None
+        return Report.objects.visible_to(actor).filter(pk=body.get("report")).first()
+
+    found = earlier()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            report = create_early_warning(actor=actor, data=data, channel=channel)
+            IdempotencyKey.objects.create(
+                user=actor, key=key, method="POST", path="web:early_warning",
+                request_hash="", status_code=302, response_body={"report": report.pk})
+    except IntegrityError:
+        # A concurrent twin committed first: it owns the report.
+        found = earlier()
+        if found is None:
+            raise
+        return found, False
+    return report, True
+
+
 def _validate_notification(data: dict[str, Any], report: Report) -> None:
     errors: dict[str, list[str]] = {}
     systems = data.get("systems_hit")
     if systems is not None:
         bad = [s for s in systems if s not in System.values]
         if bad:
-            errors["systems_hit"] = [f"Unknown system: {', '.join(map(str, bad))}."]
+            errors["systems_hit"] = [_("Unknown system: %(systems)s.") % {
+                "systems": ", ".join(map(str, bad))}]
     impact = data.get("operations_impact", report.operations_impact)
     if impact and impact not in OperationsImpact.values:
-        errors["operations_impact"] = ["Unknown impact."]
+        errors["operations_impact"] = [_("Unknown impact.")]
     since = data.get("degraded_since", report.degraded_since)
     if impact == OperationsImpact.DEGRADED and since is None:
-        errors["degraded_since"] = ["Say since when operations run in degraded mode."]
+        errors["degraded_since"] = [_("Say since when operations run in degraded mode.")]
     until = data.get("degraded_until", report.degraded_until)
     if since and until and until < since:
-        errors["degraded_until"] = ["The end of degraded mode is before its start."]
+        errors["degraded_until"] = [_("The end of degraded mode is before its start.")]
     danger = data.get("patient_danger", report.patient_danger)
     narrative = data.get("patient_danger_narrative", report.patient_danger_narrative)
     if danger and danger not in PatientDanger.values:
-        errors["patient_danger"] = ["Unknown value."]
+        errors["patient_danger"] = [_("Unknown value.")]
     if danger in (PatientDanger.POTENTIAL, PatientDanger.ACTUAL) and not (narrative or "").strip():
-        errors["patient_danger_narrative"] = ["Describe the danger to patients."]
+        errors["patient_danger_narrative"] = [_("Describe the danger to patients.")]
     supplier = data.get("supplier_involved", report.supplier_involved)
     if supplier and not (data.get("supplier_name", report.supplier_name) or "").strip():
-        errors["supplier_name"] = ["Name the supplier involved."]
+        errors["supplier_name"] = [_("Name the supplier involved.")]
     today = timezone.localdate()
     for key in ("complaint_filed_on", "dpa_notified_on"):
         value = data.get(key)
         if value and value > today:
-            errors[key] = ["This date cannot be in the future."]
+            errors[key] = [_("This date cannot be in the future.")]
     for key in ("degraded_since", "degraded_until"):
         value = data.get(key)
         if value and value > timezone.now() + domain.CLOCK_SKEW:
-            errors[key] = ["This date cannot be in the future."]
+            errors[key] = [_("This date cannot be in the future.")]
     _check_texts(data, errors)
     if errors:
         raise ValidationError(errors)
@@ -171,10 +215,10 @@ def _apply(report: Report, data: dict[str, Any], allowed: list[str]) -> dict[str
 
 def _check_version(report: Report, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != report.version:
-        raise ValidationError({"version": [
+        raise ValidationError({"version": [_(
             "This report was changed by someone else since you opened it. "
             "Reload it to see their changes, then apply yours again."
-        ]}, code="conflict")
+        )]}, code="conflict")
 
 
 def _save_stage(report: Report, actor, action: str, before: dict, fields: list[str]) -> Report:
@@ -201,7 +245,8 @@ def save_notification(
     before.update(audit.snapshot(report, ["notification_at", "stage"]))
     if complete:
         if not report.operations_impact:
-            raise ValidationError({"operations_impact": ["Say what the impact on operations is."]})
+            raise ValidationError(
+                {"operations_impact": [_("Say what the impact on operations is.")]})
         if report.notification_at is None:
             report.notification_at = timezone.now()
         if report.stage == Stage.EARLY_WARNING:
@@ -223,21 +268,21 @@ def save_final(
     resolved = clean.get("resolved_at")
     if resolved is not None:
         if resolved > timezone.now() + domain.CLOCK_SKEW:
-            errors["resolved_at"] = ["This date cannot be in the future."]
+            errors["resolved_at"] = [_("This date cannot be in the future.")]
         elif resolved < report.discovered_at:
-            errors["resolved_at"] = ["The incident cannot be resolved before it was found."]
+            errors["resolved_at"] = [_("The incident cannot be resolved before it was found.")]
     if errors:
         raise ValidationError(errors)
     before = _apply(report, clean, FINAL_FIELDS)
     fields = FINAL_FIELDS + ["final_at", "stage", "ongoing"]
     before.update(audit.snapshot(report, ["final_at", "stage", "ongoing"]))
     if complete:
-        missing = {k: ["Required to close the report."] for k in ("root_cause", "resolved_at")
+        missing = {k: [_("Required to close the report.")] for k in ("root_cause", "resolved_at")
                    if not getattr(report, k)}
         if missing:
             raise ValidationError(missing)
         if report.notification_at is None:
-            raise ValidationError({"stage": ["Complete the notification first."]})
+            raise ValidationError({"stage": [_("Complete the notification first.")]})
         report.final_at = report.final_at or timezone.now()
         report.stage = Stage.FINAL
         report.ongoing = False
@@ -250,14 +295,14 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     report = get_visible_report(actor, report_id, for_update=True)
     errors: dict[str, list[str]] = {}
     if not (text or "").strip():
-        errors["text"] = ["Write the update."]
+        errors["text"] = [_("Write the update.")]
     else:
         err = domain.text_error(text)
         if err:
             errors["text"] = [err]
     now = timezone.now()
     if at is not None and at > now + domain.CLOCK_SKEW:
-        errors["created_at"] = ["This date cannot be in the future."]
+        errors["created_at"] = [_("This date cannot be in the future.")]
     if errors:
         raise ValidationError(errors)
     update = ReportUpdate.objects.create(report=report, author=actor, created_at=at or now,

@@ -7,66 +7,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.core.taxonomy import Kind, Origin
-
-
-class State(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    QUALIFIED = "qualified", _("Qualified")
-    IN_SUPPORT = "in_support", _("In support")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-    DUPLICATE = "duplicate", _("Duplicate")
-
-
-class Severity(models.TextChoices):
-    MINOR = "minor", _("Minor")
-    SIGNIFICANT = "significant", _("Significant")
-    MAJOR = "major", _("Major")
-
-
-class AttackVector(models.TextChoices):
-    PHISHING_EMAIL = "phishing_email", _("Phishing e-mail")
-    STOLEN_CREDENTIALS = "stolen_credentials", _("Stolen or weak credentials")
-    EXPOSED_SERVICE = "exposed_service", _("Exposed vulnerable service")
-    SUPPLIER_ACCESS = "supplier_access", _("Supplier access")
-    REMOVABLE_MEDIA = "removable_media", _("Removable media")
-    WEB = "web", _("Web application")
-    PHYSICAL = "physical", _("Physical access")
-    OTHER = "other", _("Other")
-    UNKNOWN = "unknown", _("Unknown")
-
-
-class DetectionSource(models.TextChoices):
-    INTERNAL_TOOL = "internal_tool", _("Internal tool or SOC")
-    USER = "user", _("User")
-    CERT_ALERT = "cert_alert", _("CERT alert")
-    SUPPLIER = "supplier", _("Supplier")
-    RANSOM_NOTE = "ransom_note", _("Ransom note")
-    THIRD_PARTY = "third_party", _("Third party")
-
-
-class DetectionStage(models.TextChoices):
-    BLOCKED_ATTEMPT = "blocked_attempt", _("Blocked attempt")
-    INITIAL_ACCESS = "initial_access", _("Initial access")
-    LATERAL_MOVEMENT = "lateral_movement", _("Lateral movement")
-    BEFORE_ENCRYPTION = "before_encryption", _("Before encryption")
-    AFTER_IMPACT = "after_impact", _("After impact")
-
-
-class RansomwareExtent(models.TextChoices):
-    WORKSTATION_ONLY = "workstation_only", _("A workstation only")
-    ONE_SERVER = "one_server", _("One server")
-    SEVERAL_SERVERS = "several_servers", _("Several servers")
-    AT_SUPPLIER = "at_supplier", _("At a supplier")
-
-
-class SupportType(models.TextChoices):
-    REMOTE_ADVICE = "remote_advice", _("Remote advice")
-    TECHNICAL_HELP = "technical_help", _("Technical help")
-    ON_SITE = "on_site", _("On-site intervention")
-    ESCALATION = "escalation", _("Escalation to the national agency (ANSSI)")
+from vigisante.triage.domain import (  # noqa: F401 - re-exported: the models' vocabulary
+    AttackVector,
+    DetectionSource,
+    DetectionStage,
+    RansomwareExtent,
+    Severity,
+    State,
+    SupportType,
+)
 
 
 class Case(models.Model):
@@ -102,6 +51,12 @@ class Case(models.Model):
                                          choices=RansomwareExtent.choices, blank=True)
     qualified_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Who changed the case last, and when: named in the conflict message of the next editor.
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [

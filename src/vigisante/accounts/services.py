@@ -1,0 +1,217 @@
+"""Use cases of accounts: API tokens, second factor, invitations. Each is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from vigisante.accounts.models import ApiToken, Invitation, Membership, Role, User
+from vigisante.core import audit
+
+# ---------------------------------------------------------------- API tokens
+
+
+def issue_token(*, actor: User | None, owner: User, name: str) -> tuple[ApiToken, str]:
+    """Issue an API token to `owner` (the actor is None for the admin command)."""
+    name = " ".join((name or "").split())[:100] or "API"
+    with transaction.atomic():
+        token, raw = ApiToken.issue(owner, name)
+        audit.record(actor=actor, action="accounts.token_created", obj=token,
+                     after={"user": owner.email, "name": token.name, "prefix": token.prefix})
+    return token, raw
+
+
+def revoke_token(*, actor: User, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens; anyone else's token is a 404."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(user=actor, pk=token_id).first()
+        if token is None:
+            raise Http404("No such token.")
+        if token.revoked_at is None:
+            token.revoke()
+            audit.record(actor=actor, action="accounts.token_revoked", obj=token,
+                         after={"user": actor.email, "name": token.name,
+                                "prefix": token.prefix})
+    return token
+
+
+# ---------------------------------------------------------------- second factor
+
+
+def confirmed_device(user: User) -> TOTPDevice | None:
+    """The user's authenticator app (the first confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+def pending_device(user: User) -> TOTPDevice:
+    """The unconfirmed device being set up; the same secret is shown until confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app",
+                                           confirmed=False)
+    return device
+
+
+@dataclass
+class OtpResult:
+    device: TOTPDevice | None = None
+    wait_seconds: int = 0
+
+
+def verify_otp(*, user: User, device_id: int, token: str) -> OtpResult:
+    """Check a code on one of the user's devices, with django-otp's exponential throttling.
+
+    A correct code on an unconfirmed device confirms it (set-up done).
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, pk=device_id).first()
+        if device is None:
+            return OtpResult()
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            locked_until = (info or {}).get("locked_until") or timezone.now()
+            wait = math.ceil((locked_until - timezone.now()).total_seconds())
+            audit.record(actor=user, action="auth.2fa_throttled", object_type="accounts.user",
+                         object_id=str(user.pk))
+            return OtpResult(wait_seconds=max(wait, 1))
+        if not device.verify_token(token):
+            audit.record(actor=user, action="auth.2fa_failed", object_type="accounts.user",
+                         object_id=str(user.pk),
+                         after={"failures": device.throttling_failure_count})
+            return OtpResult()
+        action = "auth.2fa_verified"
+        if not device.confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            action = "auth.2fa_enrolled"
+        audit.record(actor=user, action=action, object_type="accounts.user",
+                     object_id=str(user.pk), after={"device": device.name})
+    return OtpResult(device=device)
+
+
+# ---------------------------------------------------------------- invitations
+
+
+class InvitationUnusable(Exception):
+    """The link is unknown (404), expired or already used (410); the message says which."""
+
+    def __init__(self, message: str, status: int = 410):
+        super().__init__(message)
+        self.status = status
+
+
+def invite(*, actor: User, email: str, establishments, language: str | None = None
+           ) -> Invitation:
+    """Invite a reporter to establishments and e-mail them the link (valid 7 days).
+
+    The e-mail is sent inside the transaction: if it cannot be sent, nothing is kept.
+    """
+    if not actor.is_cert_staff:
+        raise PermissionDenied
+    establishments = list(establishments)
+    if not establishments:
+        raise ValidationError({"establishments": _("Choose at least one establishment.")})
+    with transaction.atomic():
+        invitation, raw = Invitation.new(email=email, invited_by=actor)
+        invitation.establishments.set(establishments)
+        audit.record(actor=actor, action="accounts.invitation_sent", obj=invitation,
+                     after={"email": invitation.email,
+                            "establishments": sorted(e.finess for e in establishments),
+                            "expires_at": invitation.expires_at})
+        _send_invitation(invitation, raw, establishments)
+    return invitation
+
+
+def invitation_url(raw: str) -> str:
+    return settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
+
+
+def _send_invitation(invitation: Invitation, raw: str, establishments) -> None:
+    context = {"invitation": invitation, "url": invitation_url(raw),
+               "establishments": establishments, "inviter": invitation.invited_by,
+               "expires_at": invitation.expires_at}
+    send_mail(
+        render_to_string("accounts/email/invitation_subject.txt", context).strip(),
+        render_to_string("accounts/email/invitation_body.txt", context),
+        settings.DEFAULT_FROM_EMAIL, [invitation.email],
+    )
+
+
+def check_invitation(raw: str, *, now: dt.datetime | None = None) -> Invitation:
+    """The usable invitation of a link, or InvitationUnusable with the reason."""
+    invitation = Invitation.objects.find(raw)
+    if invitation is None:
+        raise InvitationUnusable(_("This invitation link is not valid. Check that you "
+                                   "copied the whole link from the e-mail."), status=404)
+    if invitation.accepted_at is not None:
+        raise InvitationUnusable(_("This invitation has already been used. Log in with "
+                                   "your e-mail address and password."))
+    if invitation.is_expired(now):
+        raise InvitationUnusable(_("This invitation has expired. Ask the CERT to send "
+                                   "you a new one."))
+    return invitation
+
+
+def _lock_invitation(raw: str) -> Invitation:
+    invitation = check_invitation(raw)
+    return Invitation.objects.select_for_update().get(pk=invitation.pk)
+
+
+def accept_invitation(*, raw: str, full_name: str, password: str) -> User:
+    """Create the reporter account of an invitation, with its memberships."""
+    with transaction.atomic():
+        invitation = _lock_invitation(raw)
+        if invitation.accepted_at is not None:
+            raise InvitationUnusable(_("This invitation has already been used."))
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise InvitationUnusable(_("An account with this e-mail address already "
+                                       "exists: log in, then open the link again."))
+        user = User.objects.create_user(email=invitation.email, password=password,
+                                        full_name=full_name, role=Role.REPORTER)
+        audit.record(actor=user, action="accounts.user_created", obj=user,
+                     after=audit.snapshot(user, ["email", "full_name", "role"]))
+        _join(invitation, user)
+    return user
+
+
+def join_invitation(*, raw: str, user: User) -> list:
+    """Add the memberships of an invitation to the existing account it was sent to."""
+    with transaction.atomic():
+        invitation = _lock_invitation(raw)
+        if invitation.accepted_at is not None:
+            raise InvitationUnusable(_("This invitation has already been used."))
+        if invitation.email.lower() != user.email.lower():
+            raise PermissionDenied
+        return _join(invitation, user)
+
+
+def _join(invitation: Invitation, user: User) -> list:
+    establishments = list(invitation.establishments.all())
+    for establishment in establishments:
+        _membership, created = Membership.objects.get_or_create(
+            user=user, establishment=establishment)
+        if created:
+            audit.record(actor=user, action="accounts.membership_added", obj=user,
+                         after={"establishment": establishment.finess,
+                                "invitation": invitation.pk})
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(actor=user, action="accounts.invitation_accepted", obj=invitation,
+                 after={"email": invitation.email,
+                        "establishments": sorted(e.finess for e in establishments)})
+    return establishments
+

@@ -1,0 +1,249 @@
+"""Use cases of the regulatory clocks: keep each report's clocks in step with its facts, and
+send the reminders that fall due.
+
+`recompute` is idempotent (an upsert of six rows) and cheap: it runs on every save of a
+report or its case (see clocks.signals). `scan_and_remind` is the periodic job the worker runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from vigisante.clocks import domain
+from vigisante.clocks.models import Clock, ClockReminder, ClockState
+from vigisante.core import audit
+from vigisante.reports.models import Report, Source
+
+log = logging.getLogger(__name__)
+
+_UNSET: Any = object()
+SYNCED_FIELDS = ("recipient", "starts_at", "due_at", "done_at", "state", "na_reason")
+
+#: Report fields the clocks depend on: a save touching none of them skips the recompute.
+REPORT_FIELDS = frozenset({
+    "establishment", "discovered_at", "created_at", "personal_data", "health_data",
+    "suspected_malicious", "patient_care_affected", "operations_impact", "patient_danger",
+    "data_confidentiality", "ransom_demanded", "notification_at", "final_at", "resolved_at",
+    "dpa_notified_on", "complaint_filed_on", "source",
+})
+CASE_FIELDS = frozenset({"state", "state_changed_at", "origin", "severity"})
+
+#: A claimed reminder whose send failed or was interrupted is retried after this delay.
+RETRY_AFTER = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+
+
+def _case_of(report: Report) -> Any:
+    from vigisante.triage.models import Case
+
+    return Case.objects.filter(report_id=report.pk).first()
+
+
+def facts_of(report: Report, case: Any = None) -> domain.Facts:
+    """The plain facts the clock rules read, from a report, its establishment and its case."""
+    est = report.establishment
+    return domain.Facts(
+        discovered_at=report.discovered_at,
+        reported_at=report.created_at,
+        personal_data=report.personal_data,
+        health_data=report.health_data,
+        nis2_status=getattr(est, "nis2_status", "unknown") or "unknown",
+        insured=bool(getattr(est, "insured", False)),
+        suspected_malicious=report.suspected_malicious,
+        patient_care_affected=report.patient_care_affected,
+        operations_impact=report.operations_impact or "",
+        patient_danger=report.patient_danger or "",
+        data_confidentiality=report.data_confidentiality,
+        ransom_demanded=report.ransom_demanded,
+        notification_at=report.notification_at,
+        final_at=report.final_at,
+        resolved_at=report.resolved_at,
+        dpa_notified_on=report.dpa_notified_on,
+        complaint_filed_on=report.complaint_filed_on,
+        case_state=getattr(case, "state", "") or "",
+        case_state_changed_at=getattr(case, "state_changed_at", None),
+        origin=getattr(case, "origin", "") or "",
+        severity=getattr(case, "severity", "") or "",
+    )
+
+
+def has_clocks(report: Report) -> bool:
+    """Only sector reports run clocks (imported VERIS/HHS records do not)."""
+    return report.source == Source.SECTOR and report.establishment_id is not None
+
+
+def recompute(report: Report | int, *, case: Any = _UNSET) -> list[Clock]:
+    """Derive the report's clocks again and upsert them; audit every change of state."""
+    if not isinstance(report, Report):
+        report = Report.objects.select_related("establishment").get(pk=report)
+    if not has_clocks(report):
+        return []
+    if case is _UNSET:
+        case = _case_of(report)
+    specs = domain.derive(facts_of(report, case))
+    with transaction.atomic():
+        existing = {c.regime: c for c in Clock.objects.select_for_update().filter(report=report)}
+        new = [Clock(report=report, regime=s.regime, **_values(s)) for s in specs
+               if s.regime not in existing]
+        if new:
+            # A concurrent recompute may have created them first: its rows are kept and
+            # brought up to date by the next save of the report.
+            Clock.objects.bulk_create(new, ignore_conflicts=True)
+        for spec in specs:
+            clock = existing.get(spec.regime)
+            if clock is not None:
+                _update(report, clock, spec)
+    return sorted([*existing.values(), *new], key=lambda c: c.order)
+
+
+def _values(spec: domain.ClockSpec) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in SYNCED_FIELDS}
+
+
+def _update(report: Report, clock: Clock, spec: domain.ClockSpec) -> None:
+    values = _values(spec)
+    changed = [k for k, v in values.items() if getattr(clock, k) != v]
+    if not changed:
+        return
+    before = {"regime": clock.regime, "state": clock.state, "due_at": clock.due_at,
+              "done_at": clock.done_at}
+    for key in changed:
+        setattr(clock, key, values[key])
+    clock.save(update_fields=[*changed, "updated_at"])
+    if "state" in changed:
+        after = {"regime": clock.regime, "state": clock.state, "due_at": clock.due_at,
+                 "done_at": clock.done_at, "na_reason": clock.na_reason}
+        audit.record(actor=None, action="clock.state_changed", obj=report, before=before,
+                     after=after)
+
+
+def recompute_for_establishment(establishment_id: int) -> int:
+    """After the establishment's NIS2 status or insurance changed: its open reports."""
+    ids = list(Report.objects.filter(establishment_id=establishment_id, source=Source.SECTOR,
+                                     final_at__isnull=True).values_list("pk", flat=True))
+    for pk in ids:
+        recompute(pk)
+    return len(ids)
+
+
+def recompute_all(*, only_missing: bool = False, chunk: int = 500) -> int:
+    """Backfill: every sector report (or those without clocks yet), in bounded memory."""
+    qs = Report.objects.filter(source=Source.SECTOR, establishment__isnull=False)
+    if only_missing:
+        qs = qs.filter(clocks__isnull=True)
+    last, done = 0, 0
+    while True:
+        batch = list(qs.filter(pk__gt=last).select_related("establishment")
+                     .order_by("pk")[:chunk])
+        if not batch:
+            return done
+        for report in batch:
+            recompute(report)
+        done += len(batch)
+        last = batch[-1].pk
+
+
+def clocks_for(report: Report) -> list[Clock]:
+    """The report's clocks in display order."""
+    return sorted(report.clocks.all(), key=lambda c: c.order)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+# ---------------------------------------------------------------------------------------------
+
+def reminder_hours() -> list[int]:
+    return sorted(set(settings.CLOCK_REMINDER_HOURS), reverse=True)
+
+
+def overdue_window() -> dt.timedelta:
+    return dt.timedelta(hours=settings.CLOCK_OVERDUE_WINDOW_HOURS)
+
+
+def _candidates(now: dt.datetime):
+    hours = reminder_hours()
+    horizon = now + dt.timedelta(hours=max(hours, default=0))
+    return Clock.objects.filter(state=ClockState.DUE, due_at__lte=horizon,
+                                due_at__gte=now - overdue_window())
+
+
+def scan_and_remind(*, now: dt.datetime | None = None, worker: str = "") -> dict[str, int]:
+    """Send the reminders due now, each (clock, kind) once. Safe with concurrent workers."""
+    now = now or timezone.now()
+    # Derive again before reminding: a fact may have been recorded by a bulk update that
+    # fired no signal, and nobody should be chased for a deadline already met.
+    report_ids = list(_candidates(now).values_list("report_id", flat=True).distinct())
+    for report_id in report_ids:
+        recompute(report_id)
+    clocks = (_candidates(now).select_related("report__establishment")
+              .order_by("due_at", "pk"))
+    sent = claimed = 0
+    for clock in clocks:
+        kind = domain.reminder_kind(clock.state, clock.due_at, now, reminder_hours(),
+                                    overdue_window())
+        if kind is None:
+            continue
+        reminder = _claim(clock, kind, now, worker)
+        if reminder is None:
+            continue
+        claimed += 1
+        try:
+            count = _send_reminder(clock, kind, now)
+        except Exception as exc:  # noqa: BLE001 - one bad send must not stop the others
+            log.exception("reminder %s of clock %s failed", kind, clock.pk)
+            ClockReminder.objects.filter(pk=reminder.pk).update(error=str(exc)[:2000])
+            continue
+        ClockReminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now(),
+                                                            recipients=count, error="")
+        sent += count
+    return {"reports_checked": len(report_ids), "reminders": claimed, "emails": sent}
+
+
+def _claim(clock: Clock, kind: str, now: dt.datetime, worker: str) -> ClockReminder | None:
+    """Insert the reminder row first: the unique (clock, kind) lets one worker win."""
+    try:
+        with transaction.atomic():
+            return ClockReminder.objects.create(clock=clock, kind=kind, claimed_at=now,
+                                                worker=worker[:64])
+    except IntegrityError:
+        pass
+    retried = ClockReminder.objects.filter(
+        clock=clock, kind=kind, sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
+        claimed_at__lt=now - RETRY_AFTER,
+    ).update(claimed_at=now, attempts=F("attempts") + 1, worker=worker[:64])
+    return ClockReminder.objects.get(clock=clock, kind=kind) if retried else None
+
+
+def reminder_recipients(report: Report) -> list:
+    """The establishment's reporters, and the CERT: the assigned analyst, else all staff."""
+    from vigisante.accounts.models import STAFF_ROLES, Role, User
+
+    reporters = User.objects.filter(
+        memberships__establishment_id=report.establishment_id, role=Role.REPORTER,
+        is_active=True,
+    ).distinct()
+    case = _case_of(report)
+    assignee = getattr(case, "assigned_to", None)
+    if assignee is not None and assignee.is_active:
+        staff: list = [assignee]
+    else:
+        staff = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
+    return [*reporters, *staff]
+
+
+def _send_reminder(clock: Clock, kind: str, now: dt.datetime) -> int:
+    from vigisante.notifications.services import notify
+
+    report = clock.report
+    event = "clock_overdue" if kind == domain.OVERDUE else "clock_reminder"
+    return notify(event=event, recipients=reminder_recipients(report), raise_errors=True,
+                  context={"report": report, "case": _case_of(report), "clock": clock,
+                           "kind": kind, "now": now})
+

@@ -1,0 +1,14 @@
+"""Background tasks (Django's tasks API, database backend), run by `vigisante worker`."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tasks import task
+
+from vigisante.clocks import services
+
+
+@task()
+def scan_clocks() -> dict[str, int]:
+    """Send the reminders that fall due: before a deadline and when it passes."""
+    return services.scan_and_remind(now=timezone.now(), worker="scan_clocks")

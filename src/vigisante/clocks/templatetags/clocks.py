@@ -1,0 +1,24 @@
+"""`{% clocks_panel report %}`: the regulatory deadlines of a report, for any report page."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from vigisante.clocks import services
+from vigisante.clocks.models import ClockState
+
+register = template.Library()
+
+
+@register.inclusion_tag("clocks/_panel.html")
+def clocks_panel(report, now=None) -> dict:
+    now = now or timezone.now()
+    rows, not_applicable = [], []
+    for clock in services.clocks_for(report):
+        if clock.state == ClockState.NOT_APPLICABLE:
+            not_applicable.append(clock)
+            continue
+        rows.append({"clock": clock, "left": clock.time_left(now),
+                     "overdue": clock.is_overdue(now)})
+    return {"report": report, "rows": rows, "not_applicable": not_applicable, "now": now}

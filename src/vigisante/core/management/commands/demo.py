@@ -1,0 +1,89 @@
+"""`vigisante demo`: a ready-to-try site with synthetic data, in one command."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vigisante.core import demo_load, server
+from vigisante.core.demo_data import DEMO_PASSWORD, generate
+from vigisante.core.management.commands.serve import add_server_arguments, workers_from
+
+
+class Command(BaseCommand):
+    help = ("Create the data folder and its SQLite database, load synthetic demo data (once), "
+            "print the URL and the demo logins, then serve the site on 127.0.0.1:8000.")
+
+    def add_arguments(self, parser):
+        add_server_arguments(parser)
+        parser.add_argument("--no-serve", action="store_true",
+                            help="Prepare everything, print the logins and stop.")
+        parser.add_argument("--json", action="store_true",
+                            help="Print one JSON object (url, accounts) on stdout; progress "
+                                 "goes to stderr.")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        url = server.site_url(options["host"], options["port"])
+        # Only the final answer goes to stdout: migrations and progress go to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            accounts = self._prepare(options)
+        if not settings.SITE_URL or settings.SITE_URL == "http://127.0.0.1:8000":
+            settings.SITE_URL = url.rstrip("/")  # links in e-mails point at this demo
+        if options["json"]:
+            self.stdout.write(json.dumps({"url": url, "accounts": accounts}, ensure_ascii=False))
+        else:
+            self._print_logins(url, accounts)
+        self.stderr.write(f"Ready in {time.monotonic() - started:.1f} s.")
+        if options["no_serve"]:
+            return
+        workers = workers_from(options)
+        self.stdout.flush()
+        server.prepare(migrate=False)
+        server.run(host=options["host"], port=options["port"], workers=workers,
+                   threads=options["threads"], with_worker=True)
+
+    def _prepare(self, options) -> list[dict]:
+        log = self.stderr.write
+        log(f"Data folder: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        data = generate(timezone.now())
+        try:
+            summary = demo_load.seed(data, log=lambda m: log(f"  {m}"))
+        except demo_load.DemoRefused as exc:
+            raise CommandError(str(exc)) from exc
+        if summary is None:
+            log("Synthetic data already loaded (nothing added).")
+        else:
+            log(f"Loaded synthetic data: {summary['establishments']} establishments, "
+                f"{summary['reports']} reports.")
+        return demo_load.refresh_accounts(data)
+
+    def _print_logins(self, url: str, accounts: list[dict]) -> None:
+        w = self.stdout.write
+        w("")
+        w(f"Vigisanté demo (synthetic data only): {url}")
+        w(f"Every demo account has the password: {DEMO_PASSWORD}")
+        for a in accounts:
+            where = f" - {'; '.join(a['establishments'])}" if a["establishments"] else ""
+            w(f"  {a['role']:<9} {a['email']}{where}")
+        w("")
+        w("Analysts and admins also pass a second factor (TOTP). Either add their secret to an "
+          "authenticator app (FreeOTP, Aegis, Google Authenticator: 'enter a setup key', "
+          "time-based, 6 digits, 30 s):")
+        for a in accounts:
+            if "totp_secret" in a:
+                w(f"  {a['email']}: {a['totp_secret']}")
+        w("or print the current code with: vigisante demo-otp analyste@demo.example.org")
+        w("")
+        w("API tokens (header 'Authorization: Token <token>'; new ones on every run):")
+        for a in accounts:
+            w(f"  {a['email']}: {a['token']}")
+        w("")

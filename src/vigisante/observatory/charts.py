@@ -1,0 +1,112 @@
+"""Charts of the report: matplotlib SVG, reproducible byte for byte (fixed hash salt, no
+date or creator in the metadata, text kept as text) and safe to inline several times in one
+HTML page (every id is prefixed with the chart's own id).
+
+A chart is drawn from a table as published: in the public version a suppressed cell is
+never drawn (its bar is left out and labelled "< 5" or "s").
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from vigisante.observatory.tables import Chart, Table
+
+matplotlib.use("Agg")
+
+COLOURS = ("#00447c", "#c75b12", "#5b8c2a", "#7a4f9a", "#8a8a8a", "#b00020")
+RC = {
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+}
+
+
+def render(chart: Chart, table: Table, *, chart_id: str) -> str:
+    """The chart as an inline <svg> element (no XML prolog), ids prefixed by `chart_id`."""
+    rows = [r for r in table.rows if not r.total]
+    columns = [c for c in table.columns if c.key in chart.columns]
+    labels = [_short(str(r.label)) for r in rows]
+    series = []
+    for col in columns:
+        values = []
+        for r in rows:
+            v = table.shown(r, col)
+            values.append(None if isinstance(v, str) or v is None else float(v))
+        if chart.percent:
+            values = [None if v is None else v * 100 for v in values]
+        series.append((str(col.label), values))
+    hidden = [isinstance(table.shown(r, columns[0]), str) for r in rows] if columns else []
+    with matplotlib.rc_context({**RC, "svg.hashsalt": f"vigisante-{chart_id}"}):
+        fig = _draw(chart, labels, series, hidden)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
+                    bbox_inches="tight")
+    return _inline(buf.getvalue(), chart_id, str(chart.title))
+
+
+def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
+          hidden: list[bool]) -> Figure:
+    n = max(len(labels), 1)
+    if chart.horizontal:
+        fig = Figure(figsize=(6.4, 0.8 + 0.26 * n))
+    else:
+        fig = Figure(figsize=(6.4, 3.0))
+    ax = fig.subplots()
+    positions = list(range(len(labels)))
+    bottom = [0.0] * len(labels)
+    for i, (name, values) in enumerate(series):
+        heights = [v or 0.0 for v in values]
+        colour = COLOURS[i % len(COLOURS)]
+        if chart.horizontal:
+            ax.barh(positions, heights, left=bottom, color=colour, label=name)
+        else:
+            ax.bar(positions, heights, bottom=bottom, color=colour, label=name)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    for pos, is_hidden in zip(positions, hidden, strict=False):
+        if is_hidden:
+            if chart.horizontal:
+                ax.text(0, pos, " < 5", va="center", ha="left", color="#555555")
+            else:
+                ax.text(pos, 0, "< 5", va="bottom", ha="center", color="#555555",
+                        rotation=90)
+    if chart.horizontal:
+        ax.set_yticks(positions, labels)
+        ax.invert_yaxis()
+        if chart.percent:
+            ax.set_xlim(0, 100)
+            ax.set_xlabel("%")
+    else:
+        rotate = 45 if len(labels) > 6 else 0
+        ax.set_xticks(positions, labels, rotation=rotate, ha="right" if rotate else "center")
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def _short(label: str, limit: int = 42) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+
+def _inline(svg: str, prefix: str, title: str) -> str:
+    svg = _PROLOG.sub("", svg, count=1)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{prefix}-title" ', 1)
+    title_el = f'<title id="{prefix}-title">{_escape(title)}</title>'
+    return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + title_el, svg, count=1).strip()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

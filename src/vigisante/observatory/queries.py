@@ -1,0 +1,249 @@
+"""The database side of the sector's observatory: every figure is a GROUP BY, an aggregate
+or a conditional Count (filter=Q) computed by the database; Python only ever sees
+aggregated rows (a few dozen), never the reports themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import (
+    Coalesce,
+    ExtractMonth,
+    ExtractYear,
+    Lower,
+    NullIf,
+    Trim,
+)
+
+from vigisante.observatory import domain
+from vigisante.reports.models import Report, Source
+
+EXCLUDED_CASE_STATES = ("duplicate", "rejected")  # not incidents of their own
+TECHNICAL_SUPPORT = ("technical_help", "on_site")
+MAX_NARRATIVES = 30
+
+
+def reports_in(period: domain.Period, tz: dt.tzinfo, source: str = Source.SECTOR,
+               health_only: bool = False) -> QuerySet:
+    """The records a report counts: received in the period, of one source; for the sector,
+    without reports the CERT marked duplicate or rejected."""
+    start, end = period.bounds(tz)
+    qs = Report.objects.filter(source=source, created_at__gte=start, created_at__lt=end)
+    if source == Source.SECTOR:
+        qs = qs.exclude(case__state__in=EXCLUDED_CASE_STATES)
+    elif health_only:
+        qs = qs.filter(external__is_health=True)
+    return qs
+
+
+def scalars(qs: QuerySet) -> dict[str, Any]:
+    """Every single-number figure of the report, in one aggregate query."""
+    c = lambda **q: Count("id", filter=Q(**q))  # noqa: E731
+    return qs.aggregate(
+        reports=Count("id"),
+        structures=Count("establishment", distinct=True),
+        care_yes=c(patient_care_affected="yes"), care_no=c(patient_care_affected="no"),
+        care_unknown=c(patient_care_affected="unknown"),
+        ops_none=c(operations_impact="none"), ops_partial=c(operations_impact="partial"),
+        ops_degraded=c(operations_impact="degraded"), ops_stopped=c(operations_impact="stopped"),
+        ops_unknown=c(operations_impact=""),
+        danger_none=c(patient_danger="none"), danger_potential=c(patient_danger="potential"),
+        danger_actual=c(patient_danger="actual"), danger_unknown=c(patient_danger=""),
+        impact_availability=c(data_availability=True),
+        impact_integrity=c(data_integrity=True),
+        impact_confidentiality=c(data_confidentiality=True),
+        impact_any=Count("id", filter=Q(data_availability=True) | Q(data_integrity=True)
+                       | Q(data_confidentiality=True)),
+        impact_none=c(data_availability=False, data_integrity=False, data_confidentiality=False),
+        disclosed_personal=c(data_confidentiality=True, personal_data=True),
+        disclosed_health=c(data_confidentiality=True, health_data=True),
+        records_known=c(records_affected__isnull=False),
+        records_sum=Sum("records_affected"),
+        people_known=c(people_affected__isnull=False),
+        people_sum=Sum("people_affected"),
+        dpa_notified=c(dpa_notified_on__isnull=False),
+        n_support_requested=c(support_requested=True),
+        n_supplier_involved=c(supplier_involved=True),
+        n_ransom_demanded=c(ransom_demanded=True),
+    )
+
+
+def total(qs: QuerySet) -> int:
+    return qs.count()
+
+
+def monthly(qs: QuerySet, tz: dt.tzinfo) -> dict[str, int]:
+    rows = (qs.annotate(y=ExtractYear("created_at", tzinfo=tz),
+                        m=ExtractMonth("created_at", tzinfo=tz))
+            .values("y", "m").annotate(n=Count("id")).order_by())
+    return {f"{r['y']:04d}-{r['m']:02d}": r["n"] for r in rows}
+
+
+def per_structure(qs: QuerySet, with_names: bool) -> list[dict[str, Any]]:
+    """Reports per reporting structure (one aggregated row per structure)."""
+    fields = ["establishment"]
+    if with_names:
+        fields += ["establishment__name", "establishment__category", "establishment__region"]
+    return list(qs.filter(establishment__isnull=False).values(*fields)
+                .annotate(n=Count("id")).order_by())
+
+
+def by_category(qs: QuerySet) -> list[dict[str, Any]]:
+    return list(qs.values("establishment__category", "establishment__sector")
+                .annotate(n=Count("id"), s=Count("establishment", distinct=True)).order_by())
+
+
+def by_sector(qs: QuerySet) -> list[dict[str, Any]]:
+    return list(qs.values("establishment__sector")
+                .annotate(n=Count("id"), s=Count("establishment", distinct=True)).order_by())
+
+
+def by_region(qs: QuerySet) -> list[dict[str, Any]]:
+    return list(qs.values("establishment__region")
+                .annotate(n=Count("id"), s=Count("establishment", distinct=True)).order_by())
+
+
+def by_kind(qs: QuerySet) -> list[dict[str, Any]]:
+    """Origin and kind of every qualified report, with how many ran in degraded mode."""
+    return list(qs.values("case__origin", "case__kind").annotate(
+        n=Count("id"),
+        degraded=Count("id", filter=Q(operations_impact__in=("degraded", "stopped"))),
+    ).order_by())
+
+
+def ransomware_extent(qs: QuerySet) -> dict[str, int]:
+    rows = (qs.filter(case__kind="ransomware").values("case__ransomware_extent")
+            .annotate(n=Count("id")).order_by())
+    return {r["case__ransomware_extent"] or "": r["n"] for r in rows}
+
+
+def origin_trend(period: domain.Period, tz: dt.tzinfo, source: str) -> list[dict[str, Any]]:
+    years = period.trend_years()
+    span = domain.Period(dt.date(years[0], 1, 1), dt.date(years[-1] + 1, 1, 1))
+    return list(reports_in(span, tz, source)
+                .annotate(y=ExtractYear("created_at", tzinfo=tz))
+                .values("y", "case__origin").annotate(n=Count("id")).order_by())
+
+
+def suppliers(qs: QuerySet) -> list[dict[str, Any]]:
+    """Supplier incidents grouped by supplier (registry name, else the name typed), with how
+    many distinct structures each one reached."""
+    name = Coalesce("supplier__name", NullIf(Trim("supplier_name"), Value("")))
+    return list(qs.filter(supplier_involved=True).annotate(sname=name)
+                .annotate(skey=Lower(Coalesce("sname", Value(""))))
+                .values("skey").annotate(label=Min("sname"), n=Count("id"),
+                                         s=Count("establishment", distinct=True)).order_by())
+
+
+def duration_stats(qs: QuerySet, start: str, end: str,
+                   buckets: tuple[tuple[str, dt.timedelta, dt.timedelta | None], ...]
+                   ) -> dict[str, Any]:
+    """Count, mean, exact median and a histogram of `end - start`, all in the database:
+    the median is read with ORDER BY + OFFSET at the middle position."""
+    d = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    base = (qs.filter(**{f"{start}__isnull": False, f"{end}__isnull": False,
+                         f"{end}__gte": F(start)}).annotate(d=d))
+    agg: dict[str, Any] = {"n": Count("id"), "mean": Avg("d")}
+    for key, low, high in buckets:
+        cond = Q(d__gte=low) if high is None else Q(d__gte=low, d__lt=high)
+        agg[key] = Count("id", filter=cond)
+    out = base.aggregate(**agg)
+    out["median"] = None
+    if out["n"]:
+        lo, hi = domain.median_positions(out["n"])
+        middle = list(base.order_by("d").values_list("d", flat=True)[lo:hi + 1])
+        values = [_as_timedelta(v) for v in middle]
+        out["median"] = (values[0] + values[-1]) / 2
+    out["mean"] = _as_timedelta(out["mean"])
+    return out
+
+
+def _as_timedelta(value: Any) -> dt.timedelta | None:
+    # SQLite gives microseconds for duration arithmetic; PostgreSQL gives an interval.
+    if value is None or isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(microseconds=float(value))
+
+
+def systems_hit(qs: QuerySet) -> dict[str, int]:
+    """Reports per system named in the JSON list `systems_hit`, counted by the database
+    (jsonb_array_elements_text on PostgreSQL, json_each on SQLite)."""
+    sub_sql, params = qs.values("id").query.sql_with_params()
+    table = Report._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (f"SELECT e.value, COUNT(DISTINCT r.id) FROM {table} r CROSS JOIN LATERAL "
+               "jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.systems_hit) = 'array' "
+               "THEN r.systems_hit ELSE '[]'::jsonb END) AS e(value) "
+               f"WHERE r.id IN ({sub_sql}) GROUP BY e.value")
+    else:
+        sql = (f"SELECT j.value, COUNT(DISTINCT r.id) FROM {table} r, "
+               "json_each(CASE WHEN json_type(r.systems_hit) = 'array' THEN r.systems_hit "
+               f"ELSE '[]' END) AS j WHERE r.id IN ({sub_sql}) GROUP BY j.value")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {str(value): n for value, n in cursor.fetchall()}
+
+
+def supports(qs: QuerySet) -> dict[str, Any]:
+    from vigisante.triage.models import Support
+
+    c = lambda **q: Count("id", filter=Q(**q))  # noqa: E731
+    return Support.objects.filter(case__report__in=qs.values("id")).aggregate(
+        supports=Count("id"),
+        remote_advice=c(type="remote_advice"), technical_help=c(type="technical_help"),
+        on_site=c(type="on_site"), escalation=c(type="escalation"),
+        supported_cases=Count("case", distinct=True),
+        escalated_cases=Count("case", distinct=True, filter=Q(type="escalation")),
+        ooh=c(out_of_hours=True),
+        ooh_cases=Count("case", distinct=True, filter=Q(out_of_hours=True)),
+        technical_structures=Count("case__report__establishment", distinct=True,
+                                   filter=Q(type__in=TECHNICAL_SUPPORT)),
+    )
+
+
+def detection(qs: QuerySet) -> list[dict[str, Any]]:
+    return list(qs.values("case__detection_source", "case__detection_stage")
+                .annotate(n=Count("id")).order_by())
+
+
+def clock_model():
+    """The regulatory clock model when the clocks app is installed, else None."""
+    try:
+        return apps.get_model("clocks", "Clock")
+    except LookupError:
+        return None
+
+
+def clocks(qs: QuerySet) -> list[dict[str, Any]] | None:
+    model = clock_model()
+    if model is None:
+        return None
+    return list(model.objects.filter(report__in=qs.values("id")).values("regime", "state")
+                .annotate(n=Count("id")).order_by())
+
+
+def narratives(qs: QuerySet) -> list[dict[str, Any]]:
+    """The patient-danger narratives (internal version only), oldest first, at most
+    MAX_NARRATIVES, with what is needed to anonymise them."""
+    return list(qs.filter(patient_danger__in=("potential", "actual"))
+                .exclude(patient_danger_narrative="")
+                .values("patient_danger", "patient_danger_narrative", "establishment__name",
+                        "establishment__finess", "establishment__category", "supplier_name",
+                        "supplier__name", "callback_phone")
+                .order_by("created_at", "id")[:MAX_NARRATIVES])

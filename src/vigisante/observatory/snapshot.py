@@ -1,0 +1,60 @@
+"""The data snapshot a report was computed from: a sha256 over the canonical list of the
+records used, read in id order with a streaming cursor (bounded memory).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from vigisante.observatory import domain, queries
+from vigisante.reports.models import Source
+
+CHUNK = 5000
+
+
+def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
+    """(sha256 hex, number of reports) of the records behind a report.
+
+    Sector: each report's id, version and updated_at, its case's qualification, its
+    support records and its regulatory clocks. Imported sources: each record's id, version,
+    updated_at and the hash of its original content.
+    """
+    h = domain.SnapshotHash()
+    ids = qs.values("id")
+    h.section("reports")
+    for row in qs.order_by("id").values_list("id", "version", "updated_at").iterator(CHUNK):
+        h.add(row)
+    reports = h.records
+    if source == Source.SECTOR:
+        _sector_related(h, ids)
+    else:
+        from vigisante.observatory.models import ExternalIncident
+
+        h.section("external")
+        for row in (ExternalIncident.objects.filter(report__in=ids).order_by("report_id")
+                    .values_list("report_id", "content_hash").iterator(CHUNK)):
+            h.add(row)
+    return h.hexdigest(), reports
+
+
+def _sector_related(h: domain.SnapshotHash, ids: QuerySet) -> None:
+    from vigisante.triage.models import Case, Support
+
+    h.section("cases")
+    for row in (Case.objects.filter(report__in=ids).order_by("report_id")
+                .values_list("report_id", "state", "origin", "kind", "severity",
+                             "detection_source", "detection_stage", "ransomware_extent",
+                             "version").iterator(CHUNK)):
+        h.add(row)
+    h.section("supports")
+    for row in (Support.objects.filter(case__report__in=ids).order_by("id")
+                .values_list("id", "case__report_id", "type", "started_at", "ended_at",
+                             "out_of_hours").iterator(CHUNK)):
+        h.add(row)
+    model = queries.clock_model()
+    if model is not None:
+        h.section("clocks")
+        for row in (model.objects.filter(report__in=ids).order_by("id")
+                    .values_list("id", "report_id", "regime", "state", "due_at", "done_at")
+                    .iterator(CHUNK)):
+            h.add(row)

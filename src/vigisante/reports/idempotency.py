@@ -1,0 +1,148 @@
+"""Idempotent POSTs: a request retried with the same `Idempotency-Key` header is answered with
+the first result and creates nothing new.
+
+How a key is claimed, so that a retry arriving while the first request is still running cannot
+create a second record: the view runs inside one transaction whose FIRST write inserts the
+`IdempotencyKey` row (unique per user and key). A concurrent request with the same key blocks on
+that unique index (PostgreSQL) or on the database write lock (SQLite) until the first one
+commits, then fails to insert, reads the committed row and replays it. Only successful (2xx)
+answers are kept: if the first request fails, its transaction (key included) is rolled back and
+the key can be used again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from vigisante.reports.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY_RE = re.compile(r"[\x21-\x7e]{1,200}")  # visible ASCII, at most the column's length
+
+SCHEMA_PARAMETER = OpenApiParameter(
+    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Any unique string (e.g. a UUID) of at most 200 visible ASCII characters. "
+    "Retrying the same request with the same key returns the first answer (header "
+    f"`{REPLAYED_HEADER}: true`) and creates nothing new.",
+)
+SCHEMA_RESPONSES = {
+    422: OpenApiResponse(OpenApiTypes.OBJECT,
+                         description="The Idempotency-Key was already used for another request."),
+}
+
+
+class KeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able, order-independent form of parsed request data (files by content hash)."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return {"file": value.name, "size": value.size, "sha256": digest.hexdigest()}
+    if isinstance(value, QueryDict):
+        return {k: [_canonical(v) for v in value.getlist(k)] for k in sorted(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def fingerprint(request: Request) -> str:
+    """What makes two requests "the same": method, path and parsed body."""
+    payload = json.dumps(
+        [request.method, request.path, _canonical(request.data)],
+        sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _key_of(request: Request) -> str | None:
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not _KEY_RE.fullmatch(key):
+        raise exceptions.ValidationError({HEADER: [
+            "Use 1 to 200 visible ASCII characters (no spaces), e.g. a UUID."
+        ]})
+    return key
+
+
+def _replay(request: Request, key: str, digest: str) -> Response:
+    record = IdempotencyKey.objects.get(user=request.user, key=key)
+    if record.request_hash != digest:
+        raise KeyReused({HEADER: [
+            "This key was already used for a different request. Use a new key for a new "
+            "request; retry with the same key only with exactly the same request."
+        ]})
+    if record.status_code is None:  # not expected: keys are committed with their answer
+        return Response({"detail": "The first request with this key is still being processed; "
+                                   "retry in a moment."},
+                        status=status.HTTP_409_CONFLICT)
+    headers = {REPLAYED_HEADER: "true"}
+    body = record.response_body
+    if record.status_code == status.HTTP_201_CREATED and isinstance(body, dict) and "url" in body:
+        headers["Location"] = str(body["url"])
+    return Response(body, status=record.status_code, headers=headers)
+
+
+def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorate an APIView's `post` so that it honours the Idempotency-Key header."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = _key_of(request)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        digest = fingerprint(request)  # parses the body: a malformed one fails here, as 400
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        user=request.user, key=key, method=request.method,
+                        path=request.path[:500], request_hash=digest,
+                    )
+            except IntegrityError:
+                return _replay(request, key, digest)
+            response = handler(view, request, *args, **kwargs)
+            if status.is_success(response.status_code):
+                record.status_code = response.status_code
+                record.response_body = json.loads(JSONRenderer().render(response.data) or "null")
+                record.save(update_fields=["status_code", "response_body"])
+            else:
+                transaction.set_rollback(True)
+            return response
+
+    return wrapper
+
+
+def purge(older_than: timedelta = timedelta(days=30)) -> int:
+    """Forget keys older than `older_than`; returns how many were deleted."""
+    deleted, _ = IdempotencyKey.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

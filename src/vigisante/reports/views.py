@@ -1,0 +1,217 @@
+"""HTML pages of the staged report. Each view parses, calls one service and renders."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from vigisante.reports import presenters, services
+from vigisante.reports.filters import IncomingFilterForm
+from vigisante.reports.forms import (
+    AttachmentForm,
+    EarlyWarningForm,
+    FinalForm,
+    NotificationForm,
+    StageForm,
+    UpdateForm,
+)
+from vigisante.reports.models import Report
+
+log = logging.getLogger(__name__)
+MY_REPORTS_PAGE = 25
+INCOMING_PAGE = 50
+SUBMISSION_FIELD = "submission"
+
+
+def _may_report(user) -> bool:
+    return user.is_reporter or user.is_cert_staff
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    """The reporter's home: the reports of their establishments, newest first."""
+    if not _may_report(request.user):
+        raise Http404
+    reports = Report.objects.visible_to(request.user).select_related("establishment")
+    page = Paginator(reports, MY_REPORTS_PAGE).get_page(request.GET.get("page"))
+    rows = [{"report": r, "todo": presenters.still_to_complete(r)} for r in page]
+    return render(request, "reports/my_reports.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def early_warning(request: HttpRequest) -> HttpResponse:
+    """The first report, in eight questions; CERT staff also say how it reached them."""
+    user = request.user
+    if not _may_report(user):
+        raise Http404
+    form = EarlyWarningForm(request.POST if request.method == "POST" else None, user=user)
+    submission = _submission_id(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report, created = services.create_early_warning_once(
+                actor=user, data=form.report_data(), channel=form.channel(),
+                submission=submission)
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            if not created:
+                messages.info(request, _("This report had already been sent; it was not "
+                                         "filed twice."))
+            return redirect("reports:acknowledgement", pk=report.pk)
+    no_establishment = user.is_reporter and not form.fields["establishment"].queryset.exists()
+    return render(request, "reports/early_warning.html", {
+        "form": form, "submission": submission, "no_establishment": no_establishment})
+
+
+def _submission_id(request: HttpRequest) -> str:
+    """The hidden id of one filling of the form (kept across re-displays with errors)."""
+    value = request.POST.get(SUBMISSION_FIELD, "") if request.method == "POST" else ""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+@login_required
+def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reference, very visible, and what happens next."""
+    report = services.get_visible_report(request.user, pk)
+    return render(request, "reports/acknowledgement.html", {
+        "report": report, "todo": presenters.still_to_complete(report)})
+
+
+def _detail(request: HttpRequest, report: Report, *, update_form: UpdateForm | None = None,
+            attachment_form: AttachmentForm | None = None) -> HttpResponse:
+    return render(request, "reports/detail.html", {
+        "report": report,
+        "stages": presenters.stages(report),
+        "todo": presenters.still_to_complete(report),
+        "updates": report.updates.select_related("author"),
+        "attachments": report.attachments.all(),
+        "update_form": update_form or UpdateForm(),
+        "attachment_form": attachment_form or AttachmentForm(),
+    })
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything known about one report, its timeline and its files."""
+    report = services.get_visible_report(request.user, pk)
+    return _detail(request, report)
+
+
+def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
+                save: Callable[..., Report], template: str, done: str) -> HttpResponse:
+    """Notification and final report: save a draft, or submit; a stale version saves nothing."""
+    report = services.get_visible_report(request.user, pk)
+    conflict = False
+    if request.method == "POST":
+        form = form_class(request.POST)
+        submit = request.POST.get("action") == "submit"
+        if form.is_valid():
+            try:
+                save(actor=request.user, report_id=report.pk, data=form.report_data(),
+                     complete=submit, expected_version=form.cleaned_data["version"])
+            except ValidationError as exc:
+                conflict = "version" in exc.message_dict
+                form.apply_service_errors(exc)
+            else:
+                if submit:
+                    messages.success(request, done)
+                    return redirect("reports:detail", pk=report.pk)
+                messages.success(request, _("Draft saved. You can come back to it at any time."))
+                return redirect(request.path)
+    else:
+        form = form_class.for_report(report)
+    return render(request, template, {"report": report, "form": form, "conflict": conflict})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stage_page(request, pk, NotificationForm, services.save_notification,
+                       "reports/notification.html", _("Notification submitted. Thank you."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def final(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stage_page(request, pk, FinalForm, services.save_final, "reports/final.html",
+                       _("Final report submitted. The report is closed."))
+
+
+@login_required
+@require_POST
+def add_update(request: HttpRequest, pk: int) -> HttpResponse:
+    report = services.get_visible_report(request.user, pk)
+    form = UpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_update(actor=request.user, report_id=report.pk,
+                                text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("Update added to the timeline."))
+            return redirect(reverse("reports:detail", args=[report.pk]) + "#timeline")
+    return _detail(request, report, update_form=form)
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    report = services.get_visible_report(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_attachment(actor=request.user, report_id=report.pk,
+                                    uploaded=form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("File attached."))
+            return redirect(reverse("reports:detail", args=[report.pk]) + "#attachments")
+    return _detail(request, report, attachment_form=form)
+
+
+@login_required
+def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """Serve a file only to who may see the report; never rendered by the browser."""
+    att = services.open_attachment(actor=request.user, report_id=pk, attachment_id=attachment_pk)
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        log.error("attachment %s of report %s is missing from storage", att.pk, pk)
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=att.original_name,
+                            content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def incoming(request: HttpRequest) -> HttpResponse:
+    """The CERT's list of incoming reports, newest first, with filters."""
+    if not request.user.is_cert_staff:
+        raise Http404
+    form = IncomingFilterForm(request.GET)
+    form.is_valid()
+    reports = form.filter(
+        Report.objects.visible_to(request.user).sector().select_related("establishment"))
+    page = Paginator(reports, INCOMING_PAGE).get_page(request.GET.get("page"))
+    return render(request, "reports/incoming.html", {
+        "form": form, "page": page, "filtered": form.active()})

@@ -1,0 +1,272 @@
+"""The triage API (/api/v1/triage/...): thin views over the same services as the pages.
+
+CERT staff only: anyone else gets 404. A stale `version` gets 409 and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vigisante.core.api_views import IsAuthenticatedAndVerified
+from vigisante.triage import queries, services
+from vigisante.triage import serializers as s
+from vigisante.triage.queries import QueueFilters
+
+TAGS = ["triage"]
+ERROR_400 = OpenApiResponse(OpenApiTypes.OBJECT,
+                            description='Bad input: `{"field": ["message"]}` naming each field.')
+ERROR_404 = OpenApiResponse(OpenApiTypes.OBJECT,
+                            description="No such report, or you are not CERT staff.")
+ERROR_409 = OpenApiResponse(OpenApiTypes.OBJECT, description=(
+    'Edit conflict: `{"version": ["changed by … at …, reload"]}`; nothing was saved.'))
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+
+
+class LimitedJSONParser(JSONParser):
+    """JSON bodies, refused before reading when larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise BodyTooLarge()
+        return super().parse(stream, media_type, parser_context)
+
+
+class QueuePagination(LimitOffsetPagination):
+    default_limit = 25
+    max_limit = 200
+
+
+class StaffView(APIView):
+    """Authenticated (with 2FA for browser sessions) CERT staff; others get 404."""
+
+    permission_classes = [IsAuthenticatedAndVerified]
+    parser_classes = [LimitedJSONParser]
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if not services.is_staff(request.user):
+            raise exceptions.NotFound()
+
+    def parse(self, serializer_class, data) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def run(self, call, render, ok_status=status.HTTP_200_OK) -> Response:
+        """Call a service; a stale version answers 409, other refusals 400 by field."""
+        try:
+            result = call()
+        except ValidationError as exc:
+            if services.is_conflict(exc):
+                return Response({"version": [str(m) for m in exc.message_dict["version"]]},
+                                status=status.HTTP_409_CONFLICT)
+            raise
+        return Response(render(result), status=ok_status)
+
+
+def case_detail(actor, report_id) -> dict[str, Any]:
+    """The case as the API shows it."""
+    view = queries.case_view(actor=actor, report_id=report_id)
+    case = view.case
+    data = {f: getattr(case, f) for f in (
+        "report_id", "state", "state_changed_at", "version", "updated_at", "updated_by",
+        "assigned_to", "duplicate_of", "origin", "kind", "rsit_class", "rsit_type", "severity",
+        "suggested_severity", "attack_vector", "detection_source", "detection_stage",
+        "ransomware_extent", "qualified_at")}
+    data.update(
+        report=case.report, allowed_transitions=view.allowed,
+        suggestion={"severity": view.assessment.severity,
+                    "reasons": list(view.assessment.reasons)},
+        qualifications=view.qualifications, transitions=view.transitions, notes=view.notes,
+        messages=view.messages, supports=view.supports)
+    return s.CaseDetail(data).data
+
+
+QUEUE_PARAMS = [
+    OpenApiParameter(name, OpenApiTypes.STR, description=desc) for name, desc in (
+        ("state", "Workflow state."), ("severity", "minor, significant or major."),
+        ("kind", "Sector kind."), ("region", "Region code of the establishment."),
+        ("category", "Category of the establishment."),
+        ("assigned", "`me` or `none`."), ("overdue", "true: with an overdue clock only."),
+        ("q", "Text search: reference, establishment, description."),
+        ("sort", "One of " + ", ".join(queries.SORTS) + "."))
+]
+
+
+class QueueView(StaffView):
+    @extend_schema(summary="The analyst's queue of sector reports, newest first",
+                   parameters=QUEUE_PARAMS, responses={200: s.QueueRow(many=True),
+                                                       400: ERROR_400, 404: ERROR_404},
+                   tags=TAGS)
+    def get(self, request):
+        params = self.parse(s.QueueQuery, {k: v for k, v in request.query_params.items()
+                                           if k in s.QueueQuery().fields})
+        filters = QueueFilters(
+            state=params["state"], severity=params["severity"], kind=params["kind"],
+            region=params["region"], category=params["category"], assigned=params["assigned"],
+            overdue=params["overdue"], q=params["q"].strip(),
+            sort=params["sort"] or queries.DEFAULT_SORT)
+        qs = queries.queue(actor=request.user, filters=filters, now=timezone.now())
+        paginator = QueuePagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.QueueRow(page, many=True).data)
+
+
+class CaseView(StaffView):
+    @extend_schema(summary="A case: qualification, workflow, notes, messages, support",
+                   responses={200: s.CaseDetail, 404: ERROR_404}, tags=TAGS)
+    def get(self, request, report_id: int):
+        return Response(case_detail(request.user, report_id))
+
+
+class QualifyView(StaffView):
+    @extend_schema(summary="Qualify a case (history is kept)", request=s.QualifyInput,
+                   responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
+                              409: ERROR_409}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.QualifyInput, request.data)
+        return self.run(lambda: services.qualify(
+            actor=request.user, report_id=report_id, origin=d["origin"], kind=d["kind"],
+            severity=d["severity"], attack_vector=d["attack_vector"],
+            detection_source=d["detection_source"], detection_stage=d["detection_stage"],
+            ransomware_extent=d["ransomware_extent"], comment=d["comment"],
+            expected_version=d["version"]), lambda _c: case_detail(request.user, report_id))
+
+
+class TransitionView(StaffView):
+    @extend_schema(summary="Move a case to another state", request=s.TransitionInput,
+                   responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
+                              409: ERROR_409}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.TransitionInput, request.data)
+        return self.run(lambda: services.transition(
+            actor=request.user, report_id=report_id, to_state=d["to_state"],
+            comment=d["comment"], duplicate_of=d["duplicate_of"],
+            expected_version=d["version"]), lambda _c: case_detail(request.user, report_id))
+
+
+class AssignView(StaffView):
+    @extend_schema(summary="Assign a case to an analyst (null: nobody)", request=s.AssignInput,
+                   responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
+                              409: ERROR_409}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.AssignInput, request.data)
+        return self.run(lambda: services.assign(
+            actor=request.user, report_id=report_id, assignee=d["assigned_to"],
+            expected_version=d["version"]), lambda _c: case_detail(request.user, report_id))
+
+
+class BulkAcknowledgeView(StaffView):
+    @extend_schema(summary="Acknowledge several received reports at once",
+                   request=s.BulkAcknowledgeInput,
+                   responses={200: s.BulkResultOut, 400: ERROR_400, 404: ERROR_404},
+                   tags=TAGS)
+    def post(self, request):
+        d = self.parse(s.BulkAcknowledgeInput, request.data)
+        return self.run(
+            lambda: services.bulk_acknowledge(actor=request.user, report_ids=d["report_ids"]),
+            lambda r: {"acknowledged": r.acknowledged,
+                       "skipped": [{"report": ref, "reason": str(why)} for ref, why in r.skipped]})
+
+
+class _CaseItems(StaffView):
+    """GET lists one kind of item of a case; POST adds one."""
+
+    item_serializer: Any = None
+
+    def items(self, view: queries.CaseView) -> list:
+        raise NotImplementedError
+
+    def get(self, request, report_id: int):
+        view = queries.case_view(actor=request.user, report_id=report_id)
+        return Response(self.item_serializer(self.items(view), many=True).data)
+
+
+class NotesView(_CaseItems):
+    item_serializer = s.NoteOut
+
+    def items(self, view):
+        return view.notes
+
+    @extend_schema(summary="Internal notes of a case (never shown to the establishment)",
+                   responses={200: s.NoteOut(many=True), 404: ERROR_404}, tags=TAGS)
+    def get(self, request, report_id: int):
+        return super().get(request, report_id)
+
+    @extend_schema(summary="Add an internal note", request=s.TextInput,
+                   responses={201: s.NoteOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.TextInput, request.data)
+        return self.run(lambda: services.add_note(actor=request.user, report_id=report_id,
+                                                  text=d["text"]),
+                        lambda n: s.NoteOut(n).data, status.HTTP_201_CREATED)
+
+
+class MessagesView(_CaseItems):
+    item_serializer = s.MessageOut
+
+    def items(self, view):
+        return view.messages
+
+    @extend_schema(summary="Messages exchanged with the establishment",
+                   responses={200: s.MessageOut(many=True), 404: ERROR_404}, tags=TAGS)
+    def get(self, request, report_id: int):
+        return super().get(request, report_id)
+
+    @extend_schema(summary="Send a message to the establishment", request=s.TextInput,
+                   responses={201: s.MessageOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.TextInput, request.data)
+        return self.run(lambda: services.send_message(actor=request.user, report_id=report_id,
+                                                      text=d["text"]),
+                        lambda m: s.MessageOut(m).data, status.HTTP_201_CREATED)
+
+
+class SupportView(_CaseItems):
+    item_serializer = s.SupportOut
+
+    def items(self, view):
+        return view.supports
+
+    @extend_schema(summary="Support given on a case",
+                   responses={200: s.SupportOut(many=True), 404: ERROR_404}, tags=TAGS)
+    def get(self, request, report_id: int):
+        return super().get(request, report_id)
+
+    @extend_schema(summary="Record support given", request=s.SupportInput,
+                   responses={201: s.SupportOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
+    def post(self, request, report_id: int):
+        services.get_case(actor=request.user, report_id=report_id)
+        d = self.parse(s.SupportInput, request.data)
+        return self.run(lambda: services.record_support(
+            actor=request.user, report_id=report_id, type=d["type"],
+            started_at=d["started_at"], ended_at=d["ended_at"],
+            out_of_hours=d["out_of_hours"], notes=d["notes"]),
+            lambda x: s.SupportOut(x).data, status.HTTP_201_CREATED)

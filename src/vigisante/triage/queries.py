@@ -1,0 +1,221 @@
+"""Read side of triage: the analyst's queue and everything the case page shows.
+
+The queue runs a fixed number of SQL queries whatever the page size: one count, one page of
+rows with their case, establishment, assignee and clock figures joined or sub-selected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db.models import (
+    Case as SqlCase,
+)
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from vigisante.core.models import AuditEvent
+from vigisante.reports.models import Report
+from vigisante.triage import domain, services
+from vigisante.triage.domain import State
+from vigisante.triage.models import Case
+
+SORTS: dict[str, list[str]] = {
+    "-received": ["-created_at", "-id"],
+    "received": ["created_at", "id"],
+    "-severity": ["-severity_rank", "-created_at", "-id"],
+    "severity": ["severity_rank", "-created_at", "-id"],
+    "state": ["state_rank", "-created_at", "-id"],
+    "-state": ["-state_rank", "-created_at", "-id"],
+    "establishment": ["establishment__name", "-created_at", "-id"],
+    "-establishment": ["-establishment__name", "-created_at", "-id"],
+    "reference": ["reference", "id"],
+    "-reference": ["-reference", "-id"],
+}
+DEFAULT_SORT = "-received"
+MAX_AUDIT_ROWS = 300
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """A validated set of queue filters (see forms.QueueFilterForm)."""
+
+    state: str = ""
+    severity: str = ""
+    kind: str = ""
+    region: str = ""
+    category: str = ""
+    assigned: str = ""  # "" any, "me", "none"
+    overdue: bool = False
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+
+def clock_model():
+    """The regulatory clocks model (clocks app), or None while it is not installed."""
+    try:
+        return apps.get_model("clocks", "Clock")
+    except LookupError:
+        return None
+
+
+def _clock_annotations(qs: QuerySet, now: dt.datetime) -> QuerySet:
+    Clock = clock_model()
+    if Clock is None:
+        return qs.annotate(overdue_clocks=Value(0, output_field=IntegerField()),
+                           next_due_at=Value(None, output_field=Report._meta
+                                             .get_field("created_at")))
+    due = Clock.objects.filter(report=OuterRef("pk"), state="due")
+    overdue = (due.filter(due_at__lt=now).order_by().values("report")
+               .annotate(n=Count("pk")).values("n"))
+    next_due = (due.filter(due_at__isnull=False).order_by().values("report")
+                .annotate(m=Min("due_at")).values("m"))
+    return qs.annotate(
+        overdue_clocks=Coalesce(Subquery(overdue, output_field=IntegerField()), 0),
+        next_due_at=Subquery(next_due),
+    )
+
+
+def _ranks() -> dict[str, Any]:
+    return {
+        "severity_rank": SqlCase(
+            *[When(case__severity=s, then=Value(r)) for s, r in domain.SEVERITY_RANK.items()],
+            default=Value(-1), output_field=IntegerField()),
+        "state_rank": SqlCase(
+            *[When(case__state=s, then=Value(i)) for i, s in enumerate(domain.STATE_ORDER)],
+            default=Value(0), output_field=IntegerField()),
+    }
+
+
+def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
+    """Sector reports with their case, filtered and sorted for the analyst's queue."""
+    services.require_staff(actor)
+    qs = (Report.objects.visible_to(actor).sector()
+          .select_related("establishment", "case", "case__assigned_to")
+          .defer(*_HEAVY_FIELDS))
+    f = filters
+    if f.state == State.RECEIVED:
+        # Reports older than the triage app may have no case yet: they are "received".
+        qs = qs.filter(Q(case__state=State.RECEIVED) | Q(case__isnull=True))
+    elif f.state:
+        qs = qs.filter(case__state=f.state)
+    if f.severity:
+        qs = qs.filter(case__severity=f.severity)
+    if f.kind:
+        qs = qs.filter(case__kind=f.kind)
+    if f.region:
+        qs = qs.filter(establishment__region=f.region)
+    if f.category:
+        qs = qs.filter(establishment__category=f.category)
+    if f.assigned == "me":
+        qs = qs.filter(case__assigned_to=actor)
+    elif f.assigned == "none":
+        qs = qs.filter(Q(case__assigned_to__isnull=True) | Q(case__isnull=True))
+    if f.overdue:
+        Clock = clock_model()
+        if Clock is None:
+            qs = qs.none()
+        else:
+            qs = qs.filter(Exists(Clock.objects.filter(report=OuterRef("pk"), state="due",
+                                                       due_at__lt=now)))
+    if f.q:
+        text = f.q.strip()
+        match = (Q(reference__icontains=text) | Q(establishment__name__icontains=text)
+                 | Q(description__icontains=text))
+        if text.isdigit() and len(text) == 9:
+            match |= Q(establishment__finess=text)
+        qs = qs.filter(match)
+    order = SORTS.get(f.sort, SORTS[DEFAULT_SORT])
+    if any(o.lstrip("-") in ("severity_rank", "state_rank") for o in order):
+        ranks = _ranks()
+        qs = qs.annotate(**{k: v for k, v in ranks.items() if any(
+            o.lstrip("-") == k for o in order)})
+    return _clock_annotations(qs, now).order_by(*order)
+
+
+# The queue shows a summary: the long texts of a report stay in the database.
+_HEAVY_FIELDS = [
+    "original", "perimeter", "patient_danger_narrative", "measures_taken", "causes",
+    "root_cause", "final_impact", "lessons_learned",
+]
+
+
+@dataclass
+class CaseView:
+    """Everything the analyst's case page shows."""
+
+    case: Case
+    report: Report
+    allowed: list[str]
+    assessment: domain.Assessment
+    qualifications: list = field(default_factory=list)
+    transitions: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
+    supports: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    clocks: list = field(default_factory=list)
+    analysts: list = field(default_factory=list)
+
+
+def case_view(*, actor, report_id: Any) -> CaseView:
+    """The case of a report with its histories (CERT staff only)."""
+    case = services.get_case(actor=actor, report_id=report_id)
+    case = (Case.objects.select_related("assigned_to", "updated_by", "duplicate_of",
+                                        "report__establishment", "report__created_by")
+            .get(pk=case.pk))
+    report = case.report
+    events = (AuditEvent.objects.filter(
+        Q(object_type="reports.report", object_id=str(report.pk))
+        | Q(object_type="triage.case", object_id=str(case.pk))).order_by("-id")
+        [:MAX_AUDIT_ROWS])
+    Clock = clock_model()
+    clocks = list(Clock.objects.filter(report=report).order_by("due_at", "pk")) if Clock else []
+    return CaseView(
+        case=case, report=report,
+        allowed=domain.allowed_targets(case.state, is_admin=actor.role == "admin",
+                                       is_qualified=bool(case.kind)),
+        assessment=services.suggestion(report, case.kind),
+        qualifications=list(case.qualifications.select_related("by").order_by("-at", "-id")),
+        transitions=list(case.transitions.select_related("by").order_by("-at", "-id")),
+        notes=list(case.notes.select_related("author").order_by("-at", "-id")),
+        messages=list(case.messages.select_related("author").order_by("at", "id")),
+        supports=list(case.supports.select_related("by").order_by("-started_at", "-id")),
+        events=list(events), clocks=clocks, analysts=services.analysts(),
+    )
+
+
+@dataclass
+class ReporterView:
+    """What the establishment sees of the CERT's work: state and messages, never notes."""
+
+    case: Case | None
+    state_label: str
+    messages: list
+    can_reply: bool
+
+
+def reporter_view(*, user, report: Report) -> ReporterView | None:
+    """The case panel of a report page, or None when the user may not see the report."""
+    if report is None or not Report.objects.visible_to(user).filter(pk=report.pk).exists():
+        return None
+    case = Case.objects.filter(report_id=report.pk).first()
+    messages = list(case.messages.select_related("author").order_by("at", "id")) if case else []
+    state = case.state if case else State.RECEIVED
+    can_reply = bool(getattr(user, "is_reporter", False) and report.source == "sector")
+    return ReporterView(case=case, state_label=str(State(state).label), messages=messages,
+                        can_reply=can_reply)

@@ -1,0 +1,489 @@
+"""Use cases of triage. Each takes the acting user, runs in one transaction and writes an
+audit event for every change. Analyst actions answer 404 to anyone but CERT staff.
+
+Optimistic concurrency: actions that change the case take `expected_version` (the
+Case.version the user saw); a stale one raises ValidationError keyed "version" naming who
+changed the case and when, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from vigisante.accounts.models import Role, User
+from vigisante.core import audit, taxonomy
+from vigisante.reports.models import Report, Source
+from vigisante.triage import domain
+from vigisante.triage.domain import State
+from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
+
+log = logging.getLogger(__name__)
+
+MAX_PK = 2**63 - 1
+MAX_BULK = 500
+SUPPLIER_WINDOW = dt.timedelta(days=30)
+CASE_FIELDS = [
+    "state", "state_changed_at", "assigned_to", "duplicate_of", "origin", "kind", "rsit_class",
+    "rsit_type", "severity", "suggested_severity", "attack_vector", "detection_source",
+    "detection_stage", "ransomware_extent", "qualified_at", "version",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Access
+# ---------------------------------------------------------------------------------------------
+
+def is_staff(user) -> bool:
+    """CERT analysts and admins, logged in and active."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and getattr(user, "is_cert_staff", False))
+
+
+def require_staff(user) -> None:
+    """Anyone else gets a 404: the triage pages do not exist for them."""
+    if not is_staff(user):
+        raise Http404("No such page.")
+
+
+def parse_pk(value: Any) -> int:
+    """A database id from user input, or 404 (also for ids too large for the database)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such report.") from None
+    if not 0 < pk <= MAX_PK:
+        raise Http404("No such report.")
+    return pk
+
+
+def _report(actor, report_id: Any) -> Report:
+    pk = parse_pk(report_id)
+    report = (Report.objects.visible_to(actor).sector().select_related("establishment")
+              .filter(pk=pk).first())
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+def _case_of(report: Report, *, for_update: bool) -> Case:
+    """The report's case, created if missing (reports older than the triage app)."""
+    case, _created = Case.objects.get_or_create(
+        report=report, defaults={"state_changed_at": report.created_at})
+    if for_update:
+        qs = Case.objects.select_related("updated_by", "assigned_to")
+        if connection.features.has_select_for_update_of:
+            qs = qs.select_for_update(of=("self",))
+        else:
+            qs = qs.select_for_update()
+        case = qs.get(pk=case.pk)
+    case.report = report
+    return case
+
+
+def get_case(*, actor, report_id: Any, for_update: bool = False) -> Case:
+    """The case of a sector report, for CERT staff only (404 otherwise)."""
+    require_staff(actor)
+    return _case_of(_report(actor, report_id), for_update=for_update)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+def _fmt(at: dt.datetime | None) -> str:
+    if at is None:
+        return "?"
+    return formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+
+
+def parse_version(value: Any) -> int | None:
+    """The version a form or API call carried (None when absent)."""
+    if value is None or value == "":
+        return None
+    try:
+        version = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("Invalid version: reload the page.")]}) from None
+    if not 0 <= version <= MAX_PK:
+        raise ValidationError({"version": [_("Invalid version: reload the page.")]})
+    return version
+
+
+def check_version(case: Case, expected_version: Any) -> None:
+    """Refuse a change made on a stale view of the case."""
+    expected = parse_version(expected_version)
+    if expected is not None and expected != case.version:
+        who = str(case.updated_by) if case.updated_by_id else _("someone else")
+        raise ValidationError(
+            {"version": [domain.conflict_message(who, _fmt(case.updated_at))]}, code="conflict")
+
+
+def is_conflict(exc: ValidationError) -> bool:
+    return hasattr(exc, "error_dict") and "version" in exc.error_dict
+
+
+def _check_text(name: str, text: str, *, required: bool, limit: int = domain.MAX_TEXT) -> str:
+    text = text if isinstance(text, str) else ""
+    if required and not text.strip():
+        raise ValidationError({name: [_("Write something.")]})
+    err = domain.text_error(text, limit)
+    if err:
+        raise ValidationError({name: [err]})
+    return text
+
+
+def _touch(case: Case, actor, now: dt.datetime) -> None:
+    case.version += 1
+    case.updated_at = now
+    case.updated_by = actor
+
+
+def _save_audited(case: Case, actor, action: str, before: dict, extra: dict | None = None):
+    old, new = audit.diff(before, audit.snapshot(case, CASE_FIELDS))
+    # Only the changed columns: concurrent writers of other columns are not overwritten, and
+    # receivers (the clocks) can tell what changed.
+    case.save(update_fields=[*new, "updated_at", "updated_by"])
+    if extra:
+        new.update(extra)
+    audit.record(actor=actor, action=action, obj=case, before=old, after=new)
+
+
+def reporters_of(report: Report) -> list[User]:
+    """The establishment's reporters: who is told about acknowledgements and messages."""
+    return list(User.objects.filter(memberships__establishment_id=report.establishment_id,
+                                    role=Role.REPORTER, is_active=True).distinct())
+
+
+def cert_recipients(case: Case) -> list[Any]:
+    """The assignee; when nobody is assigned, every active analyst and the CERT's mailbox."""
+    if case.assigned_to_id and case.assigned_to.is_active:
+        return [case.assigned_to]
+    return [*User.objects.filter(role__in=[Role.ANALYST, Role.ADMIN], is_active=True),
+            settings.CERT_EMAIL]
+
+
+def _notify(event: str, recipients: Iterable[Any], context: dict[str, Any]) -> None:
+    """Hand the e-mail to the notifications app once the change is committed."""
+    people = [u for u in recipients if u is not None]
+    if not people:
+        return
+
+    def send() -> None:
+        from vigisante.notifications.services import notify
+
+        notify(event=event, recipients=people, context=context)
+
+    # robust: a mail outage is logged, never turns a saved change into an error page.
+    transaction.on_commit(send, robust=True)
+
+
+def _move(case: Case, to_state: str, actor, now: dt.datetime, comment: str = "") -> None:
+    Transition.objects.create(case=case, from_state=case.state, to_state=to_state, by=actor,
+                              at=now, comment=comment)
+    case.state = to_state
+    case.state_changed_at = now
+    if to_state == State.ACKNOWLEDGED:
+        _notify("acknowledged", reporters_of(case.report),
+                {"report": case.report, "case": case, "actor": actor})
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflow
+# ---------------------------------------------------------------------------------------------
+
+def _original(value: Any, case: Case) -> Report | None:
+    """The original report a duplicate points to, by id or reference."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Report):
+        original = value
+    else:
+        text = str(value).strip()[:50]
+        qs = Report.objects.sector().select_related("case")
+        if text.isdigit() and int(text) <= MAX_PK:
+            original = qs.filter(pk=int(text)).first()
+        else:
+            original = qs.filter(reference__iexact=text).first()
+        if original is None:
+            raise ValidationError({"duplicate_of": [
+                _("No report with the reference “%(ref)s”.") % {"ref": text}]})
+    if original.pk == case.report_id:
+        raise ValidationError({"duplicate_of": [_("A report cannot duplicate itself.")]})
+    other = Case.objects.filter(report=original).select_related("duplicate_of").first()
+    if other is not None and other.state == State.DUPLICATE and other.duplicate_of_id:
+        raise ValidationError({"duplicate_of": [
+            _("%(ref)s is itself a duplicate of %(orig)s: link to %(orig)s.") % {
+                "ref": original.reference, "orig": other.duplicate_of.reference}]})
+    return original
+
+
+@transaction.atomic
+def transition(
+    *, actor, report_id: Any, to_state: str, comment: str = "", duplicate_of: Any = None,
+    expected_version: Any = None,
+) -> Case:
+    """Move a case to another state, if the state machine allows it."""
+    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    check_version(case, expected_version)
+    comment = _check_text("comment", comment, required=False, limit=domain.MAX_COMMENT)
+    to_state = str(to_state or "")
+    original = _original(duplicate_of, case) if to_state == State.DUPLICATE else None
+    refused = domain.transition_error(
+        case.state, to_state, is_admin=actor.role == Role.ADMIN, is_qualified=bool(case.kind),
+        has_duplicate_of=original is not None, comment=comment)
+    if refused:
+        raise ValidationError({refused[0]: [refused[1]]})
+    now = timezone.now()
+    before = audit.snapshot(case, CASE_FIELDS)
+    from_state = case.state
+    _move(case, to_state, actor, now, comment)
+    if to_state == State.DUPLICATE:
+        case.duplicate_of = original
+    elif from_state == State.DUPLICATE:
+        case.duplicate_of = None
+    _touch(case, actor, now)
+    _save_audited(case, actor, "case.transition", before, {"comment": comment} if comment else None)
+    return case
+
+
+def acknowledge(*, actor, report_id: Any, expected_version: Any = None) -> Case:
+    """Tell the establishment its report has been received by an analyst."""
+    return transition(actor=actor, report_id=report_id, to_state=State.ACKNOWLEDGED,
+                      expected_version=expected_version)
+
+
+@dataclass
+class BulkResult:
+    acknowledged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (reference or id, why)
+
+
+@transaction.atomic
+def bulk_acknowledge(*, actor, report_ids: Iterable[Any]) -> BulkResult:
+    """Acknowledge every received report of the list; the others are skipped with a reason."""
+    require_staff(actor)
+    ids: list[int] = []
+    for raw in list(report_ids)[: MAX_BULK + 1]:
+        try:
+            ids.append(parse_pk(raw))
+        except Http404:
+            raise ValidationError({"report_ids": [
+                _("“%(value)s” is not a report id.") % {"value": str(raw)[:30]}]}) from None
+    if not ids:
+        raise ValidationError({"report_ids": [_("Select at least one report.")]})
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"report_ids": [
+            _("At most %(n)d reports at once.") % {"n": MAX_BULK}]})
+    reports = {r.pk: r for r in Report.objects.visible_to(actor).sector()
+               .select_related("establishment").filter(pk__in=ids)}
+    result = BulkResult()
+    now = timezone.now()
+    for pk in dict.fromkeys(ids):
+        report = reports.get(pk)
+        if report is None:
+            result.skipped.append((str(pk), _("no such report")))
+            continue
+        case = _case_of(report, for_update=True)
+        if case.state != State.RECEIVED:
+            result.skipped.append((report.reference, _("already %(state)s") % {
+                "state": State(case.state).label.lower()}))
+            continue
+        before = audit.snapshot(case, CASE_FIELDS)
+        _move(case, State.ACKNOWLEDGED, actor, now, _("Bulk acknowledgement"))
+        _touch(case, actor, now)
+        _save_audited(case, actor, "case.transition", before)
+        result.acknowledged.append(report.reference)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualification
+# ---------------------------------------------------------------------------------------------
+
+def establishments_reached(report: Report) -> int:
+    """Establishments reporting the same supplier within 30 days (this one included)."""
+    if not report.supplier_involved or not (report.supplier_id or report.supplier_name.strip()):
+        return 1
+    qs = Report.objects.filter(source=Source.SECTOR,
+                               created_at__gte=report.created_at - SUPPLIER_WINDOW,
+                               created_at__lte=report.created_at + SUPPLIER_WINDOW)
+    if report.supplier_id:
+        qs = qs.filter(supplier_id=report.supplier_id)
+    else:
+        qs = qs.filter(supplier_name__iexact=report.supplier_name.strip())
+    return max(1, qs.values("establishment_id").distinct().count())
+
+
+def suggestion(report: Report, kind: str = "") -> domain.Assessment:
+    """The severity the report's impacts suggest."""
+    return domain.suggest_severity(domain.impacts_of(
+        report, kind=kind, establishments_reached=establishments_reached(report)))
+
+
+@transaction.atomic
+def qualify(
+    *, actor, report_id: Any, origin: str, kind: str, severity: str = "",
+    attack_vector: str = "", detection_source: str = "", detection_stage: str = "",
+    ransomware_extent: str = "", comment: str = "", expected_version: Any = None,
+) -> Case:
+    """Record the analyst's qualification; the previous ones stay in the history."""
+    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    check_version(case, expected_version)
+    path = domain.qualify_path(case.state)
+    if path is None:
+        raise ValidationError({"state": [
+            _("A case that is “%(state)s” cannot be qualified.") % {
+                "state": State(case.state).label}]})
+    values = {k: (v if isinstance(v, str) else "") for k, v in dict(
+        origin=origin, kind=kind, severity=severity, attack_vector=attack_vector,
+        detection_source=detection_source, detection_stage=detection_stage,
+        ransomware_extent=ransomware_extent, comment=comment).items()}
+    kind_ok = values["kind"] in taxonomy.Kind.values
+    assessment = suggestion(case.report, values["kind"] if kind_ok else "")
+    values["severity"] = values["severity"] or assessment.severity
+    errors = domain.qualification_errors(suggested=assessment.severity, **values)
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    now = timezone.now()
+    before = audit.snapshot(case, CASE_FIELDS)
+    rsit_class, rsit_type = taxonomy.rsit_of(values["kind"])
+    fields = {k: values[k] for k in ("origin", "kind", "severity", "attack_vector",
+                                     "detection_source", "detection_stage",
+                                     "ransomware_extent")}
+    for key, value in fields.items():
+        setattr(case, key, value)
+    case.rsit_class, case.rsit_type = rsit_class, rsit_type
+    case.suggested_severity = assessment.severity
+    case.qualified_at = now
+    qualification = Qualification.objects.create(
+        case=case, by=actor, at=now, rsit_class=rsit_class, rsit_type=rsit_type,
+        suggested_severity=assessment.severity, comment=values["comment"], **fields)
+    for state in path:
+        _move(case, state, actor, now, _("Qualification"))
+    _touch(case, actor, now)
+    _save_audited(case, actor, "case.qualify", before, {
+        "qualification_id": qualification.pk, "suggestion_reasons": list(assessment.reasons),
+        **({"comment": values["comment"]} if values["comment"] else {})})
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment, notes, messages, support
+# ---------------------------------------------------------------------------------------------
+
+def analysts() -> list[User]:
+    """Who a case can be assigned to."""
+    return list(User.objects.filter(role__in=[Role.ANALYST, Role.ADMIN], is_active=True)
+                .order_by("full_name", "email"))
+
+
+@transaction.atomic
+def assign(*, actor, report_id: Any, assignee: Any, expected_version: Any = None) -> Case:
+    """Give the case to an analyst (or to nobody: assignee None)."""
+    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    check_version(case, expected_version)
+    user = None
+    if assignee not in (None, ""):
+        pk = assignee.pk if isinstance(assignee, User) else assignee
+        try:
+            pk = parse_pk(pk)
+        except Http404:
+            pk = None
+        user = User.objects.filter(pk=pk, role__in=[Role.ANALYST, Role.ADMIN],
+                                   is_active=True).first() if pk else None
+        if user is None:
+            raise ValidationError({"assigned_to": [_("Choose an analyst of the CERT.")]})
+    if case.assigned_to_id == (user.pk if user else None):
+        return case
+    now = timezone.now()
+    before = audit.snapshot(case, CASE_FIELDS)
+    case.assigned_to = user
+    _touch(case, actor, now)
+    _save_audited(case, actor, "case.assign", before)
+    if user is not None and user.pk != actor.pk:
+        _notify("assignment", [user], {"report": case.report, "case": case, "actor": actor})
+    return case
+
+
+@transaction.atomic
+def add_note(*, actor, report_id: Any, text: str) -> Note:
+    """An internal note: never shown to the establishment."""
+    case = get_case(actor=actor, report_id=report_id)
+    text = _check_text("text", text, required=True)
+    note = Note.objects.create(case=case, author=actor, at=timezone.now(), text=text)
+    audit.record(actor=actor, action="case.note", obj=case,
+                 after={"note_id": note.pk, "text": text})
+    return note
+
+
+@transaction.atomic
+def send_message(*, actor, report_id: Any, text: str) -> Message:
+    """A message from the CERT to the establishment (which is told by e-mail)."""
+    case = get_case(actor=actor, report_id=report_id)
+    text = _check_text("text", text, required=True)
+    message = Message.objects.create(case=case, author=actor, from_cert=True,
+                                     at=timezone.now(), text=text)
+    audit.record(actor=actor, action="case.message", obj=case,
+                 after={"message_id": message.pk, "from_cert": True, "text": text})
+    _notify("message", reporters_of(case.report),
+            {"report": case.report, "case": case, "message": message, "actor": actor})
+    return message
+
+
+def reporter_case(actor, report_id: Any) -> Case:
+    if actor is None or not actor.is_authenticated or not getattr(actor, "is_reporter", False):
+        raise Http404("No such report.")
+    return _case_of(_report(actor, report_id), for_update=False)
+
+
+@transaction.atomic
+def reply(*, actor, report_id: Any, text: str) -> Message:
+    """The establishment answers the CERT (reporters of that establishment only)."""
+    case = reporter_case(actor, report_id)
+    text = _check_text("text", text, required=True)
+    message = Message.objects.create(case=case, author=actor, from_cert=False,
+                                     at=timezone.now(), text=text)
+    audit.record(actor=actor, action="case.reply", obj=case,
+                 after={"message_id": message.pk, "from_cert": False, "text": text})
+    case = Case.objects.select_related("assigned_to").get(pk=case.pk)
+    _notify("message", cert_recipients(case),
+            {"report": message.case.report, "case": case, "message": message, "actor": actor})
+    return message
+
+
+@transaction.atomic
+def record_support(
+    *, actor, report_id: Any, type: str, started_at: dt.datetime | None,
+    ended_at: dt.datetime | None = None, out_of_hours: bool | None = None, notes: str = "",
+) -> Support:
+    """Record support given; out of hours is derived from the start when not given."""
+    case = get_case(actor=actor, report_id=report_id)
+    if case.state in (State.REJECTED, State.DUPLICATE):
+        raise ValidationError({"state": [
+            _("A case that is “%(state)s” gets no support.") % {"state": State(case.state).label}]})
+    notes = notes if isinstance(notes, str) else ""
+    type = type if isinstance(type, str) else ""
+    errors = domain.support_errors(type=type, started_at=started_at, ended_at=ended_at,
+                                   notes=notes, now=timezone.now())
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    if out_of_hours is None:
+        out_of_hours = domain.is_out_of_hours(started_at)
+    support = Support.objects.create(case=case, type=type, started_at=started_at,
+                                     ended_at=ended_at, out_of_hours=out_of_hours, by=actor,
+                                     notes=notes)
+    audit.record(actor=actor, action="case.support", obj=case,
+                 after=audit.snapshot(support, ["id", "type", "started_at", "ended_at",
+                                                "out_of_hours", "notes"]))
+    return support

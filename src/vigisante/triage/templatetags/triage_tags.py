@@ -1,0 +1,72 @@
+"""Small helpers of the triage templates, and the case panel of the reporter's report page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from vigisante.core.taxonomy import rsit
+from vigisante.triage import queries
+from vigisante.triage.domain import Severity, State
+
+register = template.Library()
+
+_STATE_CLASS = {State.RECEIVED: "warn", State.RESOLVED: "ok", State.CLOSED: "ok"}
+_SEVERITY_CLASS = {Severity.MAJOR: "danger", Severity.SIGNIFICANT: "warn", Severity.MINOR: "ok"}
+
+
+@register.filter
+def state_class(state: str) -> str:
+    """The badge colour of a workflow state."""
+    return _STATE_CLASS.get(state or State.RECEIVED, "")
+
+
+@register.filter
+def state_label(state: str) -> str:
+    try:
+        return str(State(state or State.RECEIVED).label)
+    except ValueError:
+        return state
+
+
+@register.filter
+def severity_class(severity: str) -> str:
+    return _SEVERITY_CLASS.get(severity, "")
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    try:
+        return str(Severity(severity).label) if severity else ""
+    except ValueError:
+        return severity
+
+
+@register.simple_tag
+def rsit_label(rsit_class: str, rsit_type: str = "") -> str:
+    """'Malicious Code / Infected System' from the shipped RSIT file."""
+    return rsit().label(rsit_class, rsit_type)
+
+
+def _short(value: Any) -> str:
+    text = "" if value is None else (value if isinstance(value, str) else str(value))
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+@register.filter
+def audit_changes(event) -> list[tuple[str, str, str]]:
+    """(field, before, after) of an audit event, for the history table."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(k, _short(before.get(k)), _short(after.get(k))) for k in keys]
+
+
+@register.inclusion_tag("triage/_reporter_panel_body.html", takes_context=True)
+def reporter_panel(context, report):
+    """The state of the CERT's work on a report and the messages, for the establishment."""
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return {"panel": queries.reporter_view(user=user, report=report), "report": report,
+            "csrf_token": context.get("csrf_token"), "request": request}
