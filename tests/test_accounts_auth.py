@@ -53,6 +53,13 @@ def test_login_keeps_a_safe_next_and_drops_an_external_one(client, reporter_a):
     assert response.url == reverse("home")
 
 
+def test_next_pointing_to_login_page_does_not_loop(client_for, reporter_a):
+    client = client_for(reporter_a)
+    response = client.get(reverse("accounts:login") + "?next=/accounts/login/%3Fx%3D1")
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+
+
 def test_wrong_password_shows_error_next_to_form_and_is_audited(client, reporter_a):
     response = client.post(reverse("accounts:login"),
                            {"username": reporter_a.email, "password": "wrong-password-123"})

@@ -65,6 +65,7 @@ def test_analyst_invites_new_reporter_who_creates_account(client_for, analyst, e
     assert message.to == ["new.person@example.org"]
     assert est_a.name in message.body and "&amp;" not in message.body
     path = link_path(message)
+    assert message.body.count(path) == 2  # French, then English
     raw = path.rstrip("/").rsplit("/", 1)[1]
     assert invitation.token_hash == hash_token(raw)
     assert raw not in str(Invitation.objects.values())

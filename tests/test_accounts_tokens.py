@@ -131,7 +131,9 @@ def test_create_token_command_unknown_email_fails_clearly(db):
     assert not ApiToken.objects.exists()
 
 
-def test_create_token_cli_exit_code(capsys, db):
+def test_create_token_cli_exit_code(capsys, db, monkeypatch):
+    # run_from_argv closes every connection when done; the test's own must stay open.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
     with pytest.raises(SystemExit) as exc:
         cli_main(["vigisante", "create-token", "nobody@example.org"])
     assert exc.value.code != 0

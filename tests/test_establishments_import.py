@@ -180,7 +180,9 @@ def test_missing_file_is_a_clear_error(tmp_path):
         run(str(tmp_path))
 
 
-def test_cli_dashed_name_exit_codes_and_no_traceback(tmp_path, capsys):
+def test_cli_dashed_name_exit_codes_and_no_traceback(tmp_path, capsys, monkeypatch):
+    # run_from_argv closes every connection when done; the test's own must stay open.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
     bad = write(tmp_path, HEADER + "7500,CHU,chu,,public,75,,essential,1\n")
     with pytest.raises(SystemExit) as exc:
         cli_main(["vigisante", "import-establishments", bad])
@@ -199,3 +201,9 @@ def test_huge_cell_is_reported_not_crashing(tmp_path):
         run(path)
     out, err = run(path, "--skip-invalid")
     assert "line 2, name:" in err
+
+
+def test_bad_finess_is_one_error_not_three(tmp_path):
+    path = write(tmp_path, "finess,name,category,legal_status\n75000001,X,ch,public\n")
+    _out, err = run(path, "--skip-invalid")
+    assert err.count("line 2,") == 1 and "line 2, finess:" in err

@@ -7,6 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,15 @@ from vigisante.triage import domain
 from vigisante.triage.domain import Impacts, Severity, State
 
 S = State
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Assertions read English messages, whatever the default language."""
+    with translation.override("en"):
+        yield
+
+
 ALL = list(State.values)
 
 # The whole transition table, written out: (from, to) pairs an analyst may make.

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vigisante.core import audit
 from vigisante.core.models import AuditEvent
@@ -19,6 +19,13 @@ from vigisante.triage.domain import Severity, State
 from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Assertions read English messages, whatever the default language."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -26,6 +26,12 @@ def select(html: str, selector_id: str) -> str:
     return match.group(1).strip() if match else ""
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read English messages: ask for English whatever the default language."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def report(reporter_a, early_warning_data):
     return report_services.create_early_warning(actor=reporter_a, data=early_warning_data)

@@ -69,6 +69,8 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
 
     with page.expect_navigation():
         page.tap(f"a[href='/reports/{report.pk}/notification/']")
+    assert _fits_the_screen(page)
+    _screenshot(page, tmp_path, "notification-phone.png")
     page.tap("label[for=id_systems_hit_0]")
     page.fill("#id_perimeter", "Urgences et bloc opératoire")
     with page.expect_navigation():
@@ -93,16 +95,19 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
 
 
 def test_analyst_sees_the_report_in_incoming_and_opens_it(
-        desktop_page, live_server, analyst, reporter_a, early_warning_data):
+        desktop_page, live_server, analyst, reporter_a, early_warning_data, tmp_path):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     report = services.create_early_warning(actor=reporter_a, data=early_warning_data)
     device = TOTPDevice.objects.create(user=analyst, name="phone", confirmed=True)
     page = desktop_page
     log_in(page, live_server.url, analyst.email, PASSWORD, totp_device=device)
-    assert page.url.endswith("/reports/incoming/"), page.url
+    # Staff land on their start page (the incoming list, or triage's queue built on it).
+    assert page.url.endswith(("/reports/incoming/", "/triage/")), page.url
+    page.goto(live_server.url + "/reports/incoming/")
     link = page.locator("table.reports a.ref", has_text=report.reference)
     assert link.count() == 1
+    _screenshot(page, tmp_path, "incoming-desktop.png")
     with page.expect_navigation():
         link.click()
     assert page.url.endswith(f"/reports/{report.pk}/")

@@ -11,14 +11,14 @@ from vigisante.accounts.models import User
 from vigisante.establishments.models import Establishment
 
 
-class EstablishmentBriefSerializer(serializers.ModelSerializer):
+class MemberEstablishmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Establishment
         fields = ["id", "finess", "name"]
 
 
 class MeSerializer(serializers.ModelSerializer):
-    establishments = EstablishmentBriefSerializer(many=True, read_only=True)
+    establishments = MemberEstablishmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = User
@@ -28,6 +28,6 @@ class MeSerializer(serializers.ModelSerializer):
 class MeView(APIView):
     """The authenticated user: e-mail, name, role and the establishments they belong to."""
 
-    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve", tags=["accounts"])
     def get(self, request):
         return Response(MeSerializer(request.user).data)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -143,11 +143,18 @@ def _send_invitation(invitation: Invitation, raw: str, establishments) -> None:
     context = {"invitation": invitation, "url": invitation_url(raw),
                "establishments": establishments, "inviter": invitation.invited_by,
                "expires_at": invitation.expires_at}
-    send_mail(
-        render_to_string("accounts/email/invitation_subject.txt", context).strip(),
-        render_to_string("accounts/email/invitation_body.txt", context),
-        settings.DEFAULT_FROM_EMAIL, [invitation.email],
-    )
+    # The invitee's language is unknown: the message is in every language of the site,
+    # the default one (French) first.
+    languages = [settings.LANGUAGE_CODE] + [code for code, _name in settings.LANGUAGES
+                                            if code != settings.LANGUAGE_CODE]
+    bodies = []
+    for language in languages:
+        with translation.override(language):
+            bodies.append(render_to_string("accounts/email/invitation_body.txt", context))
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+    send_mail(subject, "\n\n".join(b.strip() + "\n" for b in bodies),
+              settings.DEFAULT_FROM_EMAIL, [invitation.email])
 
 
 def check_invitation(raw: str, *, now: dt.datetime | None = None) -> Invitation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from base64 import b32encode
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -55,6 +55,9 @@ class LoginView(auth_views.LoginView):
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
+        if urlsplit(url).path == self.request.path:
+            # next=<the login page> would loop (Django answers that with a 500).
+            url = reverse("home")
         user = self.request.user
         if user.is_authenticated and needs_second_factor(user):
             return reverse("accounts:two_factor") + "?" + urlencode({"next": url})

@@ -58,7 +58,7 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any] | models.Mod
     plan = []
     for f in fields:
         auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        plan.append((f.attname, auto, f.get_default() if f.has_default() else None,
+        plan.append((f.attname, auto, f.get_default(),
                      _adapter(f)))
     values = []
     for row in rows:

@@ -190,6 +190,16 @@ def _validate(instance: Establishment, errors: dict[str, str]) -> dict[str, str]
     return errors
 
 
+def _drop_consequences(errors: dict[str, str], row: dict[str, str]) -> dict[str, str]:
+    """A derived column left empty is not a second error when its source is wrong."""
+    derived_from = {"departement": "finess", "region": "departement", "sector": "category"}
+    wrong = set(errors)
+    for name, source in derived_from.items():
+        if name in wrong and source in wrong and not row.get(name, "").strip():
+            del errors[name]
+    return errors
+
+
 def plan_import(text: str) -> ImportPlan:
     """Validate every row; existing FINESS numbers are updated (upsert)."""
     _header, rows = read_rows(text)
@@ -217,7 +227,7 @@ def plan_import(text: str) -> ImportPlan:
         else:
             for name, value in values.items():
                 setattr(instance, name, value)
-        errors = _validate(instance, errors)
+        errors = _drop_consequences(_validate(instance, errors), row)
         if errors:
             plan.errors.extend(RowError(line, k, v) for k, v in errors.items())
         elif before is None:

@@ -265,7 +265,7 @@ class NotificationForm(StageForm):
 
     SECTIONS = [
         (_("Systems and perimeter"), ["systems_hit", "perimeter"]),
-        (_("Impact on operations"), ["operations_impact", "degraded_since", "degraded_until"]),
+        (_("Operations"), ["operations_impact", "degraded_since", "degraded_until"]),
         (_("Patients"), ["patient_danger", "patient_danger_narrative"]),
         (_("Data"), ["data_availability", "data_integrity", "data_confidentiality",
                      "personal_data", "health_data", "people_affected", "records_affected"]),

@@ -49,7 +49,7 @@ def _facts(report: Report, names: list[str], *, show_false: bool) -> list[tuple[
         if name in DATA_IMPACT:
             if name == "data_availability" and (impacts or show_false):
                 facts.append((gettext("Data impact"),
-                              ", ".join(impacts) if impacts else gettext("None")))
+                              capfirst(", ".join(impacts)) if impacts else gettext("None")))
             continue
         value = getattr(report, name)
         if value is False and not show_false:

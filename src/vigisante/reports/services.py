@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
@@ -133,12 +135,16 @@ WEB_SUBMISSION_PREFIX = "web-early-warning:"
 def create_early_warning_once(
     *, actor, data: dict[str, Any], channel: str = Channel.WEB, submission: str,
 ) -> tuple[Report, bool]:
-    """Create an early warning unless this form submission already created one.
+    """Create an early warning unless this very form submission already created one.
 
     A stressed reporter on a slow phone taps "send" twice: the second POST carries the same
-    hidden submission id and gets the first report back. Returns (report, created).
+    hidden submission id and the same answers, and gets the first report back. Different
+    answers (the form reused after "back") make a new report. Returns (report, created).
     """
-    key = WEB_SUBMISSION_PREFIX + submission
+    answers = json.dumps({k: getattr(v, "pk", v) for k, v in sorted(data.items())},
+                         cls=DjangoJSONEncoder, sort_keys=True)
+    fingerprint = hashlib.sha256(f"{channel}|{answers}".encode()).hexdigest()
+    key = f"{WEB_SUBMISSION_PREFIX}{submission}:{fingerprint[:32]}"
 
     def earlier() -> Report | None:
         body = (IdempotencyKey.objects.filter(user=actor, key=key)
@@ -155,7 +161,7 @@ def create_early_warning_once(
             report = create_early_warning(actor=actor, data=data, channel=channel)
             IdempotencyKey.objects.create(
                 user=actor, key=key, method="POST", path="web:early_warning",
-                request_hash="", status_code=302, response_body={"report": report.pk})
+                request_hash=fingerprint, status_code=302, response_body={"report": report.pk})
     except IntegrityError:
         # A concurrent twin committed first: it owns the report.
         found = earlier()

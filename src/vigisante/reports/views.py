@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -71,8 +72,11 @@ def early_warning(request: HttpRequest) -> HttpResponse:
                                          "filed twice."))
             return redirect("reports:acknowledgement", pk=report.pk)
     no_establishment = user.is_reporter and not form.fields["establishment"].queryset.exists()
-    return render(request, "reports/early_warning.html", {
+    response = render(request, "reports/early_warning.html", {
         "form": form, "submission": submission, "no_establishment": no_establishment})
+    # "Back" after sending must not show the old form (with its submission id) from cache.
+    add_never_cache_headers(response)
+    return response
 
 
 def _submission_id(request: HttpRequest) -> str:

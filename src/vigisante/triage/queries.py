@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db.models import (
     Case as SqlCase,
 )
@@ -28,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from vigisante.clocks.models import Clock, ClockState
 from vigisante.core.models import AuditEvent
 from vigisante.reports.models import Report
 from vigisante.triage import domain, services
@@ -65,21 +65,9 @@ class QueueFilters:
     sort: str = DEFAULT_SORT
 
 
-def clock_model():
-    """The regulatory clocks model (clocks app), or None while it is not installed."""
-    try:
-        return apps.get_model("clocks", "Clock")
-    except LookupError:
-        return None
-
-
 def _clock_annotations(qs: QuerySet, now: dt.datetime) -> QuerySet:
-    Clock = clock_model()
-    if Clock is None:
-        return qs.annotate(overdue_clocks=Value(0, output_field=IntegerField()),
-                           next_due_at=Value(None, output_field=Report._meta
-                                             .get_field("created_at")))
-    due = Clock.objects.filter(report=OuterRef("pk"), state="due")
+    """Per row: how many clocks are overdue, and the next deadline still due."""
+    due = Clock.objects.filter(report=OuterRef("pk"), state=ClockState.DUE)
     overdue = (due.filter(due_at__lt=now).order_by().values("report")
                .annotate(n=Count("pk")).values("n"))
     next_due = (due.filter(due_at__isnull=False).order_by().values("report")
@@ -126,12 +114,8 @@ def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
     elif f.assigned == "none":
         qs = qs.filter(Q(case__assigned_to__isnull=True) | Q(case__isnull=True))
     if f.overdue:
-        Clock = clock_model()
-        if Clock is None:
-            qs = qs.none()
-        else:
-            qs = qs.filter(Exists(Clock.objects.filter(report=OuterRef("pk"), state="due",
-                                                       due_at__lt=now)))
+        qs = qs.filter(Exists(Clock.objects.filter(report=OuterRef("pk"), state=ClockState.DUE,
+                                                   due_at__lt=now)))
     if f.q:
         text = f.q.strip()
         match = (Q(reference__icontains=text) | Q(establishment__name__icontains=text)
@@ -168,8 +152,13 @@ class CaseView:
     messages: list = field(default_factory=list)
     supports: list = field(default_factory=list)
     events: list = field(default_factory=list)
-    clocks: list = field(default_factory=list)
     analysts: list = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        """The allowed moves, flagged when they reopen the case."""
+        return [{"state": s, "reopen": domain.is_reopen(self.case.state, s),
+                 "secondary": s in (State.REJECTED, State.DUPLICATE)} for s in self.allowed]
 
 
 def case_view(*, actor, report_id: Any) -> CaseView:
@@ -183,8 +172,6 @@ def case_view(*, actor, report_id: Any) -> CaseView:
         Q(object_type="reports.report", object_id=str(report.pk))
         | Q(object_type="triage.case", object_id=str(case.pk))).order_by("-id")
         [:MAX_AUDIT_ROWS])
-    Clock = clock_model()
-    clocks = list(Clock.objects.filter(report=report).order_by("due_at", "pk")) if Clock else []
     return CaseView(
         case=case, report=report,
         allowed=domain.allowed_targets(case.state, is_admin=actor.role == "admin",
@@ -195,7 +182,7 @@ def case_view(*, actor, report_id: Any) -> CaseView:
         notes=list(case.notes.select_related("author").order_by("-at", "-id")),
         messages=list(case.messages.select_related("author").order_by("at", "id")),
         supports=list(case.supports.select_related("by").order_by("-started_at", "-id")),
-        events=list(events), clocks=clocks, analysts=services.analysts(),
+        events=list(events), analysts=services.analysts(),
     )
 
 

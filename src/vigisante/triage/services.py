@@ -81,7 +81,8 @@ def _case_of(report: Report, *, for_update: bool) -> Case:
     case, _created = Case.objects.get_or_create(
         report=report, defaults={"state_changed_at": report.created_at})
     if for_update:
-        qs = Case.objects.select_related("updated_by", "assigned_to")
+        # No joins: a locked row re-read after waiting would come with stale joined rows.
+        qs = Case.objects.all()
         if connection.features.has_select_for_update_of:
             qs = qs.select_for_update(of=("self",))
         else:
@@ -124,7 +125,8 @@ def check_version(case: Case, expected_version: Any) -> None:
     """Refuse a change made on a stale view of the case."""
     expected = parse_version(expected_version)
     if expected is not None and expected != case.version:
-        who = str(case.updated_by) if case.updated_by_id else _("someone else")
+        by = User.objects.filter(pk=case.updated_by_id).first() if case.updated_by_id else None
+        who = str(by) if by is not None else _("someone else")
         raise ValidationError(
             {"version": [domain.conflict_message(who, _fmt(case.updated_at))]}, code="conflict")
 
@@ -287,6 +289,17 @@ def bulk_acknowledge(*, actor, report_ids: Iterable[Any]) -> BulkResult:
             _("At most %(n)d reports at once.") % {"n": MAX_BULK}]})
     reports = {r.pk: r for r in Report.objects.visible_to(actor).sector()
                .select_related("establishment").filter(pk__in=ids)}
+    for report in reports.values():
+        Case.objects.get_or_create(report=report,
+                                   defaults={"state_changed_at": report.created_at})
+    # Lock every case up front, in one order: two bulk runs (or a bulk run and a single
+    # change) wait for each other instead of deadlocking.
+    locked = Case.objects.filter(report_id__in=list(reports)).order_by("pk")
+    if connection.features.has_select_for_update_of:
+        locked = locked.select_for_update(of=("self",))
+    else:
+        locked = locked.select_for_update()
+    cases = {c.report_id: c for c in locked}
     result = BulkResult()
     now = timezone.now()
     for pk in dict.fromkeys(ids):
@@ -294,7 +307,8 @@ def bulk_acknowledge(*, actor, report_ids: Iterable[Any]) -> BulkResult:
         if report is None:
             result.skipped.append((str(pk), _("no such report")))
             continue
-        case = _case_of(report, for_update=True)
+        case = cases[pk]
+        case.report = report
         if case.state != State.RECEIVED:
             result.skipped.append((report.reference, _("already %(state)s") % {
                 "state": State(case.state).label.lower()}))

@@ -54,6 +54,9 @@ class Command(BaseCommand):
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, _stop)
+        self.stdout.write(f"worker: running as {worker.worker_id}, scan every "
+                          f"{worker.scan_every:g} s (SIGTERM to stop)")
+        self.stdout.flush()
         try:
             worker.run(iterations=options["iterations"])
         finally:

@@ -1,0 +1,161 @@
+"""The US HHS OCR breach portal export (CSV): columns, date formats, combined values such as
+"Loss, Theft" or "Email, Network Server", empty descriptions, encoding quirks.
+
+`parse_row` is pure: one CSV row in, one `HhsRow` out (or HhsError saying why not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+# key -> the portal's column name
+COLUMNS = {
+    "name": "Name of Covered Entity",
+    "state": "State",
+    "entity_type": "Covered Entity Type",
+    "individuals": "Individuals Affected",
+    "date": "Breach Submission Date",
+    "breach_type": "Type of Breach",
+    "location": "Location of Breached Information",
+    "business_associate": "Business Associate Present",
+    "description": "Web Description",
+}
+OPTIONAL = {"description"}
+DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M",
+                "%m-%d-%Y")
+MALICIOUS = {"Hacking/IT Incident", "Theft"}
+NOT_MALICIOUS = {"Loss", "Improper Disposal"}
+_SPACES = re.compile(r"\s+")
+# A UTF-8 sequence read as Windows-1252: a lead byte (Â-ô) then 1-3 continuation bytes,
+# shown as the Windows-1252 characters of 0x80-0xBF.
+_CP1252_HIGH = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc" \
+    "\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039" \
+    "\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_HIGH}]{{1,3}}")
+
+
+def _unmojibake(match: re.Match) -> str:
+    try:
+        return match.group(0).encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return match.group(0)
+
+
+class HhsError(ValueError):
+    """A row this importer refuses; the message says why."""
+
+
+def _norm_header(value: str) -> str:
+    return _SPACES.sub(" ", value.replace("\ufeff", "")).strip().strip('"').lower()
+
+
+def map_header(header: list[str]) -> dict[str, int]:
+    """Column positions by key; HhsError naming the missing columns."""
+    positions = {_norm_header(h): i for i, h in enumerate(header)}
+    out, missing = {}, []
+    for key, name in COLUMNS.items():
+        if name.lower() in positions:
+            out[key] = positions[name.lower()]
+        elif key not in OPTIONAL:
+            missing.append(name)
+    if missing:
+        raise HhsError("missing columns: " + ", ".join(missing))
+    return out
+
+
+def clean(value: str) -> str:
+    """NFC, mojibake repaired (UTF-8 read as Windows-1252), spaces collapsed, trimmed."""
+    text = _MOJIBAKE.sub(_unmojibake, value or "")
+    text = unicodedata.normalize("NFC", text.replace("\xa0", " "))
+    return _SPACES.sub(" ", text).strip()
+
+
+def parse_date(value: str) -> dt.date:
+    text = clean(value)
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise HhsError(f"Breach Submission Date {text!r} is not a date (MM/DD/YYYY)")
+
+
+def parse_count(value: str) -> int | None:
+    text = clean(value).replace(",", "").replace(" ", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise HhsError(f"Individuals Affected {text!r} is not a whole number")
+    return int(text)
+
+
+def split_values(value: str) -> list[str]:
+    """'Loss, Theft' -> ['Loss', 'Theft'] (published order, no duplicates, no blanks)."""
+    return list(dict.fromkeys(p for p in (clean(x) for x in (value or "").split(",")) if p))
+
+
+def parse_yes_no(value: str) -> bool | None:
+    text = clean(value).lower()
+    return True if text in ("yes", "y") else False if text in ("no", "n") else None
+
+
+@dataclass
+class HhsRow:
+    key: str  # identifies the breach across exports (without the occurrence number)
+    date: dt.date
+    original: dict[str, str]
+    report: dict[str, Any]
+    external: dict[str, Any]
+    attributes: list[tuple[str, str]]
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.original, sort_keys=True,
+                                         ensure_ascii=False).encode()).hexdigest()
+
+
+def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:
+    if len(row) != len(header):
+        raise HhsError(f"{len(row)} fields instead of {len(header)}")
+    get = lambda k: row[cols[k]] if k in cols else ""  # noqa: E731
+    name = clean(get("name"))
+    if not name:
+        raise HhsError("Name of Covered Entity is empty")
+    date = parse_date(get("date"))
+    individuals = parse_count(get("individuals"))
+    state, entity_type = clean(get("state")).upper()[:40], clean(get("entity_type"))[:80]
+    types, locations = split_values(get("breach_type")), split_values(get("location"))
+    description = clean(get("description"))
+    ransomware = None if not description else "ransomware" in description.lower()
+    key = hashlib.sha256("\x1f".join([
+        name.casefold(), state, date.isoformat(), entity_type.casefold(),
+        ", ".join(types).casefold(), ", ".join(locations).casefold()]).encode()).hexdigest()
+    at = dt.datetime.combine(date, dt.time(12), tzinfo=dt.UTC)
+    kinds = set(types)
+    report = {
+        "created_at": at, "discovered_at": at, "description": description[:5000],
+        "ongoing": False, "stage": "final",
+        "suspected_malicious": "yes" if kinds & MALICIOUS else (
+            "no" if kinds and kinds <= NOT_MALICIOUS else "unknown"),
+        "data_confidentiality": True, "personal_data": True, "health_data": True,
+        "people_affected": individuals if individuals is not None and individuals < 2**31
+        else None,
+        "records_affected": individuals, "ransom_demanded": bool(ransomware),
+    }
+    external = {
+        "year": date.year, "month": date.month, "date": date, "entity_type": entity_type,
+        "is_health": True, "country": "US", "state": state,
+        "breach_type": ", ".join(types)[:200], "location": ", ".join(locations)[:300],
+        "disclosure": "yes", "ransomware": ransomware, "records_affected": individuals,
+        "business_associate": parse_yes_no(get("business_associate")),
+    }
+    attributes = ([("breach_type", t[:120]) for t in types]
+                  + [("location", x[:120]) for x in locations])
+    original = {h: v for h, v in zip(header, row, strict=True)}
+    return HhsRow(key[:40], date, original, report, external, attributes)

@@ -1,0 +1,130 @@
+"""`import-hhs FILE.csv`: stream an HHS OCR breach portal export into reports.
+
+The file is read row by row (csv reader over a decoding stream) and written in batches, so
+memory stays bounded whatever its size. Text is UTF-8 (with or without BOM); bytes that are
+not UTF-8 are read as Windows-1252, as spreadsheets re-saving the export produce.
+
+The source_id of a row is derived from its content (entity, state, date, entity type, type
+and location of breach) plus its occurrence number among identical rows of the file: the
+portal has genuinely distinct breaches with the same entity, date and type, and even one
+exact duplicate row, and each row must stay one record. Occurrences are counted in a
+temporary on-disk SQLite table, not in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from vigisante.observatory import hhs
+from vigisante.observatory.importers import Record, Stats, Writer
+from vigisante.observatory.progress import Progress
+
+ERRORS = "vigisante-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+    raise exc
+
+
+codecs.register_error(ERRORS, _cp1252_fallback)
+csv.field_size_limit(1024 * 1024)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: nothing is imported."""
+
+
+class _Counting(io.RawIOBase):
+    """A binary reader that counts the bytes read (for the progress bar)."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        self.read_bytes += n or 0
+        return n
+
+
+class OccurrenceCounter:
+    """How many times each key has been seen so far, kept on disk (bounded memory)."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="vigisante-hhs-", suffix=".sqlite3")
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                              "PRAGMA cache_size=-8000; CREATE TABLE seen "
+                              "(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
+
+    def next(self, key: str) -> int:
+        row = self.db.execute("INSERT INTO seen (key, n) VALUES (?, 1) ON CONFLICT(key) "
+                              "DO UPDATE SET n = n + 1 RETURNING n", (key,)).fetchone()
+        return row[0]
+
+    def close(self) -> None:
+        self.db.close()
+        os.unlink(self.path)
+
+
+def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
+               progress: Progress | None = None, batch_size: int = 1000) -> Stats:
+    """Import every row of an HHS export; return what was created/updated/skipped."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    counting = _Counting(raw)
+    text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig",
+                            errors=ERRORS, newline="")
+    counter = OccurrenceCounter()
+    stats = Stats()
+    writer = Writer("hhs", stats, on_skip, batch_size)
+    try:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if not header:
+            raise ImportFileError(f"{path} is empty")
+        try:
+            cols = hhs.map_header(header)
+        except hhs.HhsError as exc:
+            raise ImportFileError(f"{path}: {exc}") from None
+        for row in reader:
+            where = f"line {reader.line_num}"
+            if not any(v.strip() for v in row):
+                continue
+            try:
+                parsed = hhs.parse_row(row, header, cols)
+            except hhs.HhsError as exc:
+                category = str(exc).split(" '")[0].split(":")[0]
+                stats.skipped[category] += 1
+                on_skip(where, category, str(exc))
+            else:
+                source_id = f"{parsed.key}-{counter.next(parsed.key)}"
+                writer.add(Record("hhs", source_id, where, parsed.content_hash,
+                                  parsed.original, parsed.report, parsed.external,
+                                  parsed.attributes))
+            if progress:
+                progress.update(done=counting.read_bytes)
+        writer.flush()
+    except csv.Error as exc:
+        writer.flush()
+        raise ImportFileError(f"{path}: malformed CSV ({exc}); rows before it were "
+                              "imported") from None
+    finally:
+        counter.close()
+        text.close()
+    return stats

@@ -1,0 +1,41 @@
+"""`vigisante import-veris DIR`: import VERIS incident files (schema 1.3.x and 1.4.x).
+
+Each file is validated (1.4.x against the VERIS 1.4.1 JSON schema, 1.3.x after the
+documented upgrade) and written with its original JSON; a file that does not validate is
+reported with its reason and skipped. Importing again updates changed records and leaves the
+others alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from vigisante.observatory import veris_import
+from vigisante.observatory.management.commands._importing import ImportCommand
+from vigisante.observatory.progress import Progress
+
+
+class Command(ImportCommand):
+    help = "Import VERIS JSON incident files (a file or a folder, searched recursively)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="folder of VERIS *.json files, or one file")
+        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--quiet", action="store_true",
+                            help="do not list skipped files (the summary still counts them)")
+
+    def handle(self, *args, path: str, batch_size: int, quiet: bool, **options):
+        root = Path(path)
+        if not root.exists():
+            raise CommandError(_("%(path)s does not exist.") % {"path": path})
+        progress = Progress(None, _("files"), stream=sys.stderr)
+        if progress.enabled:
+            progress.total = veris_import.count_files(root)
+        stats = veris_import.import_veris(root, on_skip=self.on_skip_factory(quiet),
+                                          progress=progress, batch_size=max(batch_size, 1))
+        progress.close()
+        self.summary(stats)

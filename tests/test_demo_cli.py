@@ -1,0 +1,104 @@
+"""`vigisante demo --no-serve --json`, run for real (subprocess) twice in a fresh data folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TABLES = ["establishments_establishment", "establishments_supplier", "accounts_user",
+          "accounts_membership", "reports_report", "triage_case", "triage_support",
+          "triage_transition", "reports_referencecounter"]
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a user's shell: real settings, SQLite in `data_dir`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("VIGISANTE_") and k != "DJANGO_SETTINGS_MODULE"}
+    env["VIGISANTE_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def vigisante(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vigisante.cli", *args], env=cli_env(data_dir),
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("demo") / "fresh"  # does not exist yet
+    started = time.monotonic()
+    first = vigisante("demo", "--no-serve", "--json", data_dir=data_dir)
+    elapsed = time.monotonic() - started
+    assert first.returncode == 0, first.stderr
+    db = data_dir / "vigisante.sqlite3"
+    after_first = counts(db)
+    second = vigisante("demo", "--no-serve", "--json", data_dir=data_dir)
+    assert second.returncode == 0, second.stderr
+    return data_dir, first, second, after_first, counts(db), elapsed
+
+
+def test_prints_one_json_object_with_the_demo_logins(two_runs):
+    data_dir, first, _second, _c1, _c2, elapsed = two_runs
+    answer = json.loads(first.stdout)  # nothing else on stdout
+    assert set(answer) == {"url", "accounts"}
+    assert answer["url"] == "http://127.0.0.1:8000/"
+    accounts = answer["accounts"]
+    for a in accounts:
+        assert {"email", "password", "role", "establishment", "token"} <= set(a)
+        assert a["token"].startswith("vs_")
+    roles = [a["role"] for a in accounts]
+    assert {"analyst", "admin", "observer", "reporter"} <= set(roles)
+    reporters = [a for a in accounts if a["role"] == "reporter"]
+    assert len({a["establishment"] for a in reporters}) >= 2
+    assert all("(fictif)" in a["establishment"] for a in reporters)
+    for a in accounts:
+        if a["role"] in ("analyst", "admin"):
+            assert len(a["totp_secret"]) == 32
+    assert "Loaded synthetic data" in first.stderr
+    assert (data_dir / "vigisante.sqlite3").exists()
+    assert elapsed < 90, f"demo took {elapsed:.0f} s (target 30 s on an idle machine)"
+
+
+def test_second_run_neither_fails_nor_duplicates(two_runs):
+    data_dir, first, second, after_first, after_second, _elapsed = two_runs
+    assert after_first == after_second
+    assert after_first["reports_report"] > 3000
+    assert "already loaded" in second.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert [a["email"] for a in one["accounts"]] == [a["email"] for a in two["accounts"]]
+    with sqlite3.connect(data_dir / "vigisante.sqlite3") as conn:
+        def revoked(raw: str):
+            digest = hashlib.sha256(raw.encode()).hexdigest()
+            return conn.execute("SELECT revoked_at FROM accounts_apitoken WHERE key_hash = ?",
+                                (digest,)).fetchone()[0]
+
+        for old, new in zip(one["accounts"], two["accounts"], strict=True):
+            assert old["token"] != new["token"]
+            assert revoked(old["token"]) is not None
+            assert revoked(new["token"]) is None
+        seeds = conn.execute(
+            "SELECT COUNT(*) FROM core_auditevent WHERE action = 'demo.seed'").fetchone()[0]
+        assert seeds == 1
+
+
+def test_demo_otp_gives_codes_for_demo_staff_only(two_runs):
+    data_dir = two_runs[0]
+    ok = vigisante("demo-otp", "analyste@demo.example.org", data_dir=data_dir)
+    assert ok.returncode == 0, ok.stderr
+    assert len(ok.stdout.strip()) == 6 and ok.stdout.strip().isdigit()
+    refused = vigisante("demo-otp", "rssi.valbrune@demo.example.org", data_dir=data_dir)
+    assert refused.returncode != 0
+    assert "not a demo staff account" in refused.stderr

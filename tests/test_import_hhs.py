@@ -1,0 +1,163 @@
+"""`import-hhs` against the real HHS OCR exports in ../shared/data/hhs-ocr, checked with
+figures computed here with the csv module, and against small files with encoding quirks."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count, Sum
+
+from vigisante.observatory import domain, hhs, services
+from vigisante.observatory.models import ExternalAttribute, ExternalIncident
+from vigisante.reports.models import Report
+
+pytestmark = pytest.mark.django_db
+
+HHS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "hhs-ocr"
+ARCHIVE = HHS_DIR / "hhs_ocr_archive_2009-10-21_to_2024-04-26.csv"
+OPEN = HHS_DIR / "hhs_ocr_under_investigation_as_of_2024-06-28.csv"
+HEADER = ('"Name of Covered Entity","State","Covered Entity Type","Individuals Affected",'
+          '"Breach Submission Date","Type of Breach","Location of Breached Information",'
+          '"Business Associate Present","Web Description"')
+
+needs_data = pytest.mark.skipif(not ARCHIVE.exists(), reason="HHS exports not available")
+
+
+def expected(path: Path) -> tuple[int, Counter, Counter, Counter]:
+    """Rows, rows per year, individuals per year and rows per breach type, from the CSV."""
+    rows, per_year, people, types = 0, Counter(), Counter(), Counter()
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            rows += 1
+            year = int(row["Breach Submission Date"][-4:])
+            per_year[year] += 1
+            if row["Individuals Affected"].strip():
+                people[year] += int(row["Individuals Affected"])
+            for t in {x.strip() for x in row["Type of Breach"].split(",") if x.strip()}:
+                types[t] += 1
+    return rows, per_year, people, types
+
+
+def imported(out: io.StringIO | None = None, *paths: Path) -> None:
+    for p in paths:
+        call_command("import_hhs", str(p), stdout=out or io.StringIO(), stderr=io.StringIO())
+
+
+def db_by_year() -> tuple[Counter, Counter]:
+    rows = (ExternalIncident.objects.filter(source="hhs").values("year")
+            .annotate(n=Count("pk"), people=Sum("records_affected")))
+    return Counter({r["year"]: r["n"] for r in rows}), Counter(
+        {r["year"]: r["people"] for r in rows if r["people"]})
+
+
+@needs_data
+def test_real_exports_row_counts_and_individuals_per_year():
+    out = io.StringIO()
+    imported(out, ARCHIVE, OPEN)
+    rows_a, years_a, people_a, types_a = expected(ARCHIVE)
+    rows_o, years_o, people_o, types_o = expected(OPEN)
+    assert (rows_a, rows_o) == (5371, 908)  # as the README says
+    assert f"Imported: {rows_a}, updated: 0, unchanged: 0, skipped: 0." in out.getvalue()
+    assert f"Imported: {rows_o}, updated: 0, unchanged: 0, skipped: 0." in out.getvalue()
+    assert Report.objects.filter(source="hhs").count() == rows_a + rows_o
+    per_year, people = db_by_year()
+    assert per_year == years_a + years_o
+    assert people == people_a + people_o
+    in_db = Counter(dict(ExternalAttribute.objects.filter(dimension="breach_type")
+                         .values_list("value").annotate(n=Count("id"))))
+    assert in_db == types_a + types_o  # "Loss, Theft" counts once in Loss, once in Theft
+    assert Report.objects.filter(source="hhs", description="").count() == 305 + 908
+    # one record of the archive has no individuals count: kept, with an unknown count
+    assert ExternalIncident.objects.filter(records_affected__isnull=True).count() == 1
+    combined = ExternalIncident.objects.filter(breach_type="Loss, Theft").first()
+    assert combined.attributes.filter(dimension="breach_type").count() == 2
+
+
+@needs_data
+def test_reimport_of_the_real_export_duplicates_nothing():
+    imported(None, OPEN)
+    first = dict(Report.objects.filter(source="hhs").values_list("source_id", "reference"))
+    out = io.StringIO()
+    imported(out, OPEN)
+    assert "Imported: 0, updated: 0, unchanged: 908, skipped: 0." in out.getvalue()
+    assert dict(Report.objects.filter(source="hhs").values_list("source_id",
+                                                                 "reference")) == first
+
+
+@needs_data
+def test_hhs_observatory_by_year_and_breach_type():
+    imported(None, OPEN)
+    report = services.build_report(domain.Period.year(2023), source="hhs")
+    rows = {t["id"]: {r["key"]: r for r in t["rows"]}
+            for s in report.figures()["sections"] for t in s["tables"]}
+    _n, years, people, _t = expected(OPEN)
+    assert rows["01_totals"]["period"]["reports"] == years[2023]
+    assert rows["02_years"]["2023"]["records"] == people[2023]
+    assert rows["06_disclosure"]["yes"]["reports"] == years[2023]
+
+
+def write(tmp_path: Path, body: bytes, name: str = "export.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(body)
+    return path
+
+
+def test_quirks_bom_crlf_cp1252_mojibake_formats_and_bad_rows(tmp_path):
+    lines = [
+        HEADER,
+        '"Clinique Saint-Jos\xe9 ","ny","Healthcare Provider","13,055","2023-02-01",'
+        '"Loss, Theft","Laptop, Paper/Films","No",""',
+        '"St. Mary\u00e2\u20ac\u2122s Hospital","CA","Health Plan","","3/7/2023",'
+        '"Hacking/IT Incident","Email","Yes","Ransomware encrypted the servers."',
+        '"Bad Date Inc","TX","Business Associate","600","31/31/2023","Theft","Email","No",""',
+        '"Bad Count LLC","TX","Business Associate","many","01/05/2023","Theft","Email","No",""',
+        '"Short row","TX"',
+        '"Twin Clinic","OH","Healthcare Provider","700","04/04/2023","Theft","Email","No",""',
+        '"Twin Clinic","OH","Healthcare Provider","700","04/04/2023","Theft","Email","No",""',
+    ]
+    body = b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8") + b"\r\n"
+    body = body.replace("Jos\xe9".encode(), b"Jos\xe9")  # a Windows-1252 byte in UTF-8
+    path = write(tmp_path, body)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_hhs", str(path), stdout=out, stderr=err)
+    assert "Imported: 4, updated: 0, unchanged: 0, skipped: 3." in out.getvalue()
+    assert "line 4" in err.getvalue() and "not a date" in err.getvalue()
+    assert "line 5" in err.getvalue() and "not a whole number" in err.getvalue()
+    assert "line 6" in err.getvalue() and "2 fields instead of 9" in err.getvalue()
+    jose = ExternalIncident.objects.get(state="NY")
+    assert jose.report.original["Name of Covered Entity"] == "Clinique Saint-José "
+    assert (jose.state, jose.records_affected, jose.date) == ("NY", 13055, dt.date(2023, 2, 1))
+    assert (jose.breach_type, jose.location, jose.ransomware) == (
+        "Loss, Theft", "Laptop, Paper/Films", None)
+    mary = ExternalIncident.objects.get(state="CA")
+    assert mary.report.original["Name of Covered Entity"] == "St. Mary\u00e2\u20ac\u2122s Hospital"
+    assert mary.ransomware is True and mary.business_associate is True
+    assert mary.records_affected is None and mary.date == dt.date(2023, 3, 7)
+    assert ExternalIncident.objects.filter(state="OH").count() == 2  # two identical rows
+
+
+def test_clean_repairs_mojibake_and_spaces():
+    assert hhs.clean("St. Mary\u00e2\u20ac\u2122s\xa0 Hospital ") == "St. Mary\u2019s Hospital"
+    assert hhs.split_values("Loss, Theft,, Loss") == ["Loss", "Theft"]
+    assert hhs.parse_date("04/26/2024") == dt.date(2024, 4, 26)
+    with pytest.raises(hhs.HhsError):
+        hhs.parse_date("2024/26/04")
+
+
+def test_missing_columns_import_nothing(tmp_path):
+    path = write(tmp_path, b'"Name of Covered Entity","State"\n"A","NY"\n')
+    with pytest.raises(CommandError, match="missing columns: Covered Entity Type"):
+        call_command("import_hhs", str(path), stdout=io.StringIO())
+    assert not Report.objects.exists()
+    with pytest.raises(CommandError, match="is not a file"):
+        call_command("import_hhs", str(tmp_path / "nope.csv"))
+    empty = write(tmp_path, b"", "empty.csv")
+    with pytest.raises(CommandError, match="is empty"):
+        call_command("import_hhs", str(empty), stdout=io.StringIO())

@@ -1,0 +1,280 @@
+"""The sector's observatory on fixture data: every figure checked against a count computed
+here, independently, from the fixture's own specs; query budget; reproducibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import translation
+from test_observatory_data import PARIS, build, in_2023
+
+from vigisante.core.taxonomy import MALICIOUS_KINDS
+from vigisante.observatory import domain, render, services
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 40
+
+
+def rows_of(figures: dict) -> dict[str, dict[str, dict]]:
+    """table id -> row key -> row (from figures.json)."""
+    out = {}
+    for section in figures["sections"]:
+        for table in section["tables"]:
+            out[table["id"]] = {r["key"]: r for r in table["rows"]}
+    return out
+
+
+@pytest.fixture
+def data():
+    return build()
+
+
+@pytest.fixture
+def figures(data):
+    report = services.build_report(domain.Period.year(2023))
+    return rows_of(json.loads(render.figures_json(report)))
+
+
+def counts(items, key) -> Counter:
+    return Counter(key(s) for s in items)
+
+
+def test_totals_months_structures(data, figures):
+    cur = [s for s in data if in_2023(s)]
+    prev = [s for s in data if s["created"].astimezone(PARIS).year == 2022
+            and s["state"] not in ("duplicate", "rejected")]
+    assert figures["01_totals"]["period"]["reports"] == len(cur)
+    assert figures["01_totals"]["period"]["previous"] == len(prev)
+    assert figures["01_totals"]["period"]["change"] == round((len(cur) - len(prev)) / len(prev),
+                                                             4)
+    months = counts(cur, lambda s: s["created"].astimezone(PARIS).strftime("%Y-%m"))
+    assert {k: r["reports"] for k, r in figures["01_monthly"].items()} == {
+        f"2023-{m:02d}": months.get(f"2023-{m:02d}", 0) for m in range(1, 13)}
+    per_est = counts(cur, lambda s: s["est"])
+    st = figures["02_structures"]
+    assert st["structures"]["value"] == len(per_est)
+    assert st["more_than_2"]["value"] == sum(1 for n in per_est.values() if n > 2)
+    assert st["4+"]["value"] == sum(1 for n in per_est.values() if n >= 4)
+    assert st["1"]["value"] == sum(1 for n in per_est.values() if n == 1)
+    repeat = figures["02_repeat"]
+    assert {r["reports"] for r in repeat.values()} == {n for n in per_est.values() if n >= 4}
+
+
+def test_categories_sectors_regions(data, figures):
+    cur = [s for s in data if in_2023(s)]
+    cats = counts(cur, lambda s: f"{s['category']}.{s['sector']}")
+    for key, row in figures["03_category"].items():
+        assert row["reports"] == cats.get(key, 0), key
+        assert row["structures"] == len({s["est"] for s in cur
+                                         if f"{s['category']}.{s['sector']}" == key})
+    sectors = counts(cur, lambda s: s["sector"])
+    assert {k: r["reports"] for k, r in figures["03_sector"].items()} == {
+        "health": sectors["health"], "medico_social": sectors["medico_social"]}
+    regions = counts(cur, lambda s: s["region"])
+    assert {k: r["reports"] for k, r in figures["04_region"].items() if r["reports"]} == regions
+    assert sum(r["reports"] for r in figures["04_region"].values()) == len(cur)
+
+
+def test_origin_kinds_suppliers(data, figures):
+    cur = [s for s in data if in_2023(s)]
+    origins = counts(cur, lambda s: s["origin"] or "not_qualified")
+    assert {k: r["reports"] for k, r in figures["05_origin"].items() if r["reports"]} == origins
+    for year in (2019, 2020, 2021, 2022, 2023):
+        in_year = [s for s in data if s["created"].astimezone(PARIS).year == year
+                   and s["state"] not in ("duplicate", "rejected")]
+        assert figures["05_trend"][str(year)]["total"] == len(in_year)
+        assert figures["05_trend"][str(year)]["malicious"] == sum(
+            1 for s in in_year if s["origin"] == "malicious")
+    mal = [s for s in cur if s["kind"] in MALICIOUS_KINDS]
+    kinds = counts(mal, lambda s: s["kind"])
+    rows = figures["06_kinds"]
+    assert {k: r["reports"] for k, r in rows.items() if r["reports"] and k != "total"} == kinds
+    assert rows["total"]["reports"] == len(mal)
+    assert rows["ransomware"]["degraded"] == sum(
+        1 for s in mal if s["kind"] == "ransomware" and s["ops"] in ("degraded", "stopped"))
+    extent = counts([s for s in mal if s["kind"] == "ransomware"],
+                    lambda s: s["extent"] or "not_specified")
+    assert {k: r["reports"] for k, r in figures["06_ransomware_extent"].items()
+            if r["reports"]} == extent
+    non = counts([s for s in cur if s["kind"] and s["kind"] not in MALICIOUS_KINDS],
+                 lambda s: s["kind"])
+    assert {k: r["reports"] for k, r in figures["07_kinds"].items()
+            if r["reports"] and k != "total"} == non
+    with_supplier = [s for s in cur if s["supplier"]]
+    names = {s["supplier"].strip().lower() for s in with_supplier}
+    sup = figures["07_suppliers"]
+    assert sup["reports"]["value"] == len(with_supplier)
+    assert sup["suppliers"]["value"] == len(names)
+    reach = {n: len({s["est"] for s in with_supplier if s["supplier"].strip().lower() == n})
+             for n in names}
+    assert sup["multi"]["value"] == sum(1 for v in reach.values() if v >= 2)
+    assert {k: r["structures"] for k, r in figures["07_by_supplier"].items()} == reach
+
+
+def _stats(values: list[float]) -> tuple[int, float | None, float | None]:
+    if not values:
+        return 0, None, None
+    return len(values), round(statistics.fmean(values), 1), round(statistics.median(values), 1)
+
+
+def test_operations_patients_data(data, figures):
+    cur = [s for s in data if in_2023(s)]
+    ops = counts(cur, lambda s: s["ops"] or "unknown")
+    assert {k: r["reports"] for k, r in figures["08_impact"].items() if r["reports"]} == ops
+    care = counts(cur, lambda s: s["care"])
+    assert {k: r["reports"] for k, r in figures["08_care"].items() if r["reports"]} == care
+    hours = [s["degraded_hours"] for s in cur if s["degraded_hours"]]
+    n, mean, median = _stats(hours)
+    st = figures["08_degraded_stats"]
+    assert (st["n"]["value"], st["mean_hours"]["value"], st["median_hours"]["value"]) == (
+        n, mean, median)
+    assert figures["08_degraded_duration"]["1d_3d"]["reports"] == sum(
+        1 for h in hours if 24 <= h < 72)
+    danger = counts(cur, lambda s: s["danger"] or "unknown")
+    assert {k: r["reports"] for k, r in figures["09_danger"].items() if r["reports"]} == danger
+    d = figures["10_data"]
+    assert d["availability"]["reports"] == sum(s["availability"] for s in cur)
+    assert d["integrity"]["reports"] == sum(s["integrity"] for s in cur)
+    assert d["confidentiality"]["reports"] == sum(s["confidentiality"] for s in cur)
+    anyd = sum(1 for s in cur if s["availability"] or s["integrity"] or s["confidentiality"])
+    assert (d["any"]["reports"], d["none"]["reports"]) == (anyd, len(cur) - anyd)
+    assert figures["10_disclosure"]["health"]["reports"] == sum(
+        1 for s in cur if s["confidentiality"] and s["health_data"])
+    rec = figures["10_records"]
+    assert rec["records_known"]["value"] == sum(1 for s in cur if s["records"] is not None)
+    assert rec["records_total"]["value"] == sum(s["records"] or 0 for s in cur)
+    systems = Counter(x for s in cur for x in set(s["systems"]))
+    assert {k: r["reports"] for k, r in figures["11_systems"].items() if r["reports"]} == systems
+
+
+def test_support_detection_clocks(data, figures):
+    from vigisante.clocks.models import Clock
+
+    cur = [s for s in data if in_2023(s)]
+    sp = figures["12_support"]
+    supports = [t for s in cur for t in s["supports"]]
+    assert sp["requested"]["value"] == sum(s["support_requested"] for s in cur)
+    assert sp["supported_cases"]["value"] == sum(1 for s in cur if s["supports"])
+    assert sp["supports"]["value"] == len(supports)
+    by_type = Counter(t for t, _ooh in supports)
+    for t in ("remote_advice", "technical_help", "on_site", "escalation"):
+        assert sp[t]["value"] == by_type[t]
+    assert sp["interventions"]["value"] == by_type["technical_help"] + by_type["on_site"]
+    assert sp["technical_structures"]["value"] == len({
+        s["est"] for s in cur if any(t in ("technical_help", "on_site") for t, _o in
+                                     s["supports"])})
+    assert sp["out_of_hours"]["value"] == sum(1 for _t, ooh in supports if ooh)
+    assert sp["out_of_hours_cases"]["value"] == sum(
+        1 for s in cur if any(ooh for _t, ooh in s["supports"]))
+    src = counts(cur, lambda s: s["detection_source"] or "not_specified")
+    assert {k: r["reports"] for k, r in figures["13_source"].items() if r["reports"]} == src
+    stage = counts(cur, lambda s: s["detection_stage"] or "not_specified")
+    assert {k: r["reports"] for k, r in figures["13_stage"].items() if r["reports"]} == stage
+    delays = [(s["created"] - s["discovered"]).total_seconds() / 3600 for s in cur]
+    n, mean, median = _stats(delays)
+    st = figures["13_delay_stats"]
+    assert (st["n"]["value"], st["mean_hours"]["value"], st["median_hours"]["value"]) == (
+        n, mean, median)
+    assert figures["13_delay_duration"]["7d_plus"]["reports"] == sum(
+        1 for h in delays if h >= 168)
+    ids = [s["report_id"] for s in cur]
+    expected = Counter(Clock.objects.filter(report_id__in=ids).values_list("regime", "state"))
+    for regime, row in figures["14_clocks"].items():
+        for state in ("done_on_time", "done_late", "due", "not_applicable"):
+            assert row[state] == expected.get((regime, state), 0), (regime, state)
+
+
+def test_campaigns_say_not_available(data):
+    report = services.build_report(domain.Period.year(2023))
+    section = report.sections[-1]
+    assert (section.number, section.available) == (15, False)
+    assert "Campaign detection not yet available." in [str(n) for n in section.notes]
+
+
+def test_bounded_number_of_queries(data, django_assert_max_num_queries):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        services.build_report(domain.Period.year(2023))
+    with django_assert_max_num_queries(MAX_QUERIES):
+        services.build_report(domain.Period.year(2023), public=True)
+
+
+def test_a_from_to_period_compares_with_the_same_length_before(data):
+    period = domain.Period.between(dt.date(2023, 3, 1), dt.date(2023, 5, 31))
+    report = services.build_report(period)
+    fig = rows_of(report.figures())
+    in_range = [s for s in data if s["state"] not in ("duplicate", "rejected")
+                and dt.date(2023, 3, 1) <= s["created"].astimezone(PARIS).date()
+                <= dt.date(2023, 5, 31)]
+    assert fig["01_totals"]["period"]["reports"] == len(in_range)
+    assert list(fig["01_monthly"]) == ["2023-03", "2023-04", "2023-05"]
+    assert report.meta["period"]["previous_start"] == "2022-11-29"
+
+
+def test_figures_json_and_html_are_identical_across_runs(data, tmp_path):
+    for name in ("a", "b"):
+        call_command("observatory", "--year", "2023", "--out", str(tmp_path / name),
+                     "--no-pdf")
+    for f in ("figures.json", "report.html", "06_kinds.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    about = json.loads((tmp_path / "a" / "figures.json").read_text())["about"]
+    assert about["taxonomy"] == {"name": "RSIT", "version": 1003}
+    assert about["software"]["name"] == "vigisante"
+    assert len(about["snapshot"]["sha256"]) == 64
+    assert about["period"]["start"] == "2023-01-01"
+
+
+def test_snapshot_changes_when_a_record_changes(data):
+    from vigisante.triage.models import Case
+
+    first = services.build_report(domain.Period.year(2023)).snapshot
+    assert services.build_report(domain.Period.year(2023)).snapshot == first
+    case = Case.objects.filter(report_id=data[3]["report_id"]).get()
+    case.kind = "ddos" if case.kind != "ddos" else "phishing"
+    case.save()
+    assert services.build_report(domain.Period.year(2023)).snapshot != first
+
+
+def test_imported_records_stay_out_of_the_sector_figures(data):
+    from vigisante.reports.models import Report
+
+    before = services.build_report(domain.Period.year(2023)).figures()
+    Report.objects.create(reference="HHS-TEST", source="hhs", source_id="x", channel="import",
+                          created_at=dt.datetime(2023, 5, 1, tzinfo=dt.UTC),
+                          discovered_at=dt.datetime(2023, 5, 1, tzinfo=dt.UTC),
+                          description="imported")
+    after = services.build_report(domain.Period.year(2023)).figures()
+    assert before["sections"] == after["sections"]
+
+
+def test_command_checks_its_period(tmp_path):
+    with pytest.raises(CommandError):
+        call_command("observatory", "--out", str(tmp_path))
+    with pytest.raises(CommandError):
+        call_command("observatory", "--year", "2023", "--from", "2023-01-01", "--to",
+                     "2023-02-01", "--out", str(tmp_path))
+    with pytest.raises(CommandError):
+        call_command("observatory", "--from", "2023-05-01", "--to", "2023-02-01",
+                     "--out", str(tmp_path))
+    with pytest.raises(CommandError):
+        call_command("observatory", "--from", "2023-13-01", "--to", "2023-02-01",
+                     "--out", str(tmp_path))
+
+
+def test_english_and_french(data, tmp_path):
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path / "en"), "--lang",
+                 "en", "--no-pdf")
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path / "fr"), "--no-pdf")
+    en = (tmp_path / "en" / "report.html").read_text()
+    fr = (tmp_path / "fr" / "report.html").read_text()
+    assert '<html lang="en">' in en and '<html lang="fr">' in fr
+    assert "Jan. 1, 2023" in en and "1 janvier 2023" in fr
+    assert ((tmp_path / "en" / "figures.json").read_bytes()
+            == (tmp_path / "fr" / "figures.json").read_bytes())
+    assert translation.get_language() in ("en-us", "en", "fr", None)
