@@ -469,3 +469,29 @@ def test_missing_file_on_disk_is_404_not_500(reporter_a, report_a):
     att.file.storage.delete(att.file.name)
     response = api_client_for(reporter_a).get(f"{detail(report_a.pk)}attachments/{att.pk}/")
     assert response.status_code == 404
+
+
+def test_fast_rendering_matches_the_declared_serializer(reporter_a, report_a, rf):
+    """The report outputs skip DRF's field machinery for speed: same JSON as the fields."""
+    from rest_framework import serializers as drf
+
+    from vigisante.reports import serializers as s
+
+    services.add_update(actor=reporter_a, report_id=report_a.pk, text="Backups restored")
+    services.add_attachment(actor=reporter_a, report_id=report_a.pk,
+                            uploaded=SimpleUploadedFile("log.txt", b"lines\n"))
+    services.save_notification(actor=reporter_a, report_id=report_a.pk, complete=True, data={
+        "systems_hit": ["dpi"], "operations_impact": "degraded",
+        "degraded_since": timezone.now() - dt.timedelta(minutes=30), "people_affected": 12,
+        "records_affected": 3_000_000_000, "complaint_filed_on": timezone.localdate(),
+        "patient_danger": "potential", "patient_danger_narrative": "Delayed lab results"})
+    services.save_final(actor=reporter_a, report_id=report_a.pk, complete=True, data={
+        "root_cause": "VPN", "resolved_at": timezone.now()})
+    report = Report.objects.get(pk=report_a.pk)
+    request = rf.get("/")
+    for cls in (s.ReportSummary, s.ReportDetail):
+        serializer = cls(report, context={"request": request})
+        fast = serializer.data
+        slow = drf.ModelSerializer.to_representation(serializer, report)
+        assert fast == slow
+        assert list(fast) == list(slow)

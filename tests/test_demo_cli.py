@@ -102,3 +102,13 @@ def test_demo_otp_gives_codes_for_demo_staff_only(two_runs):
     refused = vigisante("demo-otp", "rssi.valbrune@demo.example.org", data_dir=data_dir)
     assert refused.returncode != 0
     assert "not a demo staff account" in refused.stderr
+
+
+def test_without_json_prints_logins_and_how_to_pass_the_second_factor(two_runs):
+    data_dir = two_runs[0]
+    done = vigisante("demo", "--no-serve", "--port", "8123", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "http://127.0.0.1:8123/" in out
+    assert "vigisante-demo" in out and "analyste@demo.example.org" in out
+    assert "otpauth://totp/" in out and "vigisante demo-otp" in out

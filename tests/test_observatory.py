@@ -278,3 +278,64 @@ def test_english_and_french(data, tmp_path):
     assert ((tmp_path / "en" / "figures.json").read_bytes()
             == (tmp_path / "fr" / "figures.json").read_bytes())
     assert translation.get_language() in ("en-us", "en", "fr", None)
+
+
+def test_pdf_pages_turned_to_images_are_not_blank(data, tmp_path):
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path), "--public")
+    pdf = tmp_path / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) >= 5
+    for page in pages:
+        image = Image.open(page).convert("L")
+        dark = sum(image.histogram()[:200])
+        assert dark > 200, page.name  # text, tables or charts on every page
+    # the charts are vectors in the PDF, not bitmaps
+    assert b"/Subtype /Image" not in pdf.read_bytes()
+
+
+def test_html_has_tables_with_captions_headers_and_charts(data, tmp_path):
+    from bs4 import BeautifulSoup
+
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path), "--no-pdf")
+    soup = BeautifulSoup((tmp_path / "report.html").read_text(), "html.parser")
+    tables = soup.select("table.obs-table")
+    assert len(tables) == len(list(tmp_path.glob("*.csv")))
+    for table in tables:
+        assert table.caption and table.caption.get_text(strip=True)
+        assert table.select("thead th[scope=col]")
+        assert all(row.select("th[scope=row]") for row in table.select("tbody tr"))
+    svgs = soup.select("figure.chart svg[role=img]")
+    assert len(svgs) >= 14
+    ids = [el["id"] for el in soup.select("[id]")]
+    assert len(ids) == len(set(ids))  # several inline SVGs, no clashing ids
+    assert soup.select_one("#table-06_kinds caption").get_text(strip=True)
+    assert "Campaign detection not yet available." in soup.get_text()
+
+
+def test_public_version_hides_small_counts_names_and_narratives(data, tmp_path):
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path), "--public",
+                 "--no-pdf")
+    fig = json.loads((tmp_path / "figures.json").read_text())
+    assert fig["about"]["version"] == "public"
+    for section in fig["sections"]:
+        for table in section["tables"]:
+            assert table["id"] not in ("02_repeat", "07_by_supplier", "09_narratives")
+            for row in table["rows"]:
+                for key, value in row.items():
+                    if isinstance(value, int) and not isinstance(value, bool) and key != "key":
+                        assert value >= 5 or value is None, (table["id"], row["key"], key)
+    everything = "".join(p.read_text() for p in tmp_path.iterdir())
+    for name in ("CHU Alpha", "EHPAD Les Tilleuls", "Clinique Beta", "Softcare", "NetHost",
+                 "750000011", "patient a été transféré"):
+        assert name not in everything
+    assert "< 5" in everything

@@ -210,3 +210,16 @@ def test_schema_builds(api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/triage/cases/{report_id}/qualify/" in response.content
+
+
+def test_the_api_count_stops_at_the_cap(api, reporter_a, early_warning_data, monkeypatch):
+    from vigisante.triage import queries
+
+    for _ in range(4):
+        report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    data = api.get(BASE).json()
+    assert data["count"] == 3 and data["count_capped"] is True
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    data = api.get(BASE).json()
+    assert data["count"] == 4 and data["count_capped"] is False

@@ -278,3 +278,14 @@ def test_reporter_sees_state_and_messages_never_notes_and_can_answer(
     assert client_for(reporter_b).post(reverse("triage:reply", args=[report.pk]),
                                        {"text": "intrusion"}).status_code == 404
     assert client_for(analyst).get(reverse("triage:reply", args=[report.pk])).status_code == 404
+
+
+def test_the_count_stops_at_the_cap(client_for, analyst, many_reports, monkeypatch):
+    from vigisante.triage import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    html = client_for(analyst).get(reverse("triage:queue"), {"per_page": 25}).content.decode()
+    assert "More than 10 reports" in html
+    assert len(re.findall(r'data-report="(\d+)"', html)) == 11  # the pages stop at the cap
+    html = client_for(analyst).get(reverse("triage:queue"), {"state": "qualified"}).content
+    assert b"5 reports" in html

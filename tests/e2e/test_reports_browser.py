@@ -50,8 +50,19 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
     assert box["height"] >= 44 and box["width"] >= 44
     _screenshot(page, tmp_path, "early-warning-phone.png")
 
-    page.fill("#id_description", "Rançongiciel : les postes des urgences affichent une rançon")
+    # Sent half-filled: the errors are next to the questions and the first one has the focus.
     page.tap("label[for=id_ongoing_0]")
+    with page.expect_navigation():
+        page.tap("main form button[type=submit]")
+    assert page.evaluate("document.activeElement.id") == "id_description"
+    assert page.is_visible(".error-summary a[href='#id_description']")
+    assert page.is_visible("#id_suspected_malicious_error")
+    assert page.is_checked("#id_ongoing_0")
+    assert _fits_the_screen(page)
+    _screenshot(page, tmp_path, "early-warning-errors-phone.png")
+    assert not Report.objects.exists()
+
+    page.fill("#id_description", "Rançongiciel : les postes des urgences affichent une rançon")
     page.tap("label[for=id_suspected_malicious_0]")
     page.tap("label[for=id_patient_care_affected_0]")
     page.tap("label[for=id_support_requested_0]")

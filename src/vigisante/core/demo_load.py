@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +30,12 @@ from vigisante.core.models import AuditEvent
 
 SEED_ACTION = "demo.seed"
 BATCH = 500
+
+
+@cache
+def _demo_password_hash() -> str:
+    """Hashed once per process (a deliberately slow hash): the demo accounts share it."""
+    return make_password(DEMO_PASSWORD)
 
 
 class DemoRefused(Exception):
@@ -77,7 +84,7 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     est_pk = [e.pk for e in establishments]
     log(f"{len(est_pk)} establishments")
 
-    usable = make_password(DEMO_PASSWORD)  # hashed once: the demo accounts share it
+    usable = _demo_password_hash()
     unusable = make_password(None)  # the other synthetic accounts cannot log in
     User.objects.bulk_create([
         User(email=a.email, full_name=a.full_name, role=a.role,
@@ -228,7 +235,7 @@ def refresh_accounts(data: DemoData) -> list[dict[str, Any]]:
     out = []
     with transaction.atomic():
         users = {u.email: u for u in User.objects.filter(email__in=[a.email for a in demo])}
-        password = make_password(DEMO_PASSWORD)
+        password = _demo_password_hash()
         User.objects.filter(pk__in=[u.pk for u in users.values()]).update(
             password=password, is_active=True)
         now = timezone.now()
@@ -239,10 +246,11 @@ def refresh_accounts(data: DemoData) -> list[dict[str, Any]]:
             _token, raw = ApiToken.issue(user, TOKEN_NAME)
             entry = _account_entry(spec, data, raw)
             if spec.role in ("analyst", "admin"):
-                TOTPDevice.objects.update_or_create(
+                device, _created = TOTPDevice.objects.update_or_create(
                     user=user, name=TOTP_DEVICE_NAME,
                     defaults={"key": spec.totp_key.hex(), "confirmed": True})
                 entry["totp_secret"] = spec.totp_secret
+                entry["totp_uri"] = device.config_url
             out.append(entry)
     return out
 

@@ -1,1 +1,10 @@
-urlpatterns: list = []
+"""Routes of the observatory API, mounted under /api/v1/."""
+
+from django.urls import path
+
+from vigisante.observatory import api
+
+app_name = "observatory-api"
+urlpatterns = [
+    path("observatory/", api.FiguresView.as_view(), name="figures"),
+]

@@ -56,10 +56,10 @@ class PeriodForm(forms.Form):
             return domain.Period.between(data["from"], data["to"])
         return domain.Period.year(data.get("year") or self.default_year)
 
-    def public(self) -> bool:
+    def is_public(self) -> bool:
         return "view" not in self.fields or self.cleaned_data.get("view") == "public"
 
-    def source(self) -> str:
+    def chosen_source(self) -> str:
         return self.cleaned_data.get("source") or Source.SECTOR
 
 

@@ -52,8 +52,25 @@ class LimitedJSONParser(JSONParser):
 
 
 class QueuePagination(LimitOffsetPagination):
+    """Limit/offset pages; the count stops at 10,000 (`count_capped` then says so)."""
+
     default_limit = 25
     max_limit = 200
+
+    def get_count(self, queryset) -> int:
+        return queries.capped_count(queryset)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.count > queries.COUNT_CAP
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean", "description": "True when there are more than 10,000 (count "
+            "then stops at 10,001): narrow the filters."}
+        return schema
 
 
 class StaffView(APIView):

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Case as SqlCase,
 )
@@ -26,9 +27,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
 
 from vigisante.clocks.models import Clock, ClockState
 from vigisante.core.models import AuditEvent
+from vigisante.establishments.models import Establishment
 from vigisante.reports.models import Report
 from vigisante.triage import domain, services
 from vigisante.triage.domain import State
@@ -90,16 +93,17 @@ def _ranks() -> dict[str, Any]:
 
 
 def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
-    """Sector reports with their case, filtered and sorted for the analyst's queue."""
+    """Sector reports with their case, filtered and sorted for the analyst's queue.
+
+    Every sector report has its case (created with the report); a report that somehow has
+    none still shows, unfiltered, as received.
+    """
     services.require_staff(actor)
     qs = (Report.objects.visible_to(actor).sector()
           .select_related("establishment", "case", "case__assigned_to")
           .defer(*_HEAVY_FIELDS))
     f = filters
-    if f.state == State.RECEIVED:
-        # Reports older than the triage app may have no case yet: they are "received".
-        qs = qs.filter(Q(case__state=State.RECEIVED) | Q(case__isnull=True))
-    elif f.state:
+    if f.state:
         qs = qs.filter(case__state=f.state)
     if f.severity:
         qs = qs.filter(case__severity=f.severity)
@@ -112,14 +116,17 @@ def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
     if f.assigned == "me":
         qs = qs.filter(case__assigned_to=actor)
     elif f.assigned == "none":
-        qs = qs.filter(Q(case__assigned_to__isnull=True) | Q(case__isnull=True))
+        qs = qs.filter(case__assigned_to__isnull=True)
     if f.overdue:
         qs = qs.filter(Exists(Clock.objects.filter(report=OuterRef("pk"), state=ClockState.DUE,
                                                    due_at__lt=now)))
     if f.q:
         text = f.q.strip()
-        match = (Q(reference__icontains=text) | Q(establishment__name__icontains=text)
-                 | Q(description__icontains=text))
+        # Every condition on the report's own columns (the establishment by id), so that
+        # PostgreSQL can combine the indexes of each instead of scanning a join.
+        names = Establishment.objects.filter(name__icontains=text).values("pk")
+        match = (Q(reference__icontains=text) | Q(description__icontains=text)
+                 | Q(establishment_id__in=names))
         if text.isdigit() and len(text) == 9:
             match |= Q(establishment__finess=text)
         qs = qs.filter(match)
@@ -129,6 +136,31 @@ def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
         qs = qs.annotate(**{k: v for k, v in ranks.items() if any(
             o.lstrip("-") == k for o in order)})
     return _clock_annotations(qs, now).order_by(*order)
+
+
+COUNT_CAP = 10_000
+
+
+def capped_count(qs: QuerySet) -> int:
+    """The number of rows, counted up to COUNT_CAP + 1 only: a count over 100,000 joined rows
+    costs more than the page itself, and nobody pages that far (they filter)."""
+    return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+class QueuePaginator(Paginator):
+    """Django's paginator with a capped count (`capped` tells when there are more)."""
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
 
 
 # The queue shows a summary: the long texts of a report stay in the database.

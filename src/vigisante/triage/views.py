@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +38,7 @@ def queue(request):
     form.is_valid()
     filters = form.filters()
     qs = queries.queue(actor=request.user, filters=filters, now=timezone.now())
-    page = Paginator(qs, form.per_page_value()).get_page(request.GET.get("page"))
+    page = queries.QueuePaginator(qs, form.per_page_value()).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v and k in form.fields}
     return render(request, "triage/queue.html", {
         "form": form, "page": page, "filters": filters, "now": timezone.now(),

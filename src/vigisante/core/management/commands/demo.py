@@ -45,6 +45,8 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         workers = workers_from(options)
+        if not options["json"]:
+            self.stdout.write(f"Serving {url} with synthetic data - Ctrl+C to stop.")
         self.stdout.flush()
         server.prepare(migrate=False)
         server.run(host=options["host"], port=options["port"], workers=workers,
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         for a in accounts:
             if "totp_secret" in a:
                 w(f"  {a['email']}: {a['totp_secret']}")
+                w(f"    (set-up link for a QR code: {a['totp_uri']})")
         w("or print the current code with: vigisante demo-otp analyste@demo.example.org")
         w("")
         w("API tokens (header 'Authorization: Token <token>'; new ones on every run):")
