@@ -27,6 +27,7 @@ from pathlib import Path
 
 LIMIT_S = 30.0
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+LOAD_AT_START = os.getloadavg()[0]
 
 
 def one_run() -> tuple[float, float, int]:
@@ -55,7 +56,8 @@ def record(lines: list[dict], runs: int) -> None:
     section = (
         "## Demo\n\n"
         f"`.venv/bin/python benchmarks/demo.py --runs {runs} --record` — "
-        f"{time.strftime('%Y-%m-%d')}, {platform.python_version()}, {os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores (load average {LOAD_AT_START:.1f} when it started), "
         "SQLite in a fresh data folder; median of the runs.\n\n"
         "| figure | ours | limit | ratio (lower is better) | reports loaded |\n"
         "|---|---|---|---|---|\n"

@@ -344,7 +344,8 @@ def test_stale_version_is_409_and_writes_nothing(reporter_a, report_a):
     url = f"{detail(report_a.pk)}notification/"
     assert client.patch(url, {"perimeter": "Lab", "version": 1}, format="json").status_code == 200
     events = AuditEvent.objects.count()
-    stale = client.patch(url, {"perimeter": "Whole hospital", "version": 1}, format="json")
+    stale = client.patch(url, {"perimeter": "Whole hospital", "version": 1}, format="json",
+                         HTTP_ACCEPT_LANGUAGE="en")
     assert stale.status_code == 409
     body = stale.json()
     assert "changed by someone else" in body["detail"]

@@ -312,7 +312,8 @@ def test_oversize_attachment(reporter_a, report_a):
 # --- generated input -----------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none() | st.booleans() | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=5,

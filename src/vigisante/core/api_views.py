@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -19,7 +20,7 @@ class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
     browsable API. A token is its own credential and is not affected.
     """
 
-    message = "Authentication credentials were not provided."
+    message = _("Authentication credentials were not provided.")
 
     def has_permission(self, request: Request, view) -> bool:
         if not super().has_permission(request, view):
@@ -27,7 +28,7 @@ class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
         user = request.user
         if request.auth is None and getattr(user, "is_cert_staff", False):
             if settings.REQUIRE_2FA and not getattr(user, "is_verified", lambda: True)():
-                self.message = "Pass the second factor (two-factor authentication) first."
+                self.message = _("Pass the second factor (two-factor authentication) first.")
                 return False
         return True
 

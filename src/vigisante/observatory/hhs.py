@@ -71,7 +71,9 @@ def map_header(header: list[str]) -> dict[str, int]:
 
 def clean(value: str) -> str:
     """NFC, mojibake repaired (UTF-8 read as Windows-1252), spaces collapsed, trimmed."""
-    text = _MOJIBAKE.sub(_unmojibake, value or "")
+    text = value or ""
+    if "Ã" in text or "â" in text or "Â" in text or "Å" in text:
+        text = _MOJIBAKE.sub(_unmojibake, text)
     text = unicodedata.normalize("NFC", text.replace("\xa0", " "))
     return _SPACES.sub(" ", text).strip()
 

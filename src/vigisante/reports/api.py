@@ -14,6 +14,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -48,7 +50,7 @@ UPLOAD_SLACK = 64 * 1024  # multipart framing around the file itself
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "request_too_large"
 
 
@@ -59,10 +61,10 @@ class _JsonErrors:
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RequestDataTooBig):
             exc = RequestTooLarge(
-                f"The request body is too large (at most "
-                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).")
+                _("The request body is too large (at most %(n)d bytes).")
+                % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
         elif isinstance(exc, SuspiciousOperation):  # too many fields or files, ...
-            exc = exceptions.ParseError(str(exc) or "Malformed request.")
+            exc = exceptions.ParseError(str(exc) or _("Malformed request."))
         return super().handle_exception(exc)  # type: ignore[misc]
 
 
@@ -176,13 +178,13 @@ def _expected_version(body_version: int | None, if_match: str | None) -> int | N
         tag = if_match.strip().removeprefix("W/").strip('"')
         if not tag.isdigit() or len(tag) > 10:
             raise exceptions.ValidationError({"If-Match": [
-                'Send the version you read, e.g. If-Match: "3".'
+                _('Send the version you read, e.g. If-Match: "3".')
             ]})
         header_version = int(tag)
     if body_version is not None and header_version is not None \
             and body_version != header_version:
         raise exceptions.ValidationError({"version": [
-            "The version in the body and in the If-Match header differ."
+            _("The version in the body and in the If-Match header differ.")
         ]})
     return body_version if body_version is not None else header_version
 
@@ -281,7 +283,8 @@ class AttachmentListCreate(_ReportScoped):
             limit = settings.MAX_ATTACHMENT_BYTES
             if length > limit + UPLOAD_SLACK:  # refuse before reading the upload
                 raise exceptions.ValidationError({"file": [
-                    f"The file is too large (at most {limit // (1024 * 1024)} MiB)."
+                    _("The file is too large (at most %(max)d MiB).")
+                    % {"max": limit // (1024 * 1024)}
                 ]})
 
     @extend_schema(operation_id="reports_attachments_list",
@@ -334,7 +337,7 @@ class AttachmentDownload(_Base):
             handle = att.file.open("rb")
         except OSError:
             log.error("attachment %s of report %s is missing from storage", att.pk, pk)
-            raise exceptions.NotFound("The file is no longer available.") from None
+            raise exceptions.NotFound(_("The file is no longer available.")) from None
         response = FileResponse(handle, as_attachment=True, filename=att.original_name,
                                 content_type=att.content_type)
         response["X-Content-Type-Options"] = "nosniff"

@@ -128,7 +128,7 @@ class VigisanteForm(forms.Form):
             if name in self.fields and not self.fields[name].widget.is_hidden:
                 bound = self[name]
                 anchor = bound.auto_id if not bound.use_fieldset else f"{bound.auto_id}_0"
-                links.extend((anchor, f"{bound.label}: {msg}") for msg in errors)
+                links.extend((anchor, f"{bound.label} — {msg}") for msg in errors)
         return links
 
 

@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, status
@@ -87,7 +88,7 @@ def _key_of(request: Request) -> str | None:
     key = raw.strip()
     if not _KEY_RE.fullmatch(key):
         raise exceptions.ValidationError({HEADER: [
-            "Use 1 to 200 visible ASCII characters (no spaces), e.g. a UUID."
+            _("Use 1 to 200 visible ASCII characters (no spaces), e.g. a UUID.")
         ]})
     return key
 
@@ -96,12 +97,12 @@ def _replay(request: Request, key: str, digest: str) -> Response:
     record = IdempotencyKey.objects.get(user=request.user, key=key)
     if record.request_hash != digest:
         raise KeyReused({HEADER: [
-            "This key was already used for a different request. Use a new key for a new "
-            "request; retry with the same key only with exactly the same request."
+            _("This key was already used for a different request. Use a new key for a new "
+              "request; retry with the same key only with exactly the same request.")
         ]})
     if record.status_code is None:  # not expected: keys are committed with their answer
-        return Response({"detail": "The first request with this key is still being processed; "
-                                   "retry in a moment."},
+        return Response({"detail": _("The first request with this key is still being "
+                                     "processed; retry in a moment.")},
                         status=status.HTTP_409_CONFLICT)
     headers = {REPLAYED_HEADER: "true"}
     body = record.response_body

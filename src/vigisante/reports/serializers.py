@@ -58,10 +58,10 @@ class EstablishmentField(serializers.PrimaryKeyRelatedField):
     """An establishment id, among those the requesting user may report for."""
 
     default_error_messages = {
-        "required": "Choose one of your establishments.",
-        "does_not_exist": "Choose one of your establishments (no establishment "
-        "{pk_value} among yours).",
-        "incorrect_type": "Give the establishment's id (an integer), not {data_type}.",
+        "required": _("Choose one of your establishments."),
+        "does_not_exist": _("Choose one of your establishments (no establishment "
+                            "{pk_value} among yours)."),
+        "incorrect_type": _("Give the establishment's id (an integer), not {data_type}."),
     }
 
     def get_queryset(self):
@@ -110,8 +110,9 @@ class EarlyWarningInput(StrictMixin, serializers.Serializer):
         allowed = STAFF_CHANNELS if user.is_cert_staff else [Channel.API]
         if value not in allowed:
             raise serializers.ValidationError(
-                f"Use one of: {', '.join(allowed)}." if user.is_cert_staff else
-                "Only the CERT records reports received by another channel."
+                _("Use one of: %(channels)s.") % {"channels": ", ".join(allowed)}
+                if user.is_cert_staff else
+                _("Only the CERT records reports received by another channel.")
             )
         return value
 

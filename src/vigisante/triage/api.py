@@ -145,9 +145,11 @@ class QueueView(StaffView):
             region=params["region"], category=params["category"], assigned=params["assigned"],
             overdue=params["overdue"], q=params["q"].strip(),
             sort=params["sort"] or queries.DEFAULT_SORT)
-        qs = queries.queue(actor=request.user, filters=filters, now=timezone.now())
+        now = timezone.now()
+        ids = queries.queue_ids(actor=request.user, filters=filters, now=now)
         paginator = QueuePagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page = queries.queue_rows(list(paginator.paginate_queryset(ids, request, view=self)),
+                                  now)
         return paginator.get_paginated_response(s.QueueRow(page, many=True).data)
 
 

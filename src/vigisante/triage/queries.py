@@ -92,16 +92,16 @@ def _ranks() -> dict[str, Any]:
     }
 
 
-def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
-    """Sector reports with their case, filtered and sorted for the analyst's queue.
+def queue_ids(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
+    """The ids of the queue's reports, filtered and sorted (CERT staff only).
 
-    Every sector report has its case (created with the report); a report that somehow has
-    none still shows, unfiltered, as received.
+    Two steps keep the queue fast at 100,000 reports: sorting and counting work on narrow
+    rows (ids and the sort keys), then `queue_rows` fetches the page's rows in full. Every
+    sector report has its case (created with the report), so the case is joined, not
+    left-joined, and filters and sorts on it can use its indexes.
     """
     services.require_staff(actor)
-    qs = (Report.objects.visible_to(actor).sector()
-          .select_related("establishment", "case", "case__assigned_to")
-          .defer(*_HEAVY_FIELDS))
+    qs = Report.objects.visible_to(actor).sector().filter(case__isnull=False)
     f = filters
     if f.state:
         qs = qs.filter(case__state=f.state)
@@ -121,21 +121,41 @@ def queue(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
         qs = qs.filter(Exists(Clock.objects.filter(report=OuterRef("pk"), state=ClockState.DUE,
                                                    due_at__lt=now)))
     if f.q:
-        text = f.q.strip()
-        # Every condition on the report's own columns (the establishment by id), so that
-        # PostgreSQL can combine the indexes of each instead of scanning a join.
-        names = Establishment.objects.filter(name__icontains=text).values("pk")
-        match = (Q(reference__icontains=text) | Q(description__icontains=text)
-                 | Q(establishment_id__in=names))
-        if text.isdigit() and len(text) == 9:
-            match |= Q(establishment__finess=text)
-        qs = qs.filter(match)
+        qs = qs.filter(_search(f.q.strip()))
     order = SORTS.get(f.sort, SORTS[DEFAULT_SORT])
-    if any(o.lstrip("-") in ("severity_rank", "state_rank") for o in order):
-        ranks = _ranks()
-        qs = qs.annotate(**{k: v for k, v in ranks.items() if any(
-            o.lstrip("-") == k for o in order)})
-    return _clock_annotations(qs, now).order_by(*order)
+    ranks = {k: v for k, v in _ranks().items() if any(o.lstrip("-") == k for o in order)}
+    if ranks:
+        qs = qs.annotate(**ranks)
+    return qs.order_by(*order).values_list("pk", flat=True)
+
+
+MAX_NAME_MATCHES = 500
+
+
+def _search(text: str) -> Q:
+    """Reference, description or establishment name containing the text.
+
+    Every condition is on the report's own columns (establishments matched by name first, a
+    small table), so PostgreSQL combines the trigram indexes of migration 0003 instead of
+    scanning and joining every report.
+    """
+    establishments = list(Establishment.objects.filter(name__icontains=text)
+                          .values_list("pk", flat=True)[:MAX_NAME_MATCHES])
+    match = Q(reference__icontains=text) | Q(description__icontains=text)
+    if establishments:
+        match |= Q(establishment_id__in=establishments)
+    if text.isdigit() and len(text) == 9:
+        match |= Q(establishment__finess=text)
+    return match
+
+
+def queue_rows(ids: list[int], now: dt.datetime) -> list[Report]:
+    """The page's reports in full (case, establishment, assignee, clock figures), in order."""
+    rows = (Report.objects.filter(pk__in=ids)
+            .select_related("establishment", "case", "case__assigned_to")
+            .defer(*_HEAVY_FIELDS))
+    by_id = {r.pk: r for r in _clock_annotations(rows, now)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 COUNT_CAP = 10_000

@@ -37,11 +37,13 @@ def queue(request):
     form = forms.QueueFilterForm(request.GET)
     form.is_valid()
     filters = form.filters()
-    qs = queries.queue(actor=request.user, filters=filters, now=timezone.now())
-    page = queries.QueuePaginator(qs, form.per_page_value()).get_page(request.GET.get("page"))
+    now = timezone.now()
+    ids = queries.queue_ids(actor=request.user, filters=filters, now=now)
+    page = queries.QueuePaginator(ids, form.per_page_value()).get_page(request.GET.get("page"))
+    page.object_list = queries.queue_rows(list(page.object_list), now)
     params = {k: v for k, v in request.GET.items() if k != "page" and v and k in form.fields}
     return render(request, "triage/queue.html", {
-        "form": form, "page": page, "filters": filters, "now": timezone.now(),
+        "form": form, "page": page, "filters": filters, "now": now,
         "query": urlencode(params), "sort_links": _sort_links(params, filters.sort),
         "received": State.RECEIVED,
     }, status=400 if form.errors else 200)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from vigisante.core.taxonomy import rsit
+from vigisante.core.taxonomy import Kind, rsit
+from vigisante.establishments.models import Category
 from vigisante.triage import queries
 from vigisante.triage.domain import Severity, State
 
@@ -41,6 +42,25 @@ def severity_label(severity: str) -> str:
         return str(Severity(severity).label) if severity else ""
     except ValueError:
         return severity
+
+
+def _label(choices, value: str) -> str:
+    # An enum lookup and one translation; get_FOO_display rebuilds (and translates) the whole
+    # choice list for every row.
+    try:
+        return str(choices(value).label) if value else ""
+    except ValueError:
+        return value
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    return _label(Kind, kind)
+
+
+@register.filter
+def category_label(category: str) -> str:
+    return _label(Category, category)
 
 
 @register.simple_tag
