@@ -107,6 +107,10 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
     assert page.url.endswith(f"/reports/{report.pk}/"), page.url
     assert page.is_visible("#stage-notification dl.facts")
     _screenshot(page, tmp_path, "detail-phone.png")
+    page.goto(live_server.url + "/reports/")
+    assert page.locator("table.reports a.ref", has_text=reference).is_visible()
+    assert _fits_the_screen(page)
+    _screenshot(page, tmp_path, "my-reports-phone.png")
     report.refresh_from_db()
     assert report.stage == Stage.NOTIFICATION and report.systems_hit == ["dpi"]
     assert report.operations_impact == "degraded" and report.data_availability
