@@ -13,8 +13,10 @@ kind:
 
 Prints one JSON line per figure: {"name", "ours", "peer", "ratio", "unit", "n"}.
 Throughput lines: ours = intake req/s, peer = ping req/s, ratio = ours / peer.
-Latency lines (p50, p99, in ms): ratio = peer / ours, so that for every line 1.0 means "as good
-as the trivial endpoint" and the aim is ratio >= 0.5.
+Latency lines (p50, p99, in ms) and server CPU time per request (ms, the `vigisante serve`
+processes only; PostgreSQL's own processes are not counted): ratio = peer / ours, so that for
+every line 1.0 means "as good as the trivial endpoint" and the aim is ratio >= 0.5. CPU time is
+less sensitive than wall time to other work on the machine.
 Then checks zero errors and zero duplicate references (HTTP answers and database), and exits 1
 if either fails.
 
@@ -77,6 +79,11 @@ class Phase:
     references: list[str] = field(default_factory=list)
     replayed: int = 0
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU used by the server's processes
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu / self.ok * 1000 if self.ok else float("nan")
 
     @property
     def ok(self) -> int:
@@ -148,6 +155,17 @@ class Server:
             time.sleep(0.3)
         raise SystemExit(f"the server did not answer within {timeout}s; see {self.log.name}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the server's processes so far (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.proc.pid:  # process group of `vigisante serve`
+                    total += int(fields[11]) + int(fields[12])
+        return total / tick
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -160,9 +178,10 @@ class Server:
         self.log.close()
 
 
-def drive(port: int, token: str, phase: Phase, requests: list[tuple[str, str, bytes, dict]],
-          clients: int, expect: int) -> Phase:
+def drive(server: Server, token: str, phase: Phase,
+          requests: list[tuple[str, str, bytes, dict]], clients: int, expect: int) -> Phase:
     """Send `requests` from `clients` threads, each with one keep-alive connection."""
+    port = server.port
     lock = threading.Lock()
     position = iter(range(len(requests)))
     start = threading.Barrier(clients + 1)
@@ -202,11 +221,13 @@ def drive(port: int, token: str, phase: Phase, requests: list[tuple[str, str, by
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for t in threads:
         t.start()
+    cpu0 = server.cpu_seconds()
     start.wait()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
     phase.elapsed = time.perf_counter() - t0
+    phase.server_cpu = server.cpu_seconds() - cpu0
     return phase
 
 
@@ -245,15 +266,15 @@ def bench(db: str, args) -> bool:
         n, c = args.n, args.clients
         # Warm every worker and thread up (imports, URL resolver, connections).
         warm = [early_warning(est, -i) for i in range(1, 4 * c + 1)]
-        warm_phase = drive(port, token, Phase("warmup"), warm, c, 201)
-        drive(port, token, Phase("warmup"), [("GET", "/api/v1/ping/", b"", {})] * (8 * c), c, 200)
+        warm_phase = drive(server, token, Phase("warmup"), warm, c, 201)
+        drive(server, token, Phase("warmup"), [("GET", "/api/v1/ping/", b"", {})] * (8 * c), c, 200)
 
-        ping = drive(port, token, Phase("ping"), [("GET", "/api/v1/ping/", b"", {})] * n, c, 200)
-        intake = drive(port, token, Phase("intake"),
+        ping = drive(server, token, Phase("ping"), [("GET", "/api/v1/ping/", b"", {})] * n, c, 200)
+        intake = drive(server, token, Phase("intake"),
                        [early_warning(est, i) for i in range(n)], c, 201)
         keyed_requests = [early_warning(est, n + i, str(uuid.uuid4())) for i in range(n)]
-        keyed = drive(port, token, Phase("intake_keyed"), keyed_requests, c, 201)
-        retries = drive(port, token, Phase("retries"), keyed_requests[: max(c, n // 10)], c, 201)
+        keyed = drive(server, token, Phase("intake_keyed"), keyed_requests, c, 201)
+        retries = drive(server, token, Phase("retries"), keyed_requests[: max(c, n // 10)], c, 201)
         counts = shell(COUNT, env)
     finally:
         if server is not None:
@@ -276,6 +297,9 @@ def bench(db: str, args) -> bool:
         for q in (50, 99):
             ours, peer = phase.pct(q), ping.pct(q)
             line(f"{phase.name}_p{q}", ours, peer, peer / ours if ours else None, "ms")
+        ours, peer = phase.cpu_ms_per_request, ping.cpu_ms_per_request
+        line(f"{phase.name}_server_cpu_per_request", ours, peer,
+             peer / ours if ours else None, "ms")
     created = warm_phase.ok + intake.ok + keyed.ok
     refs = warm_phase.references + intake.references + keyed.references
     errors = (len(warm_phase.errors) + len(ping.errors) + len(intake.errors) + len(keyed.errors)
@@ -316,7 +340,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the data dir and database")
     args = parser.parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    print(f"# load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     ok = all([bench(db, args) for db in dbs])
+    print(f"# load average after: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     sys.exit(0 if ok else 1)
 
 

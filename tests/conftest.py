@@ -136,3 +136,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute("ALTER TABLE core_auditevent "
                                "DISABLE TRIGGER core_auditevent_no_truncate")
     yield
+
+
+# --- Languages ------------------------------------------------------------------------------
+# The site is in French by default (LANGUAGE_CODE "fr", a French catalogue). Most tests assert
+# the English source strings, so every test runs with English as the default language: gettext
+# outside a request and every request without a language preference give English (Django's test
+# clients send no Accept-Language header). A test marked `@pytest.mark.french` keeps the real
+# default, French. Browser tests (tests/e2e) send the Accept-Language of their Chromium context
+# (fr-FR), which LocaleMiddleware prefers to the default: they see the French pages.
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "french: run with the site's real default language (French) instead of "
+                   "English")
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(request, settings):
+    if request.node.get_closest_marker("french") is None:
+        settings.LANGUAGE_CODE = "en"
+    yield

@@ -41,6 +41,8 @@ def test_imports_valid_files_and_reports_invalid_ones():
     assert "'timeline' is a required property" in err
     assert "unsupported schema_version '2.0.0'" in err
     assert "not valid JSON" in err
+    assert "skipped: 4 — does not validate against VERIS 1.4.1" in out  # summary by reason
+    assert "skipped: 1 — unsupported schema version" in out
     reports = Report.objects.filter(source="veris")
     assert reports.count() == len(VALID) == ExternalIncident.objects.count()
     assert set(reports.values_list("source_id", flat=True)) == {
@@ -176,3 +178,16 @@ def test_veris_observatory_counts_actions_and_ransomware(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_veris", str(tmp_path / "nope"))
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    from vigisante.observatory.progress import Progress
+
+    stream = io.StringIO()
+    bar = Progress(10, "files", stream=stream, enabled=True)
+    bar.update()
+    bar.close()
+    assert "[###" in stream.getvalue() and "1 files" in stream.getvalue()
+    quiet = io.StringIO()
+    Progress(10, "files", stream=quiet).update()  # a StringIO is not a terminal
+    assert quiet.getvalue() == ""

@@ -289,3 +289,20 @@ def test_the_count_stops_at_the_cap(client_for, analyst, many_reports, monkeypat
     assert len(re.findall(r'data-report="(\d+)"', html)) == 11  # the pages stop at the cap
     html = client_for(analyst).get(reverse("triage:queue"), {"state": "qualified"}).content
     assert b"5 reports" in html
+
+
+def test_admin_shows_cases_read_only(report, db):
+    from conftest import login
+    from django.test import Client
+
+    from vigisante.accounts.models import User
+
+    boss = User.objects.create_superuser(email="root@example.org", password="x" * 12)
+    client = Client()
+    login(client, boss)
+    case = Case.objects.get(report=report)
+    assert client.get("/admin/triage/case/").status_code == 200
+    assert client.get(f"/admin/triage/case/{case.pk}/change/").status_code == 200
+    assert client.post(f"/admin/triage/case/{case.pk}/change/", {"state": "closed"}
+                       ).status_code == 403
+    assert Case.objects.get(pk=case.pk).state == State.RECEIVED

@@ -47,8 +47,7 @@ def render(chart: Chart, table: Table, *, chart_id: str) -> str:
     with matplotlib.rc_context({**RC, "svg.hashsalt": f"vigisante-{chart_id}"}):
         fig = _draw(chart, labels, series, hidden)
         buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight")
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return _inline(buf.getvalue(), chart_id, str(chart.title))
 
 
@@ -56,9 +55,9 @@ def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
           hidden: list[bool]) -> Figure:
     n = max(len(labels), 1)
     if chart.horizontal:
-        fig = Figure(figsize=(6.4, 0.8 + 0.26 * n))
+        fig = Figure(figsize=(6.4, 0.8 + 0.26 * n), layout="tight")
     else:
-        fig = Figure(figsize=(6.4, 3.0))
+        fig = Figure(figsize=(6.4, 3.0), layout="tight")
     ax = fig.subplots()
     positions = list(range(len(labels)))
     bottom = [0.0] * len(labels)
@@ -72,11 +71,13 @@ def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     for pos, is_hidden in zip(positions, hidden, strict=False):
         if is_hidden:
+            # offset in points rather than a leading space: renderers collapse spaces
             if chart.horizontal:
-                ax.text(0, pos, " < 5", va="center", ha="left", color="#555555")
+                ax.annotate("< 5", (0, pos), xytext=(4, 0), textcoords="offset points",
+                            va="center", ha="left", color="#555555")
             else:
-                ax.text(pos, 0, "< 5", va="bottom", ha="center", color="#555555",
-                        rotation=90)
+                ax.annotate("< 5", (pos, 0), xytext=(0, 4), textcoords="offset points",
+                            va="bottom", ha="center", color="#555555", rotation=90)
     if chart.horizontal:
         ax.set_yticks(positions, labels)
         ax.invert_yaxis()

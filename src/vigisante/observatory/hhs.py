@@ -48,7 +48,12 @@ def _unmojibake(match: re.Match) -> str:
 
 
 class HhsError(ValueError):
-    """A row this importer refuses; the message says why."""
+    """A row this importer refuses; the message says why, `category` groups the reasons
+    in the summary."""
+
+    def __init__(self, message: str, category: str = "") -> None:
+        super().__init__(message)
+        self.category = category or message
 
 
 def _norm_header(value: str) -> str:
@@ -85,7 +90,8 @@ def parse_date(value: str) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise HhsError(f"Breach Submission Date {text!r} is not a date (MM/DD/YYYY)")
+    raise HhsError(f"Breach Submission Date {text!r} is not a date (MM/DD/YYYY)",
+                   "bad Breach Submission Date")
 
 
 def parse_count(value: str) -> int | None:
@@ -93,7 +99,8 @@ def parse_count(value: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise HhsError(f"Individuals Affected {text!r} is not a whole number")
+        raise HhsError(f"Individuals Affected {text!r} is not a whole number",
+                       "bad Individuals Affected")
     return int(text)
 
 
@@ -124,7 +131,8 @@ class HhsRow:
 
 def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:
     if len(row) != len(header):
-        raise HhsError(f"{len(row)} fields instead of {len(header)}")
+        raise HhsError(f"{len(row)} fields instead of {len(header)}",
+                       "wrong number of fields")
     get = lambda k: row[cols[k]] if k in cols else ""  # noqa: E731
     name = clean(get("name"))
     if not name:

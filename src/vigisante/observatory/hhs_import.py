@@ -109,9 +109,8 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
             try:
                 parsed = hhs.parse_row(row, header, cols)
             except hhs.HhsError as exc:
-                category = str(exc).split(" '")[0].split(":")[0]
-                stats.skipped[category] += 1
-                on_skip(where, category, str(exc))
+                stats.skipped[exc.category] += 1
+                on_skip(where, exc.category, str(exc))
             else:
                 source_id = f"{parsed.key}-{counter.next(parsed.key)}"
                 writer.add(Record("hhs", source_id, where, parsed.content_hash,

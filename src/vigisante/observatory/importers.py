@@ -95,7 +95,8 @@ def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: one round trip for the batch instead of one INSERT per row
-            with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            with connection.wrap_database_errors, cursor.cursor.copy(
+                    f"COPY {target} FROM STDIN") as copy:
                 for values in params:
                     copy.write_row(values)
         else:

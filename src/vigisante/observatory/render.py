@@ -151,13 +151,13 @@ def html(report: ObservatoryReport) -> str:
 
 def pdf(html_text: str) -> bytes:
     """Render the HTML with WeasyPrint; its warnings about SVG presentation attributes read
-    as CSS are noise, so its logger is quietened while it runs."""
-    from weasyprint import HTML
-
+    as CSS are noise (and its first import logs progress), so its logger is quietened."""
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
+        from weasyprint import HTML
+
         return HTML(string=html_text).write_pdf()
     finally:
         logger.setLevel(level)

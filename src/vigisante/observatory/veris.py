@@ -55,7 +55,12 @@ NAICS_HEALTH = {"621": "Ambulatory health care", "622": "Hospitals",
 
 
 class VerisError(ValueError):
-    """The file is not a VERIS incident this importer accepts; the message says why."""
+    """The file is not a VERIS incident this importer accepts; the message says why,
+    `category` groups the reasons in the summary."""
+
+    def __init__(self, message: str, category: str = "") -> None:
+        super().__init__(message)
+        self.category = category or message
 
 
 @cache
@@ -74,7 +79,8 @@ def schema_version(doc: dict[str, Any]) -> str:
     """'1.3' or '1.4' for a supported file, else VerisError."""
     version = doc.get("schema_version")
     if not isinstance(version, str) or not _VERSION.match(version.strip()):
-        raise VerisError(f"unsupported schema_version {version!r} (1.3.x and 1.4.x are)")
+        raise VerisError(f"unsupported schema_version {version!r} (1.3.x and 1.4.x are)",
+                         "unsupported schema version")
     return "1." + _VERSION.match(version.strip()).group(1)
 
 
@@ -206,15 +212,17 @@ class VerisRecord:
 def parse(doc: Any) -> VerisRecord:
     """Check one incident and map it, or raise VerisError saying why it is refused."""
     if not isinstance(doc, dict):
-        raise VerisError("not a JSON object")
+        raise VerisError("not a JSON object", "not a JSON object")
     version = schema_version(doc)
     upgraded = upgrade(doc)
     errors = validation_errors(upgraded)
     if errors:
-        raise VerisError("does not validate against VERIS 1.4.1: " + "; ".join(errors))
+        raise VerisError("does not validate against VERIS 1.4.1: " + "; ".join(errors),
+                         "does not validate against VERIS 1.4.1")
     incident_id = upgraded["incident_id"].strip()
     if not incident_id or len(incident_id) > 200:
-        raise VerisError("incident_id is empty or longer than 200 characters")
+        raise VerisError("incident_id is empty or longer than 200 characters",
+                         "bad incident_id")
     return _map(upgraded, incident_id, doc["schema_version"].strip(), version)
 
 

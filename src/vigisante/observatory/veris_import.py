@@ -48,13 +48,14 @@ def read_record(path: Path, where: str) -> Record:
     """Read, validate and map one file; VerisError/ValueError say why it is refused."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise veris.VerisError(f"file too large ({size} bytes)")
+        raise veris.VerisError(f"file too large ({size} bytes)", "file too large")
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise veris.VerisError("not UTF-8 text") from None
+        raise veris.VerisError("not UTF-8 text", "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise veris.VerisError(f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise veris.VerisError(f"not valid JSON ({exc.msg}, line {exc.lineno})",
+                               "not valid JSON") from None
     rec = veris.parse(doc)
     return Record(source="veris", source_id=rec.incident_id, where=where,
                   content_hash=veris.content_hash(doc), original=doc, report=rec.report,
@@ -73,10 +74,8 @@ def import_veris(root: Path, *, on_skip: Callable[[str, str, str], None],
         try:
             writer.add(read_record(path, where))
         except veris.VerisError as exc:
-            reason = str(exc)
-            category = reason.split(":")[0].split(" (")[0]
-            stats.skipped[category] += 1
-            on_skip(where, category, reason)
+            stats.skipped[exc.category] += 1
+            on_skip(where, exc.category, str(exc))
         except OSError as exc:
             stats.skipped["unreadable"] += 1
             on_skip(where, "unreadable", exc.strerror or str(exc))

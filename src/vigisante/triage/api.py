@@ -52,7 +52,7 @@ class LimitedJSONParser(JSONParser):
 
 
 class QueuePagination(LimitOffsetPagination):
-    """Limit/offset pages; the count stops at 10,000 (`count_capped` then says so)."""
+    """Limit/offset pages; the count stops at 1,000 (`count_capped` then says so)."""
 
     default_limit = 25
     max_limit = 200
@@ -68,8 +68,8 @@ class QueuePagination(LimitOffsetPagination):
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {
-            "type": "boolean", "description": "True when there are more than 10,000 (count "
-            "then stops at 10,001): narrow the filters."}
+            "type": "boolean", "description": "True when there are more than 1,000 (count "
+            "then stops at 1,001): narrow the filters."}
         return schema
 
 

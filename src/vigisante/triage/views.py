@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from vigisante.reports import presenters
-from vigisante.triage import forms, queries, services
+from vigisante.reports import presenters as report_presenters
+from vigisante.triage import forms, presenters, queries, services
 from vigisante.triage.domain import State
 
 
@@ -43,7 +43,8 @@ def queue(request):
     page.object_list = queries.queue_rows(list(page.object_list), now)
     params = {k: v for k, v in request.GET.items() if k != "page" and v and k in form.fields}
     return render(request, "triage/queue.html", {
-        "form": form, "page": page, "filters": filters, "now": now,
+        "form": form, "page": page, "rows": presenters.queue_rows(page.object_list),
+        "filters": filters, "now": now,
         "query": urlencode(params), "sort_links": _sort_links(params, filters.sort),
         "received": State.RECEIVED,
     }, status=400 if form.errors else 200)
@@ -106,7 +107,7 @@ def _case_forms(view: queries.CaseView, **bound) -> dict:
 def _render_case(request, report_id, status=200, **bound):
     view = queries.case_view(actor=request.user, report_id=report_id)
     context = {"view": view, "case": view.case, "report": view.report,
-               "stages": presenters.stages(view.report), **_case_forms(view, **bound)}
+               "stages": report_presenters.stages(view.report), **_case_forms(view, **bound)}
     return render(request, "triage/case.html", context, status=status)
 
 

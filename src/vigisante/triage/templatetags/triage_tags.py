@@ -8,13 +8,13 @@ from django import template
 
 from vigisante.core.taxonomy import Kind, rsit
 from vigisante.establishments.models import Category
-from vigisante.triage import queries
+from vigisante.triage import presenters, queries
 from vigisante.triage.domain import Severity, State
 
 register = template.Library()
 
-_STATE_CLASS = {State.RECEIVED: "warn", State.RESOLVED: "ok", State.CLOSED: "ok"}
-_SEVERITY_CLASS = {Severity.MAJOR: "danger", Severity.SIGNIFICANT: "warn", Severity.MINOR: "ok"}
+_STATE_CLASS = presenters.STATE_CLASS
+_SEVERITY_CLASS = presenters.SEVERITY_CLASS
 
 
 @register.filter
@@ -44,23 +44,14 @@ def severity_label(severity: str) -> str:
         return severity
 
 
-def _label(choices, value: str) -> str:
-    # An enum lookup and one translation; get_FOO_display rebuilds (and translates) the whole
-    # choice list for every row.
-    try:
-        return str(choices(value).label) if value else ""
-    except ValueError:
-        return value
-
-
 @register.filter
 def kind_label(kind: str) -> str:
-    return _label(Kind, kind)
+    return presenters.label_of(Kind, kind)
 
 
 @register.filter
 def category_label(category: str) -> str:
-    return _label(Category, category)
+    return presenters.label_of(Category, category)
 
 
 @register.simple_tag
