@@ -76,6 +76,7 @@ def test_a_user_who_opted_out_gets_nothing(report, reporter_a):
                   context=_context(report, "a")) == 1
 
 
+@pytest.mark.french  # the CERT's mailbox gets the site's default language
 def test_inactive_observers_duplicates_and_addresses(report, reporter_a, observer):
     gone = make_user("gone@example.org")
     gone.is_active = False
@@ -125,6 +126,7 @@ def test_every_template_renders_in_both_languages_for_both_sides(event, lang, re
     assert all(any(w in m.body for w in markers) for m in mail.outbox)
 
 
+@pytest.mark.french  # the CERT's mailbox gets the site's default language
 def test_report_received_goes_to_author_staff_and_cert_mailbox(
         reporter_a, analyst, admin_user, early_warning_data, django_capture_on_commit_callbacks):
     NotificationPreference.objects.create(user=admin_user, report_received=False)

@@ -306,7 +306,8 @@ def test_pdf_pages_turned_to_images_are_not_blank(data, tmp_path):
 def test_html_has_tables_with_captions_headers_and_charts(data, tmp_path):
     from bs4 import BeautifulSoup
 
-    call_command("observatory", "--year", "2023", "--out", str(tmp_path), "--no-pdf")
+    call_command("observatory", "--year", "2023", "--out", str(tmp_path), "--no-pdf",
+                 "--lang", "en")  # the assertions read English
     soup = BeautifulSoup((tmp_path / "report.html").read_text(), "html.parser")
     tables = soup.select("table.obs-table")
     assert len(tables) == len(list(tmp_path.glob("*.csv")))

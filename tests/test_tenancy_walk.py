@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import api_client_for, login, make_user
+from conftest import api_client_for, login
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from vigisante.accounts.models import ApiToken, Role
+from vigisante.accounts.models import ApiToken
 from vigisante.reports import services
 
 pytestmark = pytest.mark.django_db
@@ -161,10 +161,10 @@ def _object_for(name: str, before: str) -> str:
 
 
 def fill(template: str, ids: dict[str, int], reference: str,
-         first_report: int | None = None) -> str:
-    """The URL of `template` with every parameter pointing at A's objects (strings: A's
-    report reference)."""
-    out, pos, first = [], 0, True
+         first_report: int | None = None) -> tuple[str, list[str]]:
+    """The URL of `template` with every parameter pointing at A's objects, and the text values
+    put in it (A's report reference, for string parameters)."""
+    out, pos, first, texts = [], 0, True, []
     for m in _PARAM.finditer(template):
         before = template[pos:m.start()]
         out.append(before)
@@ -180,10 +180,11 @@ def fill(template: str, ids: dict[str, int], reference: str,
             value = str(number)
         else:
             value = reference if conv != "slug" else reference.lower()
+            texts.append(value)
         out.append(value)
         pos, first = m.end(), False
     out.append(template[pos:])
-    return "".join(out)
+    return "".join(out), texts
 
 
 def _variants(needle: str) -> set[bytes]:
@@ -198,16 +199,16 @@ def _body(response) -> bytes:
     return response.content
 
 
-def _leaks(response, needles: list[str], url: str = "") -> list[str]:
+def _leaks(response, needles: list[str], url: str = "", texts: tuple = ()) -> list[str]:
     """A's data found in a 200/201 body or in any header.
 
-    The requested URL itself is not evidence: a page may echo it (an invalid reset link, a
-    redirect adding a slash), so it is removed before searching.
+    What the request itself carried is not evidence: a page may echo the URL or a text put in
+    it (an invalid reset link, a redirect adding a slash), so those are removed first.
     """
     found = []
     headers = "\n".join(f"{k}: {v}" for k, v in response.items()).encode()
     body = _body(response) if response.status_code in (200, 201) else b""
-    for echo in sorted({url, *url.strip("/").split("/")} - {""}, key=len, reverse=True):
+    for echo in sorted({url, *texts} - {""}, key=len, reverse=True):
         headers = headers.replace(echo.encode(), b"")
         body = body.replace(echo.encode(), b"")
     for needle in needles:
@@ -253,26 +254,18 @@ def _actors(world, api: bool):
     return actors
 
 
-def test_every_route_as_outsiders(world):
-    world["tokens"] = (ApiToken.issue(world["reporter_b"], "walk")[1],
-                       ApiToken.issue(world["observer"], "walk")[1])
-    routes = list(iter_routes())
-    assert len(routes) > 20
-    names = {r.name for r in routes}
-    for expected in ("reports-api:report-detail", "reports-api:attachment-download",
-                     "reports:detail", "api-ping"):
-        assert expected in names, f"the walk does not see {expected}"
-
+def walk(world, routes: list[Route]) -> tuple[int, list[str]]:
+    """Request every route as every outsider; return (requests made, failures)."""
     failures: list[str] = []
     visited = 0
     clients: dict[str, object] = {}
     for route in routes:
-        urls = [fill(route.template, world["ids"], world["report"].reference)]
+        filled = [fill(route.template, world["ids"], world["report"].reference)]
         if route.template.count("<") >= 2:
             # B's own report with A's sub-objects (an attachment, an update...): no IDOR.
-            urls.append(fill(route.template, world["ids"], world["report"].reference,
-                             first_report=world["report_b"].pk))
-        for url in urls:
+            filled.append(fill(route.template, world["ids"], world["report"].reference,
+                               first_report=world["report_b"].pk))
+        for url, texts in filled:
             for label, make, api_client in _actors(world, route.is_api):
                 visited += 1
                 client = clients.get(label) or clients.setdefault(label, make())
@@ -287,13 +280,32 @@ def test_every_route_as_outsiders(world):
                 where = f"{label} {method} {url} [{route.name or 'unnamed'}]"
                 if response.status_code >= 500:
                     failures.append(f"{where}: {response.status_code}")
-                leaked = _leaks(response, world["needles"], url)
+                leaked = _leaks(response, world["needles"], url, tuple(texts))
                 if leaked:
                     failures.append(f"{where}: {response.status_code} shows A's data {leaked}")
                 if label.startswith("anonymous") and response.status_code == 200 \
                         and route.name not in PUBLIC_ROUTES:
                     failures.append(f"{where}: 200 to an anonymous visitor; log in first, or "
                                     "add the route to PUBLIC_ROUTES if it is meant to be public")
+    return visited, failures
+
+
+@pytest.fixture
+def tokens(world):
+    world["tokens"] = (ApiToken.issue(world["reporter_b"], "walk")[1],
+                       ApiToken.issue(world["observer"], "walk")[1])
+    return world
+
+
+def test_every_route_as_outsiders(tokens):
+    world = tokens
+    routes = list(iter_routes())
+    assert len(routes) > 20
+    names = {r.name for r in routes}
+    for expected in ("reports-api:report-detail", "reports-api:attachment-download",
+                     "reports:detail", "api-ping"):
+        assert expected in names, f"the walk does not see {expected}"
+    visited, failures = walk(world, routes)
     assert visited > 100
     assert not failures, "\n".join(failures)
 
@@ -319,24 +331,42 @@ def test_reporter_a_does_see_a_data(world):
     assert _leaks(page, [report.reference, A_DESCRIPTION])
 
 
-def test_the_walk_catches_a_leak(world, settings):
-    """Self-test: a route that shows every report to anyone logged in must be caught."""
-    from django.http import HttpResponse
+def test_the_walk_catches_leaks(tokens, settings):
+    """Self-test: routes that leak (to anyone logged in, to anyone at all, by an error) fail."""
+    from django.http import HttpResponse, JsonResponse
     from django.urls import path
 
     from vigisante.reports.models import Report
 
-    def leaky(request, pk):
+    def leaky_page(request, pk):  # forgot the tenancy check
         return HttpResponse(Report.objects.get(pk=pk).description)
 
+    def leaky_api(request, pk):  # ASCII-escaped JSON, no login required
+        report = Report.objects.select_related("establishment").get(pk=pk)
+        return JsonResponse({"establishment": report.establishment.name})
+
+    def by_reference(request, reference):
+        return HttpResponse(Report.objects.get(reference=reference).description)
+
+    def crash(request, pk):
+        raise RuntimeError("boom")
+
     urlconf = type("LeakyUrls", (), {"urlpatterns": [
-        path("leak/<int:pk>/", leaky, name="leak"),
+        path("leak/<int:pk>/", leaky_page, name="leak-page"),
+        path("api/leak/<int:report_id>/", leaky_api, name="leak-api"),
+        path("leak/ref/<str:reference>/", by_reference, name="leak-reference"),
+        path("crash/<int:pk>/", crash, name="crash"),
     ]})
     settings.ROOT_URLCONF = urlconf
-    [route] = list(iter_routes(urlconf.urlpatterns))
-    url = fill(route.template, world["ids"], world["report"].reference)
-    assert url == f"/leak/{world['report'].pk}/"
-    outsider = Client()
-    login(outsider, make_user("nosy@example.org", Role.REPORTER))
-    _method, response = _request(outsider, url, api=False)
-    assert _leaks(response, world["needles"])
+    routes = list(iter_routes(urlconf.urlpatterns))
+    assert fill(routes[0].template, tokens["ids"], "x")[0] == f"/leak/{tokens['report'].pk}/"
+    _visited, failures = walk(tokens, routes)
+    text = "\n".join(failures)
+    for label in ("reporter B (session)", "observer (session)", "anonymous"):
+        assert f"{label} GET /leak/{tokens['report'].pk}/ [leak-page]" in text
+        ref = tokens["report"].reference
+        assert f"{label} GET /leak/ref/{ref}/ [leak-reference]: 200 shows A's data" in text
+    for label in ("reporter B (token)", "observer (token)", "anonymous (API client)"):
+        assert f"{label} GET /api/leak/{tokens['report'].pk}/ [leak-api]: 200 shows" in text
+    assert "200 to an anonymous visitor" in text
+    assert "[crash]: raised RuntimeError" in text

@@ -14,7 +14,7 @@ from vigisante.core import audit
 from vigisante.core.models import AuditEvent
 from vigisante.reports import services as report_services
 from vigisante.reports.models import Report, Source
-from vigisante.triage import services
+from vigisante.triage import exchanges, services
 from vigisante.triage.domain import Severity, State
 from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
 
@@ -83,7 +83,7 @@ def test_only_cert_staff_act(report, reporter_a, observer):
         with pytest.raises(Http404):
             services.acknowledge(actor=user, report_id=report.pk)
         with pytest.raises(Http404):
-            services.add_note(actor=user, report_id=report.pk, text="x")
+            exchanges.add_note(actor=user, report_id=report.pk, text="x")
         with pytest.raises(Http404):
             services.bulk_acknowledge(actor=user, report_ids=[report.pk])
 
@@ -281,25 +281,25 @@ def test_assign_to_analysts_only_and_notify(report, analyst, admin_user, reporte
 
 def test_notes_stay_internal_messages_go_both_ways(report, analyst, reporter_a, reporter_b,
                                                    django_capture_on_commit_callbacks):
-    note = services.add_note(actor=analyst, report_id=report.pk, text="Call the CISO")
+    note = exchanges.add_note(actor=analyst, report_id=report.pk, text="Call the CISO")
     assert Note.objects.get().text == "Call the CISO" and note.author == analyst
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        msg = services.send_message(actor=analyst, report_id=report.pk,
+        msg = exchanges.send_message(actor=analyst, report_id=report.pk,
                                     text="Isolate the servers")
     assert msg.from_cert and [m.to for m in mail.outbox] == [[reporter_a.email]]
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        answer = services.reply(actor=reporter_a, report_id=report.pk, text="Done")
+        answer = exchanges.reply(actor=reporter_a, report_id=report.pk, text="Done")
     assert not answer.from_cert
     recipients = sorted(addr for m in mail.outbox for addr in m.to)
     assert analyst.email in recipients  # nobody assigned: every analyst and the mailbox
     with pytest.raises(Http404):
-        services.reply(actor=reporter_b, report_id=report.pk, text="Not my report")
+        exchanges.reply(actor=reporter_b, report_id=report.pk, text="Not my report")
     with pytest.raises(Http404):
-        services.reply(actor=analyst, report_id=report.pk, text="Staff send messages")
-    for fn, actor in ((services.add_note, analyst), (services.send_message, analyst),
-                      (services.reply, reporter_a)):
+        exchanges.reply(actor=analyst, report_id=report.pk, text="Staff send messages")
+    for fn, actor in ((exchanges.add_note, analyst), (exchanges.send_message, analyst),
+                      (exchanges.reply, reporter_a)):
         for bad in ("", "   ", "x" * 10_001, "a\x00b"):
             with pytest.raises(ValidationError) as exc:
                 fn(actor=actor, report_id=report.pk, text=bad)
@@ -313,25 +313,25 @@ def test_notes_stay_internal_messages_go_both_ways(report, analyst, reporter_a, 
 
 def test_support_records_and_out_of_hours(report, analyst):
     saturday = dt.datetime(2025, 6, 7, 10, 0, tzinfo=dt.UTC)
-    s = services.record_support(actor=analyst, report_id=report.pk, type="on_site",
+    s = exchanges.record_support(actor=analyst, report_id=report.pk, type="on_site",
                                 started_at=saturday, ended_at=saturday + dt.timedelta(hours=5))
     assert s.out_of_hours is True
     monday = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
-    s = services.record_support(actor=analyst, report_id=report.pk, type="remote_advice",
+    s = exchanges.record_support(actor=analyst, report_id=report.pk, type="remote_advice",
                                 started_at=monday)
     assert s.out_of_hours is False and s.ended_at is None
-    s = services.record_support(actor=analyst, report_id=report.pk, type="escalation",
+    s = exchanges.record_support(actor=analyst, report_id=report.pk, type="escalation",
                                 started_at=monday, out_of_hours=True, notes="ANSSI")
     assert s.out_of_hours is True
     with pytest.raises(ValidationError) as exc:
-        services.record_support(actor=analyst, report_id=report.pk, type="magic",
+        exchanges.record_support(actor=analyst, report_id=report.pk, type="magic",
                                 started_at=None)
     assert {"type", "started_at"} <= set(exc.value.message_dict)
     assert Support.objects.count() == 3
     services.transition(actor=analyst, report_id=report.pk, to_state="rejected",
                         comment="Not an incident")
     with pytest.raises(ValidationError) as exc:
-        services.record_support(actor=analyst, report_id=report.pk, type="on_site",
+        exchanges.record_support(actor=analyst, report_id=report.pk, type="on_site",
                                 started_at=monday)
     assert "state" in exc.value.message_dict
 

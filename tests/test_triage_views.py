@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from vigisante.core.models import AuditEvent
 from vigisante.reports import services as report_services
-from vigisante.triage import services
+from vigisante.triage import exchanges, services
 from vigisante.triage.domain import State
 from vigisante.triage.models import Case, Message, Note
 
@@ -157,9 +157,9 @@ def test_bulk_acknowledge_from_the_queue(client_for, analyst, many_reports):
 
 def test_case_page_shows_everything_and_only_allowed_buttons(client_for, analyst, report,
                                                              reporter_a):
-    services.add_note(actor=analyst, report_id=report.pk, text="Secret note")
-    services.send_message(actor=analyst, report_id=report.pk, text="Hello establishment")
-    services.reply(actor=reporter_a, report_id=report.pk, text="Hello CERT")
+    exchanges.add_note(actor=analyst, report_id=report.pk, text="Secret note")
+    exchanges.send_message(actor=analyst, report_id=report.pk, text="Hello establishment")
+    exchanges.reply(actor=reporter_a, report_id=report.pk, text="Hello CERT")
     response = client_for(analyst).get(reverse("triage:case", args=[report.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -264,8 +264,8 @@ def test_notes_messages_support_assign_from_the_page(client_for, analyst, report
 def test_reporter_sees_state_and_messages_never_notes_and_can_answer(
         client_for, analyst, report, reporter_a, reporter_b):
     services.qualify(actor=analyst, report_id=report.pk, origin="malicious", kind="phishing")
-    services.add_note(actor=analyst, report_id=report.pk, text="CONFIDENTIAL-NOTE")
-    services.send_message(actor=analyst, report_id=report.pk, text="Please reset passwords")
+    exchanges.add_note(actor=analyst, report_id=report.pk, text="CONFIDENTIAL-NOTE")
+    exchanges.send_message(actor=analyst, report_id=report.pk, text="Please reset passwords")
     client = client_for(reporter_a)
     html = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
     assert 'id="cert-messages"' in html and 'data-case-state="qualified"' in html

@@ -106,8 +106,11 @@ def _replay(request: Request, key: str, digest: str) -> Response:
                         status=status.HTTP_409_CONFLICT)
     headers = {REPLAYED_HEADER: "true"}
     body = record.response_body
-    if record.status_code == status.HTTP_201_CREATED and isinstance(body, dict) and "url" in body:
-        headers["Location"] = str(body["url"])
+    if isinstance(body, dict):
+        if record.status_code == status.HTTP_201_CREATED and "url" in body:
+            headers["Location"] = str(body["url"])
+        if "version" in body:
+            headers["ETag"] = f'"{body["version"]}"'  # as first sent, like the body
     return Response(body, status=record.status_code, headers=headers)
 
 

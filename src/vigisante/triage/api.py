@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vigisante.core.api_views import IsAuthenticatedAndVerified
-from vigisante.triage import queries, services
+from vigisante.triage import exchanges, queries, services
 from vigisante.triage import serializers as s
 from vigisante.triage.queries import QueueFilters
 
@@ -86,7 +87,7 @@ class StaffView(APIView):
 
     def parse(self, serializer_class, data) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+            raise exceptions.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -242,7 +243,7 @@ class NotesView(_CaseItems):
     def post(self, request, report_id: int):
         services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.TextInput, request.data)
-        return self.run(lambda: services.add_note(actor=request.user, report_id=report_id,
+        return self.run(lambda: exchanges.add_note(actor=request.user, report_id=report_id,
                                                   text=d["text"]),
                         lambda n: s.NoteOut(n).data, status.HTTP_201_CREATED)
 
@@ -263,7 +264,7 @@ class MessagesView(_CaseItems):
     def post(self, request, report_id: int):
         services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.TextInput, request.data)
-        return self.run(lambda: services.send_message(actor=request.user, report_id=report_id,
+        return self.run(lambda: exchanges.send_message(actor=request.user, report_id=report_id,
                                                       text=d["text"]),
                         lambda m: s.MessageOut(m).data, status.HTTP_201_CREATED)
 
@@ -284,7 +285,7 @@ class SupportView(_CaseItems):
     def post(self, request, report_id: int):
         services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.SupportInput, request.data)
-        return self.run(lambda: services.record_support(
+        return self.run(lambda: exchanges.record_support(
             actor=request.user, report_id=report_id, type=d["type"],
             started_at=d["started_at"], ended_at=d["ended_at"],
             out_of_hours=d["out_of_hours"], notes=d["notes"]),

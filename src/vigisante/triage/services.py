@@ -1,4 +1,5 @@
-"""Use cases of triage. Each takes the acting user, runs in one transaction and writes an
+"""Use cases of triage (workflow, qualification, assignment; notes, messages and support are
+in exchanges.py). Each takes the acting user, runs in one transaction and writes an
 audit event for every change. Analyst actions answer 404 to anyone but CERT staff.
 
 Optimistic concurrency: actions that change the case take `expected_version` (the
@@ -26,7 +27,7 @@ from vigisante.core import audit, taxonomy
 from vigisante.reports.models import Report, Source
 from vigisante.triage import domain
 from vigisante.triage.domain import State
-from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
+from vigisante.triage.models import Case, Qualification, Transition
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def parse_pk(value: Any) -> int:
     return pk
 
 
-def _report(actor, report_id: Any) -> Report:
+def report_of(actor, report_id: Any) -> Report:
     pk = parse_pk(report_id)
     report = (Report.objects.visible_to(actor).sector().select_related("establishment")
               .filter(pk=pk).first())
@@ -76,7 +77,7 @@ def _report(actor, report_id: Any) -> Report:
     return report
 
 
-def _case_of(report: Report, *, for_update: bool) -> Case:
+def case_of(report: Report, *, for_update: bool) -> Case:
     """The report's case, created if missing (reports older than the triage app)."""
     case, _created = Case.objects.get_or_create(
         report=report, defaults={"state_changed_at": report.created_at})
@@ -95,7 +96,7 @@ def _case_of(report: Report, *, for_update: bool) -> Case:
 def get_case(*, actor, report_id: Any, for_update: bool = False) -> Case:
     """The case of a sector report, for CERT staff only (404 otherwise)."""
     require_staff(actor)
-    return _case_of(_report(actor, report_id), for_update=for_update)
+    return case_of(report_of(actor, report_id), for_update=for_update)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def is_conflict(exc: ValidationError) -> bool:
     return hasattr(exc, "error_dict") and "version" in exc.error_dict
 
 
-def _check_text(name: str, text: str, *, required: bool, limit: int = domain.MAX_TEXT) -> str:
+def check_text(name: str, text: str, *, required: bool, limit: int = domain.MAX_TEXT) -> str:
     text = text if isinstance(text, str) else ""
     if required and not text.strip():
         raise ValidationError({name: [_("Write something.")]})
@@ -175,7 +176,7 @@ def cert_recipients(case: Case) -> list[Any]:
             settings.CERT_EMAIL]
 
 
-def _notify(event: str, recipients: Iterable[Any], context: dict[str, Any]) -> None:
+def notify_on_commit(event: str, recipients: Iterable[Any], context: dict[str, Any]) -> None:
     """Hand the e-mail to the notifications app once the change is committed."""
     people = [u for u in recipients if u is not None]
     if not people:
@@ -196,7 +197,7 @@ def _move(case: Case, to_state: str, actor, now: dt.datetime, comment: str = "")
     case.state = to_state
     case.state_changed_at = now
     if to_state == State.ACKNOWLEDGED:
-        _notify("acknowledged", reporters_of(case.report),
+        notify_on_commit("acknowledged", reporters_of(case.report),
                 {"report": case.report, "case": case, "actor": actor})
 
 
@@ -238,7 +239,7 @@ def transition(
     """Move a case to another state, if the state machine allows it."""
     case = get_case(actor=actor, report_id=report_id, for_update=True)
     check_version(case, expected_version)
-    comment = _check_text("comment", comment, required=False, limit=domain.MAX_COMMENT)
+    comment = check_text("comment", comment, required=False, limit=domain.MAX_COMMENT)
     to_state = str(to_state or "")
     original = _original(duplicate_of, case) if to_state == State.DUPLICATE else None
     refused = domain.transition_error(
@@ -426,78 +427,6 @@ def assign(*, actor, report_id: Any, assignee: Any, expected_version: Any = None
     _touch(case, actor, now)
     _save_audited(case, actor, "case.assign", before)
     if user is not None and user.pk != actor.pk:
-        _notify("assignment", [user], {"report": case.report, "case": case, "actor": actor})
+        notify_on_commit("assignment", [user],
+                         {"report": case.report, "case": case, "actor": actor})
     return case
-
-
-@transaction.atomic
-def add_note(*, actor, report_id: Any, text: str) -> Note:
-    """An internal note: never shown to the establishment."""
-    case = get_case(actor=actor, report_id=report_id)
-    text = _check_text("text", text, required=True)
-    note = Note.objects.create(case=case, author=actor, at=timezone.now(), text=text)
-    audit.record(actor=actor, action="case.note", obj=case,
-                 after={"note_id": note.pk, "text": text})
-    return note
-
-
-@transaction.atomic
-def send_message(*, actor, report_id: Any, text: str) -> Message:
-    """A message from the CERT to the establishment (which is told by e-mail)."""
-    case = get_case(actor=actor, report_id=report_id)
-    text = _check_text("text", text, required=True)
-    message = Message.objects.create(case=case, author=actor, from_cert=True,
-                                     at=timezone.now(), text=text)
-    audit.record(actor=actor, action="case.message", obj=case,
-                 after={"message_id": message.pk, "from_cert": True, "text": text})
-    _notify("message", reporters_of(case.report),
-            {"report": case.report, "case": case, "message": message, "actor": actor})
-    return message
-
-
-def reporter_case(actor, report_id: Any) -> Case:
-    if actor is None or not actor.is_authenticated or not getattr(actor, "is_reporter", False):
-        raise Http404("No such report.")
-    return _case_of(_report(actor, report_id), for_update=False)
-
-
-@transaction.atomic
-def reply(*, actor, report_id: Any, text: str) -> Message:
-    """The establishment answers the CERT (reporters of that establishment only)."""
-    case = reporter_case(actor, report_id)
-    text = _check_text("text", text, required=True)
-    message = Message.objects.create(case=case, author=actor, from_cert=False,
-                                     at=timezone.now(), text=text)
-    audit.record(actor=actor, action="case.reply", obj=case,
-                 after={"message_id": message.pk, "from_cert": False, "text": text})
-    case = Case.objects.select_related("assigned_to").get(pk=case.pk)
-    _notify("message", cert_recipients(case),
-            {"report": message.case.report, "case": case, "message": message, "actor": actor})
-    return message
-
-
-@transaction.atomic
-def record_support(
-    *, actor, report_id: Any, type: str, started_at: dt.datetime | None,
-    ended_at: dt.datetime | None = None, out_of_hours: bool | None = None, notes: str = "",
-) -> Support:
-    """Record support given; out of hours is derived from the start when not given."""
-    case = get_case(actor=actor, report_id=report_id)
-    if case.state in (State.REJECTED, State.DUPLICATE):
-        raise ValidationError({"state": [
-            _("A case that is “%(state)s” gets no support.") % {"state": State(case.state).label}]})
-    notes = notes if isinstance(notes, str) else ""
-    type = type if isinstance(type, str) else ""
-    errors = domain.support_errors(type=type, started_at=started_at, ended_at=ended_at,
-                                   notes=notes, now=timezone.now())
-    if errors:
-        raise ValidationError({k: [v] for k, v in errors.items()})
-    if out_of_hours is None:
-        out_of_hours = domain.is_out_of_hours(started_at)
-    support = Support.objects.create(case=case, type=type, started_at=started_at,
-                                     ended_at=ended_at, out_of_hours=out_of_hours, by=actor,
-                                     notes=notes)
-    audit.record(actor=actor, action="case.support", obj=case,
-                 after=audit.snapshot(support, ["id", "type", "started_at", "ended_at",
-                                                "out_of_hours", "notes"]))
-    return support

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.reports import presenters as report_presenters
-from vigisante.triage import forms, presenters, queries, services
+from vigisante.triage import exchanges, forms, presenters, queries, services
 from vigisante.triage.domain import State
 
 
@@ -175,7 +175,7 @@ def assign(request, report_id: int):
 @require_POST
 def add_note(request, report_id: int):
     form = forms.NoteForm(request.POST)
-    return _action(request, report_id, form, "note_form", lambda d: services.add_note(
+    return _action(request, report_id, form, "note_form", lambda d: exchanges.add_note(
         actor=request.user, report_id=report_id, text=d["text"]), _("Note added."), "#notes")
 
 
@@ -183,7 +183,7 @@ def add_note(request, report_id: int):
 @require_POST
 def send_message(request, report_id: int):
     form = forms.MessageForm(request.POST)
-    return _action(request, report_id, form, "message_form", lambda d: services.send_message(
+    return _action(request, report_id, form, "message_form", lambda d: exchanges.send_message(
         actor=request.user, report_id=report_id, text=d["text"]),
         _("Message sent to the establishment."), "#messages")
 
@@ -192,7 +192,7 @@ def send_message(request, report_id: int):
 @require_POST
 def record_support(request, report_id: int):
     form = forms.SupportForm(request.POST)
-    return _action(request, report_id, form, "support_form", lambda d: services.record_support(
+    return _action(request, report_id, form, "support_form", lambda d: exchanges.record_support(
         actor=request.user, report_id=report_id, type=d["type"], started_at=d["started_at"],
         ended_at=d["ended_at"], out_of_hours=form.out_of_hours_value(), notes=d["notes"]),
         _("Support recorded."), "#support")
@@ -202,13 +202,13 @@ def record_support(request, report_id: int):
 @require_http_methods(["GET", "POST"])
 def reply(request, report_id: int):
     """The establishment's answer to the CERT (its reporters only)."""
-    view_case = services.reporter_case(request.user, report_id)
+    view_case = exchanges.reporter_case(request.user, report_id)
     form = forms.ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.reply(actor=request.user, report_id=report_id,
+                exchanges.reply(actor=request.user, report_id=report_id,
                                text=form.cleaned_data["text"])
             except ValidationError as exc:
                 forms.apply_errors(form, exc)
