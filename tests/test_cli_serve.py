@@ -95,6 +95,8 @@ def run_serve(tmp_path: Path, stop: signal.Signals, database_url: str = "") -> N
             proc.communicate()
 
 
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+                    reason="run once, in the SQLite pass")
 def test_serve_on_sqlite_stops_on_sigint(tmp_path):
     run_serve(tmp_path, signal.SIGINT)
     assert (tmp_path / "data" / "vigisante.sqlite3").exists()  # migrated in the data folder

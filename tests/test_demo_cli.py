@@ -12,6 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+
+# The demo embeds SQLite whatever the suite runs on: run these once, in the SQLite pass (on
+# PostgreSQL the same seed is checked in-process by test_demo_data.py).
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="the embedded-SQLite demo is exercised in the SQLite pass of the suite")
 
 TABLES = ["establishments_establishment", "establishments_supplier", "accounts_user",
           "accounts_membership", "reports_report", "triage_case", "triage_support",
@@ -112,3 +119,13 @@ def test_without_json_prints_logins_and_how_to_pass_the_second_factor(two_runs):
     assert "http://127.0.0.1:8123/" in out
     assert "vigisante-demo" in out and "analyste@demo.example.org" in out
     assert "otpauth://totp/" in out and "vigisante demo-otp" in out
+
+
+def test_refuses_a_database_url_left_set(tmp_path):
+    env = cli_env(tmp_path / "data")
+    env["VIGISANTE_DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/nothing"
+    done = subprocess.run([sys.executable, "-m", "vigisante.cli", "demo", "--no-serve"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "--use-database-url" in done.stderr
+    assert not (tmp_path / "data" / "vigisante.sqlite3").exists()

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Sum
+from django.utils import translation
 
 from vigisante.observatory import domain, hhs, services
 from vigisante.observatory.models import ExternalAttribute, ExternalIncident
@@ -28,6 +29,13 @@ HEADER = ('"Name of Covered Entity","State","Covered Entity Type","Individuals A
           '"Business Associate Present","Web Description"')
 
 needs_data = pytest.mark.skipif(not ARCHIVE.exists(), reason="HHS exports not available")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the default language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def expected(path: Path) -> tuple[int, Counter, Counter, Counter]:

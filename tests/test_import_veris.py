@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from vigisante.observatory import domain, services, veris
 from vigisante.observatory.importers import Record, Stats, Writer
@@ -19,6 +20,13 @@ from vigisante.reports.models import Report
 DATA = Path(__file__).parent / "data" / "veris"
 VALID = sorted([*DATA.glob("v1_3/*.json"), *DATA.glob("v1_4/*.json")])
 INVALID = sorted(DATA.glob("invalid/*.json"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the default language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def run(path: Path) -> tuple[str, str]:

@@ -195,7 +195,8 @@ def test_campaigns_say_not_available(data):
     report = services.build_report(domain.Period.year(2023))
     section = report.sections[-1]
     assert (section.number, section.available) == (15, False)
-    assert "Campaign detection not yet available." in [str(n) for n in section.notes]
+    with translation.override("en"):
+        assert "Campaign detection not yet available." in [str(n) for n in section.notes]
 
 
 def test_bounded_number_of_queries(data, django_assert_max_num_queries):

@@ -341,8 +341,8 @@ def test_the_walk_catches_leaks(tokens, settings):
     def leaky_page(request, pk):  # forgot the tenancy check
         return HttpResponse(Report.objects.get(pk=pk).description)
 
-    def leaky_api(request, pk):  # ASCII-escaped JSON, no login required
-        report = Report.objects.select_related("establishment").get(pk=pk)
+    def leaky_api(request, report_id):  # ASCII-escaped JSON, no login required
+        report = Report.objects.select_related("establishment").get(pk=report_id)
         return JsonResponse({"establishment": report.establishment.name})
 
     def by_reference(request, reference):

@@ -266,7 +266,7 @@ def _tri(rng, yes: float, unknown: float) -> str:
 
 
 def fill_row(rng: random.Random, row: Row, pool, now: dt.datetime,
-             final: bool | None = None) -> None:
+             final: bool | None = None, max_delay_hours: float | None = None) -> None:
     """Every other field of a report and its case, coherent with what was set."""
     kind, rep = row.kind, row.report
     est = pool[row.establishment]
@@ -274,6 +274,8 @@ def fill_row(rng: random.Random, row: Row, pool, now: dt.datetime,
     created = row.created_at
     delay = rng.choice([rng.uniform(0.3, 24), rng.uniform(0.3, 24), rng.uniform(24, 72),
                         rng.uniform(72, 400)]) * H
+    if max_delay_hours is not None:
+        delay = rng.uniform(0.2, max_delay_hours) * H
     discovered = created - delay
     if discovered.year != created.year or discovered.month != created.month:
         discovered = created - rng.uniform(0.2, 3) * H

@@ -95,7 +95,7 @@ def live_rows(rng: random.Random, pool, featured: dict[str, int],
             row.supports.append({"type": support, "started_at": created, "ended_at": None,
                                  "out_of_hours": False,
                                  "notes": "Accompagnement du CERT (données fictives)."})
-        fill_row(rng, row, pool, now, final=stage == "final")
+        fill_row(rng, row, pool, now, final=stage == "final", max_delay_hours=8)
         _live_case(rng, row, state, now)
         if state in ("received", "in_support") or stage == "early_warning":
             row.report.update(ongoing=True, degraded_until=None, resolved_at=None)

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 # key -> the portal's column name
 COLUMNS = {
     "name": "Name of Covered Entity",
@@ -70,7 +72,7 @@ def map_header(header: list[str]) -> dict[str, int]:
         elif key not in OPTIONAL:
             missing.append(name)
     if missing:
-        raise HhsError("missing columns: " + ", ".join(missing))
+        raise HhsError(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
     return out
 
 
@@ -90,8 +92,8 @@ def parse_date(value: str) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise HhsError(f"Breach Submission Date {text!r} is not a date (MM/DD/YYYY)",
-                   "bad Breach Submission Date")
+    raise HhsError(_("Breach Submission Date %(value)r is not a date (MM/DD/YYYY)")
+                   % {"value": text}, _("bad Breach Submission Date"))
 
 
 def parse_count(value: str) -> int | None:
@@ -99,8 +101,8 @@ def parse_count(value: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise HhsError(f"Individuals Affected {text!r} is not a whole number",
-                       "bad Individuals Affected")
+        raise HhsError(_("Individuals Affected %(value)r is not a whole number")
+                       % {"value": text}, _("bad Individuals Affected"))
     return int(text)
 
 
@@ -131,12 +133,12 @@ class HhsRow:
 
 def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:
     if len(row) != len(header):
-        raise HhsError(f"{len(row)} fields instead of {len(header)}",
-                       "wrong number of fields")
+        raise HhsError(_("%(n)d fields instead of %(expected)d") % {
+            "n": len(row), "expected": len(header)}, _("wrong number of fields"))
     get = lambda k: row[cols[k]] if k in cols else ""  # noqa: E731
     name = clean(get("name"))
     if not name:
-        raise HhsError("Name of Covered Entity is empty")
+        raise HhsError(_("Name of Covered Entity is empty"))
     date = parse_date(get("date"))
     individuals = parse_count(get("individuals"))
     state, entity_type = clean(get("state")).upper()[:40], clean(get("entity_type"))[:80]

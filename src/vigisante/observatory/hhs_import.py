@@ -22,6 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from vigisante.observatory import hhs
 from vigisante.observatory.importers import Record, Stats, Writer
 from vigisante.observatory.progress import Progress
@@ -86,7 +88,8 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ImportFileError(_("cannot read %(path)s: %(error)s") % {
+            "path": path, "error": exc.strerror or exc}) from None
     counting = _Counting(raw)
     text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig",
                             errors=ERRORS, newline="")
@@ -97,7 +100,7 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
         reader = csv.reader(text)
         header = next(reader, None)
         if not header:
-            raise ImportFileError(f"{path} is empty")
+            raise ImportFileError(_("%(path)s is empty") % {"path": path})
         try:
             cols = hhs.map_header(header)
         except hhs.HhsError as exc:
@@ -121,8 +124,8 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
         writer.flush()
     except csv.Error as exc:
         writer.flush()
-        raise ImportFileError(f"{path}: malformed CSV ({exc}); rows before it were "
-                              "imported") from None
+        raise ImportFileError(_("%(path)s: malformed CSV (%(error)s); the rows before it "
+                                "were imported") % {"path": path, "error": exc}) from None
     finally:
         counter.close()
         text.close()

@@ -32,6 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "veris-1.4.1-verisc-merged.json"
 ACTIONS = ("hacking", "malware", "social", "error", "misuse", "physical", "environmental",
            "unknown")
@@ -79,8 +81,8 @@ def schema_version(doc: dict[str, Any]) -> str:
     """'1.3' or '1.4' for a supported file, else VerisError."""
     version = doc.get("schema_version")
     if not isinstance(version, str) or not _VERSION.match(version.strip()):
-        raise VerisError(f"unsupported schema_version {version!r} (1.3.x and 1.4.x are)",
-                         "unsupported schema version")
+        raise VerisError(_("unsupported schema_version %(v)r (1.3.x and 1.4.x are)") % {
+            "v": version}, _("unsupported schema version"))
     return "1." + _VERSION.match(version.strip()).group(1)
 
 
@@ -212,17 +214,17 @@ class VerisRecord:
 def parse(doc: Any) -> VerisRecord:
     """Check one incident and map it, or raise VerisError saying why it is refused."""
     if not isinstance(doc, dict):
-        raise VerisError("not a JSON object", "not a JSON object")
+        raise VerisError(_("not a JSON object"))
     version = schema_version(doc)
     upgraded = upgrade(doc)
     errors = validation_errors(upgraded)
     if errors:
-        raise VerisError("does not validate against VERIS 1.4.1: " + "; ".join(errors),
-                         "does not validate against VERIS 1.4.1")
+        category = _("does not validate against VERIS 1.4.1")
+        raise VerisError(f"{category}: " + "; ".join(errors), category)
     incident_id = upgraded["incident_id"].strip()
     if not incident_id or len(incident_id) > 200:
-        raise VerisError("incident_id is empty or longer than 200 characters",
-                         "bad incident_id")
+        raise VerisError(_("incident_id is empty or longer than 200 characters"),
+                         _("bad incident_id"))
     return _map(upgraded, incident_id, doc["schema_version"].strip(), version)
 
 

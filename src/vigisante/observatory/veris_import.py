@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from vigisante.observatory import veris
 from vigisante.observatory.importers import Record, Stats, Writer
 from vigisante.observatory.progress import Progress
@@ -48,14 +50,15 @@ def read_record(path: Path, where: str) -> Record:
     """Read, validate and map one file; VerisError/ValueError say why it is refused."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise veris.VerisError(f"file too large ({size} bytes)", "file too large")
+        raise veris.VerisError(_("file too large (%(n)d bytes)") % {"n": size},
+                               _("file too large"))
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise veris.VerisError("not UTF-8 text", "not UTF-8 text") from None
+        raise veris.VerisError(_("not UTF-8 text")) from None
     except json.JSONDecodeError as exc:
-        raise veris.VerisError(f"not valid JSON ({exc.msg}, line {exc.lineno})",
-                               "not valid JSON") from None
+        raise veris.VerisError(_("not valid JSON (%(error)s, line %(line)d)") % {
+            "error": exc.msg, "line": exc.lineno}, _("not valid JSON")) from None
     rec = veris.parse(doc)
     return Record(source="veris", source_id=rec.incident_id, where=where,
                   content_hash=veris.content_hash(doc), original=doc, report=rec.report,
@@ -66,7 +69,7 @@ def import_veris(root: Path, *, on_skip: Callable[[str, str, str], None],
                  progress: Progress | None = None, batch_size: int = 500) -> Stats:
     """Import every VERIS file under `root`; return what was created/updated/skipped."""
     if not root.exists():
-        raise ImportFileError(f"{root} does not exist")
+        raise ImportFileError(_("%(path)s does not exist") % {"path": root})
     stats = Stats()
     writer = Writer("veris", stats, on_skip, batch_size)
     for path in iter_files(root):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from vigisante.config import env
 from vigisante.core import demo_load, server
 from vigisante.core.demo_data import DEMO_PASSWORD, generate
 from vigisante.core.management.commands.serve import add_server_arguments, workers_from
@@ -28,15 +30,26 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true",
                             help="Print one JSON object (url, accounts) on stdout; progress "
                                  "goes to stderr.")
+        parser.add_argument("--use-database-url", action="store_true",
+                            help="Load the demo into the database of VIGISANTE_DATABASE_URL "
+                                 "(by default the demo refuses it and uses embedded SQLite).")
 
     def handle(self, *args, **options):
         started = time.monotonic()
+        if env.get("VIGISANTE_DATABASE_URL") and not options["use_database_url"]:
+            # Demo accounts have public passwords: never load them into a real database by
+            # accident because the variable was left set.
+            raise CommandError(
+                "vigisante demo uses the embedded SQLite database of VIGISANTE_DATA_DIR, but "
+                "VIGISANTE_DATABASE_URL is set. Unset it, or pass --use-database-url to load "
+                "the synthetic data and its public demo logins into that database on purpose.")
         url = server.site_url(options["host"], options["port"])
         # Only the final answer goes to stdout: migrations and progress go to stderr.
         with contextlib.redirect_stdout(sys.stderr):
             accounts = self._prepare(options)
-        if not settings.SITE_URL or settings.SITE_URL == "http://127.0.0.1:8000":
-            settings.SITE_URL = url.rstrip("/")  # links in e-mails point at this demo
+        if not env.get("VIGISANTE_SITE_URL"):
+            # links in e-mails point at this demo (server processes and the task worker)
+            settings.SITE_URL = os.environ["VIGISANTE_SITE_URL"] = url.rstrip("/")
         if options["json"]:
             self.stdout.write(json.dumps({"url": url, "accounts": accounts}, ensure_ascii=False))
         else:
