@@ -282,6 +282,9 @@ def bench(db: str, args) -> bool:
         if db == "postgres" and not args.keep:
             with contextlib.suppress(Exception):
                 drop_postgres(args.pg_url, args.pg_name)
+        log = data_dir / "server.log"
+        if log.exists():  # kept for a look at any error
+            shutil.copy(log, Path(tempfile.gettempdir()) / f"vigisante-bench-{db}-server.log")
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
 
