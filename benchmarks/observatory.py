@@ -204,6 +204,14 @@ def task_report(args) -> None:
                 if cursor.description is not None:
                     cursor.fetchall()
 
+    if args.query_times:  # which statements cost what (stderr, for diagnosis)
+        with connection.cursor() as cursor:
+            for sql in statements:
+                start = time.perf_counter()
+                cursor.execute(sql)
+                if cursor.description is not None:
+                    cursor.fetchall()
+                print(f"{time.perf_counter() - start:8.3f}s {sql[:160]}", file=sys.stderr)
     t_sql = median_time(bare_sql, args.repeat)
     t_fig = median_time(figures, args.repeat)
     t_full = median_time(full, args.repeat)
@@ -258,6 +266,7 @@ def task_veris(args) -> None:
         start = time.perf_counter()
         stats = veris_import.import_veris(folder, on_skip=lambda *a: None)
         t_ours = time.perf_counter() - start
+        t_peer = min(t_peer, median_time(peer, 1))  # best of two: the machine is noisy
         assert stats.created == args.veris_n, stats
         emit("import_veris_files_per_s", args.veris_n / t_ours, args.veris_n / t_peer,
              "files/s", args.veris_n)
@@ -300,6 +309,7 @@ def task_hhs(args) -> None:
         start = time.perf_counter()
         stats = hhs_import.import_hhs(path, on_skip=lambda *a: None)
         t_ours = time.perf_counter() - start
+        t_peer = min(t_peer, median_time(peer, 1))  # best of two: the machine is noisy
         assert stats.created == args.hhs_rows, stats
         emit("import_hhs_rows_per_s", args.hhs_rows / t_ours, args.hhs_rows / t_peer,
              "rows/s", args.hhs_rows)
@@ -315,6 +325,8 @@ def main() -> None:
     p.add_argument("--hhs-rows", type=int, default=1_000_000, help="HHS CSV rows")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--pdf", action="store_true", help="include the PDF in the full report")
+    p.add_argument("--query-times", action="store_true",
+                   help="print the time of each SQL statement on stderr")
     p.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     p.add_argument("--pg-db", default="h7_bench")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

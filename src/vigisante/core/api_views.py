@@ -1,8 +1,15 @@
-"""API pieces with no feature knowledge: the ping endpoint and the shared permission."""
+"""API pieces with no feature knowledge: the ping endpoint, the shared permission, and the
+write transaction that queues SQLite writers."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -31,6 +38,47 @@ class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
                 self.message = _("Pass the second factor (two-factor authentication) first.")
                 return False
         return True
+
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; SQLite's own busy handler does the waiting
+    fcntl = None  # type: ignore[assignment]
+
+_writer = threading.local()
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """`transaction.atomic()` for a request that writes; on SQLite, writers queue in the kernel.
+
+    SQLite allows one writer; the others wait in its busy handler, which polls with back-off
+    sleeps of up to 100 ms. Under load that leaves the lock idle between writers and lets an
+    unlucky request wait past the 30 s timeout ("database is locked": a 500). Here writers
+    first wait on an flock() of a file next to the database, which wakes the next one as soon
+    as it is released, and it is released at commit, before any on-commit work (e-mails) runs.
+    Nested uses are plain savepoints; other databases only get the atomic block.
+    """
+    if fcntl is None or connection.vendor != "sqlite" or getattr(_writer, "active", False):
+        with transaction.atomic():
+            yield
+        return
+    handle = (Path(settings.DATA_DIR) / "sqlite-writers.lock").open("a+b")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    _writer.active = True
+
+    def release() -> None:
+        if not handle.closed:
+            _writer.active = False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    try:
+        with transaction.atomic():
+            transaction.on_commit(release)  # first hook: runs before the others
+            yield
+    finally:
+        release()
 
 
 class OTPSessionScheme(SessionScheme):

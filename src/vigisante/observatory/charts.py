@@ -51,13 +51,27 @@ def render(chart: Chart, table: Table, *, chart_id: str) -> str:
     return _inline(buf.getvalue(), chart_id, str(chart.title))
 
 
+CHAR_IN = 0.068  # average width of a 9-point DejaVu Sans character, in inches
+WIDTH_IN = 6.4
+
+
 def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
           hidden: list[bool]) -> Figure:
-    n = max(len(labels), 1)
+    # Margins computed from the labels rather than by a layout engine: a layout pass draws
+    # the figure twice, and the charts are a large part of the report's time.
+    longest = max((len(x) for x in labels), default=1)
+    rotate = 45 if not chart.horizontal and len(labels) > 6 else 0
     if chart.horizontal:
-        fig = Figure(figsize=(6.4, 0.8 + 0.26 * n), layout="tight")
+        height = 0.8 + 0.26 * max(len(labels), 1)
+        fig = Figure(figsize=(WIDTH_IN, height))
+        fig.subplots_adjust(left=min(0.2 + CHAR_IN * longest, 3.4) / WIDTH_IN, right=0.96,
+                            bottom=0.45 / height, top=1 - 0.15 / height)
     else:
-        fig = Figure(figsize=(6.4, 3.0), layout="tight")
+        below = 0.35 + (CHAR_IN * longest * 0.72 if rotate else 0.15)
+        height = 2.6 + below
+        fig = Figure(figsize=(WIDTH_IN, height))
+        fig.subplots_adjust(left=0.6 / WIDTH_IN, right=0.98, bottom=below / height,
+                            top=1 - 0.15 / height)
     ax = fig.subplots()
     positions = list(range(len(labels)))
     bottom = [0.0] * len(labels)
@@ -85,10 +99,11 @@ def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
             ax.set_xlim(0, 100)
             ax.set_xlabel("%")
     else:
-        rotate = 45 if len(labels) > 6 else 0
-        ax.set_xticks(positions, labels, rotation=rotate, ha="right" if rotate else "center")
-    if len(series) > 1:
-        ax.legend(frameon=False, fontsize=8)
+        ax.set_xticks(positions, labels, rotation=rotate, ha="right" if rotate else "center",
+                      rotation_mode="anchor" if rotate else "default")
+    if len(series) > 1:  # beside the plot, never over the bars
+        fig.subplots_adjust(right=0.74)
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 

@@ -197,7 +197,9 @@ def anonymise(text: str, names: Iterable[str] = ()) -> str:
 
 class SnapshotHash:
     """sha256 over the canonical list of records used, fed one record at a time (bounded
-    memory): each record is a tuple of simple values, written as one text line."""
+    memory): each record is a tuple of simple values written as one line, values separated
+    by U+001F and written with str(). Datetimes read from the database are UTC-aware
+    (USE_TZ), so their text does not depend on the time zone in use."""
 
     def __init__(self) -> None:
         self._h = hashlib.sha256()
@@ -207,22 +209,18 @@ class SnapshotHash:
         self._h.update(f"#{name}\n".encode())
 
     def add(self, record: Sequence[object]) -> None:
-        self._h.update(("\x1f".join(_canonical(v) for v in record) + "\n").encode())
+        self._h.update(("\x1f".join(map(str, record)) + "\n").encode())
         self.records += 1
+
+    def add_many(self, records: Iterable[Sequence[object]]) -> None:
+        """The same as add() for each record, in one update per chunk (faster)."""
+        lines = ["\x1f".join(map(str, r)) for r in records]
+        if lines:
+            self._h.update(("\n".join(lines) + "\n").encode())
+            self.records += len(lines)
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
-
-
-def _canonical(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.UTC) if value.tzinfo else value
-        return value.isoformat(timespec="microseconds")
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
 
 
 # -- buckets ---------------------------------------------------------------------------------

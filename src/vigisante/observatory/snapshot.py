@@ -12,6 +12,17 @@ from vigisante.reports.models import Source
 CHUNK = 5000
 
 
+def _feed(h: domain.SnapshotHash, rows) -> None:
+    """Hash a streamed query chunk by chunk (bounded memory)."""
+    chunk: list = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            h.add_many(chunk)
+            chunk = []
+    h.add_many(chunk)
+
+
 def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
     """(sha256 hex, number of reports) of the records behind a report.
 
@@ -22,8 +33,7 @@ def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
     h = domain.SnapshotHash()
     ids = qs.values("id")
     h.section("reports")
-    for row in qs.order_by("id").values_list("id", "version", "updated_at").iterator(CHUNK):
-        h.add(row)
+    _feed(h, qs.order_by("id").values_list("id", "version", "updated_at").iterator(CHUNK))
     reports = h.records
     if source == Source.SECTOR:
         _sector_related(h, ids)
@@ -31,9 +41,8 @@ def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
         from vigisante.observatory.models import ExternalIncident
 
         h.section("external")
-        for row in (ExternalIncident.objects.filter(report__in=ids).order_by("report_id")
-                    .values_list("report_id", "content_hash").iterator(CHUNK)):
-            h.add(row)
+        _feed(h, ExternalIncident.objects.filter(report__in=ids).order_by("report_id")
+              .values_list("report_id", "content_hash").iterator(CHUNK))
     return h.hexdigest(), reports
 
 
@@ -41,20 +50,16 @@ def _sector_related(h: domain.SnapshotHash, ids: QuerySet) -> None:
     from vigisante.triage.models import Case, Support
 
     h.section("cases")
-    for row in (Case.objects.filter(report__in=ids).order_by("report_id")
-                .values_list("report_id", "state", "origin", "kind", "severity",
-                             "detection_source", "detection_stage", "ransomware_extent",
-                             "version").iterator(CHUNK)):
-        h.add(row)
+    _feed(h, Case.objects.filter(report__in=ids).order_by("report_id")
+          .values_list("report_id", "state", "origin", "kind", "severity", "detection_source",
+                       "detection_stage", "ransomware_extent", "version").iterator(CHUNK))
     h.section("supports")
-    for row in (Support.objects.filter(case__report__in=ids).order_by("id")
-                .values_list("id", "case__report_id", "type", "started_at", "ended_at",
-                             "out_of_hours").iterator(CHUNK)):
-        h.add(row)
+    _feed(h, Support.objects.filter(case__report__in=ids).order_by("id")
+          .values_list("id", "case__report_id", "type", "started_at", "ended_at",
+                       "out_of_hours").iterator(CHUNK))
     model = queries.clock_model()
     if model is not None:
         h.section("clocks")
-        for row in (model.objects.filter(report__in=ids).order_by("id")
-                    .values_list("id", "report_id", "regime", "state", "due_at", "done_at")
-                    .iterator(CHUNK)):
-            h.add(row)
+        _feed(h, model.objects.filter(report__in=ids).order_by("id")
+              .values_list("id", "report_id", "regime", "state", "due_at", "done_at")
+              .iterator(CHUNK))

@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vigisante.core.api_views import IsAuthenticatedAndVerified
+from vigisante.core.api_views import IsAuthenticatedAndVerified, write_transaction
 from vigisante.reports import serializers as s
 from vigisante.reports import services
 from vigisante.reports.idempotency import SCHEMA_PARAMETER, SCHEMA_RESPONSES, idempotent
@@ -152,7 +152,9 @@ class ReportListCreate(_JsonErrors, GenericAPIView):
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
         channel = data.pop("channel", Channel.API)
-        report = services.create_early_warning(actor=request.user, data=data, channel=channel)
+        with write_transaction():
+            report = services.create_early_warning(actor=request.user, data=data,
+                                                   channel=channel)
         out = s.ReportDetail(report, context={**self.get_serializer_context(), "new": True}).data
         response = Response(out, status=status.HTTP_201_CREATED, headers={"Location": out["url"]})
         response["ETag"] = f'"{report.version}"'
@@ -200,8 +202,9 @@ class _StageView(_ReportScoped):
         complete = bool(data.pop("complete", False))
         version = _expected_version(data.pop("version", None), request.headers.get("If-Match"))
         try:
-            self.service(actor=request.user, report_id=pk, data=data, complete=complete,
-                         expected_version=version)
+            with write_transaction():
+                self.service(actor=request.user, report_id=pk, data=data, complete=complete,
+                             expected_version=version)
         except DjangoValidationError as exc:
             if hasattr(exc, "error_dict") and "version" in exc.error_dict:
                 return self._conflict(request, pk, exc)
@@ -263,9 +266,10 @@ class UpdateListCreate(_ReportScoped):
         """Add a dated entry to the report's timeline."""
         ser = s.UpdateInput(data=request.data, context=self.context())
         ser.is_valid(raise_exception=True)
-        update = services.add_update(actor=request.user, report_id=pk,
-                                     text=ser.validated_data["text"],
-                                     at=ser.validated_data.get("created_at"))
+        with write_transaction():
+            update = services.add_update(actor=request.user, report_id=pk,
+                                         text=ser.validated_data["text"],
+                                         at=ser.validated_data.get("created_at"))
         return Response(s.UpdateOutput(update, context=self.context()).data,
                         status=status.HTTP_201_CREATED)
 
@@ -306,8 +310,9 @@ class AttachmentListCreate(_ReportScoped):
         """Attach a file (multipart field `file`); size and type are checked."""
         ser = s.AttachmentInput(data=request.data, context=self.context())
         ser.is_valid(raise_exception=True)
-        att = services.add_attachment(actor=request.user, report_id=pk,
-                                      uploaded=ser.validated_data["file"])
+        with write_transaction():
+            att = services.add_attachment(actor=request.user, report_id=pk,
+                                          uploaded=ser.validated_data["file"])
         return Response(s.AttachmentOutput(att, context=self.context()).data,
                         status=status.HTTP_201_CREATED)
 

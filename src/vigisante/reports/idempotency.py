@@ -32,6 +32,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vigisante.core.api_views import write_transaction
 from vigisante.reports.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -123,7 +124,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         if key is None:
             return handler(view, request, *args, **kwargs)
         digest = fingerprint(request)  # parses the body: a malformed one fails here, as 400
-        with transaction.atomic():
+        with write_transaction():
             try:
                 with transaction.atomic():
                     record = IdempotencyKey.objects.create(
