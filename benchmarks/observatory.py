@@ -212,9 +212,12 @@ def task_report(args) -> None:
                 if cursor.description is not None:
                     cursor.fetchall()
                 print(f"{time.perf_counter() - start:8.3f}s {sql[:160]}", file=sys.stderr)
-    t_sql = median_time(bare_sql, args.repeat)
-    t_fig = median_time(figures, args.repeat)
-    t_full = median_time(full, args.repeat)
+    # interleaved, so that a change in the machine's load hits the three alike
+    runs: dict = {"sql": [], "fig": [], "full": []}
+    for _ in range(args.repeat):
+        for key, fn in (("sql", bare_sql), ("fig", figures), ("full", full)):
+            runs[key].append(median_time(fn, 1))
+    t_sql, t_fig, t_full = (statistics.median(runs[k]) for k in ("sql", "fig", "full"))
     tracemalloc.start()
     full()
     _cur, peak = tracemalloc.get_traced_memory()

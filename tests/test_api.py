@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from conftest import PASSWORD, api_client_for, make_user
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -496,3 +497,38 @@ def test_fast_rendering_matches_the_declared_serializer(reporter_a, report_a, rf
         slow = drf.ModelSerializer.to_representation(serializer, report)
         assert fast == slow
         assert list(fast) == list(slow)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite",
+                    reason="the writers' queue exists on SQLite only")
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_writers_queue_is_released_at_commit_and_on_error(settings):
+    """Writers wait on an flock; it is free again when on-commit work runs, and after errors."""
+    import fcntl
+    from pathlib import Path
+
+    from django.db import transaction
+
+    from vigisante.core.api_views import write_transaction
+
+    path = Path(settings.DATA_DIR) / "sqlite-writers.lock"
+
+    def lock_is_free() -> bool:
+        with path.open("a+b") as other:  # another open file: conflicts like another process
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    seen = []
+    with write_transaction():
+        assert not lock_is_free()
+        with write_transaction():  # nested: a savepoint, same holder
+            assert not lock_is_free()
+        transaction.on_commit(lambda: seen.append(lock_is_free()))
+    assert seen == [True]
+    with pytest.raises(RuntimeError), write_transaction():
+        raise RuntimeError("boom")
+    assert lock_is_free()

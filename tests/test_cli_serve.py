@@ -72,7 +72,7 @@ def run_serve(tmp_path: Path, stop: signal.Signals, database_url: str = "") -> N
         env["VIGISANTE_DATABASE_URL"] = database_url
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vigisante.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "vigisante.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         text=True)
     try:

@@ -12,3 +12,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Hashing strength is not under test; the default would cost seconds per login.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# WhiteNoise warns on every request when the collected-static folder does not exist.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
