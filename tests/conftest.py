@@ -158,3 +158,17 @@ def _english_by_default(request, settings):
     if request.node.get_closest_marker("french") is None:
         settings.LANGUAGE_CODE = "en"
     yield
+
+
+# --- Background tasks -------------------------------------------------------------------------
+
+@pytest.fixture
+def run_tasks():
+    """Run the queued background tasks through the real worker path (django-tasks-db's worker,
+    as `vigisante worker --batch` drains the queue, without enqueuing a clock scan)."""
+    from vigisante.clocks.worker import ClockWorker
+
+    def run() -> None:
+        ClockWorker(interval=0, scan_every=3600).drain()
+
+    return run

@@ -287,12 +287,13 @@ def test_the_catalogue_covers_every_translatable_string_of_the_sources(
 
 # --- e-mail -----------------------------------------------------------------------------------
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks, as in production
 def test_the_acknowledgement_e_mail_is_in_french_for_a_french_user(
-        reporter_a, early_warning_data, django_capture_on_commit_callbacks):
+        reporter_a, early_warning_data, run_tasks):
     """A reporter who never chose a language gets French, whatever the request's language."""
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    run_tasks()
     receipt = next(m for m in mail.outbox if m.to == [reporter_a.email])
     assert receipt.subject == f"[Vigisanté] Signalement {report.reference} reçu"
     assert f"Votre signalement {report.reference} pour" in receipt.body
@@ -301,29 +302,31 @@ def test_the_acknowledgement_e_mail_is_in_french_for_a_french_user(
     assert "received" not in receipt.body and "Your report" not in receipt.body
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks, as in production
 def test_the_acknowledgement_e_mail_of_a_web_report_is_in_french(
-        client_for, reporter_a, est_a, django_capture_on_commit_callbacks):
+        client_for, reporter_a, est_a, run_tasks):
     NotificationPreference.objects.create(user=reporter_a, language="fr")
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(reporter_a).post("/reports/new/", {
-            "establishment": est_a.pk, "description": "Messagerie inaccessible",
-            "discovered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "ongoing": "yes",
-            "suspected_malicious": "unknown", "patient_care_affected": "no",
-            "support_requested": "no", "callback_phone": "", "submission": str(uuid.uuid4())},
-            HTTP_ACCEPT_LANGUAGE="en")  # the page is English, the e-mail follows the user
+    response = client_for(reporter_a).post("/reports/new/", {
+        "establishment": est_a.pk, "description": "Messagerie inaccessible",
+        "discovered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "ongoing": "yes",
+        "suspected_malicious": "unknown", "patient_care_affected": "no",
+        "support_requested": "no", "callback_phone": "", "submission": str(uuid.uuid4())},
+        HTTP_ACCEPT_LANGUAGE="en")  # the page is English, the e-mail follows the user
     assert response.status_code == 302, response.content[:2000]
+    run_tasks()
     receipt = next(m for m in mail.outbox if m.to == [reporter_a.email])
     assert receipt.subject.startswith("[Vigisanté] Signalement ")
     assert "a bien été reçu par le CERT" in receipt.body
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks, as in production
 def test_a_user_who_chose_english_gets_the_acknowledgement_in_english(
-        reporter_a, early_warning_data, django_capture_on_commit_callbacks):
+        reporter_a, early_warning_data, run_tasks):
     NotificationPreference.objects.create(user=reporter_a, language="en")
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    run_tasks()
     receipt = next(m for m in mail.outbox if m.to == [reporter_a.email])
     assert receipt.subject == f"[Vigisanté] Report {report.reference} received"
     assert "has been received by the CERT" in receipt.body

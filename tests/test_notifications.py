@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from vigisante.accounts.models import Role
 from vigisante.clocks import services as clock_services
@@ -20,6 +21,7 @@ from vigisante.notifications.events import EVENTS, events_for
 from vigisante.notifications.models import NotificationPreference
 from vigisante.notifications.services import notify
 from vigisante.reports import services as report_services
+from vigisante.reports.tasks import acknowledge_report
 from vigisante.triage.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -126,13 +128,17 @@ def test_every_template_renders_in_both_languages_for_both_sides(event, lang, re
     assert all(any(w in m.body for w in markers) for m in mail.outbox)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks, as in production
 @pytest.mark.french  # the CERT's mailbox gets the site's default language
 def test_report_received_goes_to_author_staff_and_cert_mailbox(
-        reporter_a, analyst, admin_user, early_warning_data, django_capture_on_commit_callbacks):
+        reporter_a, analyst, admin_user, early_warning_data, run_tasks):
     NotificationPreference.objects.create(user=admin_user, report_received=False)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    assert mail.outbox == []  # queued: the worker sends it, not the request
+    run_tasks()
+    runs = DBTaskResult.objects.filter(task_path=acknowledge_report.module_path)
+    assert [r.status for r in runs] == ["SUCCESSFUL"]
     by_to = {m.to[0]: m for m in mail.outbox}
     assert set(by_to) == {reporter_a.email, analyst.email, settings.CERT_EMAIL}
     receipt = by_to[reporter_a.email]

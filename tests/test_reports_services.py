@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from vigisante.core import audit
-from vigisante.reports import services
+from vigisante.reports import domain, services
 from vigisante.reports.models import Report, Stage
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +81,15 @@ def test_other_establishment_gets_404(reporter_a, reporter_b, early_warning_data
     with pytest.raises(Http404):
         services.save_notification(actor=reporter_b, report_id=report.pk, data={})
     assert not Report.objects.visible_to(reporter_b).exists()
+
+
+def test_next_reference_counts_per_year_with_or_without_update_returning(monkeypatch):
+    from vigisante.reports.models import ReferenceCounter
+
+    got = [services.next_reference(2031) for _ in range(3)]  # first of the year: row created
+    monkeypatch.setattr(services, "_has_update_returning", lambda: False)  # the fallback
+    got.append(services.next_reference(2031))
+    monkeypatch.undo()
+    got.append(services.next_reference(2031))
+    assert got == [domain.format_reference(2031, n) for n in range(1, 6)]
+    assert ReferenceCounter.objects.get(year=2031).value == 5

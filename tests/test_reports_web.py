@@ -68,17 +68,18 @@ def test_reporter_without_establishment_is_told_to_call(client_for, db):
     assert page.select_one("main .notice") and not page.select("main form")
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks, as in production
 def test_early_warning_filed_then_acknowledged(client_for, reporter_a, est_a,
-                                               django_capture_on_commit_callbacks):
+                                               run_tasks):
     client = client_for(reporter_a)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:early_warning"), early_warning_post(est_a))
+    response = client.post(reverse("reports:early_warning"), early_warning_post(est_a))
     report = Report.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("reports:acknowledgement", args=[report.pk])
     assert report.channel == Channel.WEB and report.created_by == reporter_a
     assert report.suspected_malicious == "yes" and report.support_requested is True
     assert report.patient_care_affected == "unknown" and report.ongoing is True
+    run_tasks()  # the worker sends the acknowledgement
     assert [m.to for m in mail.outbox if reporter_a.email in m.to]
 
     page = html(client.get(response["Location"]))

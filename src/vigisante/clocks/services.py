@@ -103,6 +103,27 @@ def recompute(report: Report | int, *, case: Any = _UNSET) -> list[Clock]:
     return sorted([*existing.values(), *new], key=lambda c: c.order)
 
 
+def create_for_new_report(report: Report) -> list[Clock]:
+    """The clocks of a report inserted just now: one INSERT of all its clocks.
+
+    Same clocks as `recompute`, without its row locks, savepoint and read of the existing rows:
+    nothing else can hold clocks of a report not committed yet. The case is the one the triage
+    receiver has just created and cached on the report (read from the database otherwise).
+    """
+    if not has_clocks(report):
+        return []
+    if Report.case.is_cached(report):
+        case = report.case
+    else:
+        case = _case_of(report)
+    specs = domain.derive(facts_of(report, case))
+    new = [Clock(report=report, regime=s.regime, **_values(s)) for s in specs]
+    # As in `recompute`: a row that somehow exists already is kept (and brought up to date by
+    # the next save of the report).
+    Clock.objects.bulk_create(new, ignore_conflicts=True)
+    return sorted(new, key=lambda c: c.order)
+
+
 def _values(spec: domain.ClockSpec) -> dict[str, Any]:
     return {name: getattr(spec, name) for name in SYNCED_FIELDS}
 

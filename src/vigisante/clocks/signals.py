@@ -17,11 +17,13 @@ def _touches(update_fields, relevant: frozenset[str]) -> bool:
 
 
 @receiver(post_save, sender=Report, dispatch_uid="clocks.report_saved")
-def report_saved(sender, instance: Report, raw: bool = False, update_fields=None,
-                 **kwargs) -> None:
+def report_saved(sender, instance: Report, created: bool = False, raw: bool = False,
+                 update_fields=None, **kwargs) -> None:
     if raw or not services.has_clocks(instance):
         return
-    if _touches(update_fields, services.REPORT_FIELDS):
+    if created:
+        services.create_for_new_report(instance)
+    elif _touches(update_fields, services.REPORT_FIELDS):
         services.recompute(instance)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vigisante.accounts.models import Membership
 from vigisante.core import audit
 from vigisante.establishments.models import Establishment
 from vigisante.reports import domain
@@ -31,6 +33,8 @@ from vigisante.reports.models import (
     Stage,
     System,
 )
+
+log = logging.getLogger(__name__)
 
 EARLY_WARNING_FIELDS = [
     "establishment", "description", "discovered_at", "ongoing", "suspected_malicious",
@@ -78,11 +82,45 @@ def _supports_of() -> bool:
 
 
 def next_reference(year: int) -> str:
-    """Allocate the next reference of `year`; must run inside a transaction."""
-    ReferenceCounter.objects.get_or_create(year=year)
-    ReferenceCounter.objects.filter(year=year).update(value=F("value") + 1)
-    value = ReferenceCounter.objects.filter(year=year).values_list("value", flat=True).get()
+    """Allocate the next reference of `year`; must run inside a transaction.
+
+    The increment locks the counter's row (PostgreSQL) or the database (SQLite) until the
+    transaction ends, so two transactions never get the same value.
+    """
+    value = _increment_returning(year) if _has_update_returning() else None
+    if value is None:  # no RETURNING, or the year's first report: create the row first
+        ReferenceCounter.objects.get_or_create(year=year)
+        ReferenceCounter.objects.filter(year=year).update(value=F("value") + 1)
+        value = ReferenceCounter.objects.filter(year=year).values_list("value", flat=True).get()
     return domain.format_reference(year, value)
+
+
+def _has_update_returning() -> bool:
+    """PostgreSQL, and SQLite from 3.35, have UPDATE ... RETURNING."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
+
+
+def _increment_returning(year: int) -> int | None:
+    """One statement: add 1 to the year's counter and read it back (None: no row yet)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    meta = ReferenceCounter._meta
+    sql = (f"UPDATE {qn(meta.db_table)} SET {qn(meta.get_field('value').column)} = "
+           f"{qn(meta.get_field('value').column)} + 1 WHERE {qn(meta.get_field('year').column)}"
+           f" = %s RETURNING {qn(meta.get_field('value').column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _check_texts(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
@@ -93,10 +131,23 @@ def _check_texts(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
                 errors.setdefault(key, []).append(err)
 
 
+def _may_report_for(user, est) -> bool:
+    """Whether the user may report for `est` (what `establishments_for` allows), in at most one
+    small query: staff may report for any establishment, so a row read from the database needs
+    no second look; a reporter needs a membership."""
+    if not isinstance(est, Establishment) or est.pk is None:
+        return False
+    if user.is_cert_staff:
+        return not est._state.adding or Establishment.objects.filter(pk=est.pk).exists()
+    if user.is_reporter:
+        return Membership.objects.filter(user=user, establishment_id=est.pk).exists()
+    return False
+
+
 def _validate_early_warning(user, data: dict[str, Any], now) -> None:
     errors: dict[str, list[str]] = {}
     est = data.get("establishment")
-    if est is None or not establishments_for(user).filter(pk=est.pk).exists():
+    if est is None or not _may_report_for(user, est):
         errors["establishment"] = [_("Choose one of your establishments.")]
     if not (data.get("description") or "").strip():
         errors["description"] = [_("Say in a few words what is happening.")]
@@ -121,7 +172,12 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     clean = {k: data[k] for k in EARLY_WARNING_FIELDS if k in data}
     _validate_early_warning(actor, clean, now)
     report = Report(created_by=actor, channel=channel, created_at=now, **clean)
-    report.full_clean(exclude=["reference", "created_by"])
+    # The establishment was checked above (and read from the database); the reference is given
+    # below. The model constraints (a sector report has an establishment; imported records are
+    # unique) cannot fail for a new sector early warning and the database enforces them anyway:
+    # validating them here would cost a query each.
+    report.full_clean(exclude=["reference", "created_by", "establishment"],
+                      validate_unique=False, validate_constraints=False)
     report.reference = next_reference(timezone.localtime(now).year)
     report.save()
     audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
@@ -363,7 +419,11 @@ def open_attachment(*, actor, report_id: int, attachment_id: int) -> Attachment:
 
 
 def _send_acknowledgement(report_id: int) -> None:
-    from vigisante.reports.notifications import send_report_received
+    """Queue the "report received" e-mails: `vigisante worker` sends them, off the request."""
+    from vigisante.reports.tasks import acknowledge_report
 
-    send_report_received(report_id)
+    try:
+        acknowledge_report.enqueue(report_id)
+    except Exception:  # noqa: BLE001 - the report is committed: never fail its request
+        log.exception("could not queue the acknowledgement of report %s", report_id)
 

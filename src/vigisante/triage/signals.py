@@ -14,5 +14,7 @@ def create_case(sender, instance: Report, created: bool, raw: bool = False, **kw
     """Open the case of a new sector report (imports of VERIS/HHS records get none)."""
     if raw or not created or instance.source != Source.SECTOR:
         return
-    Case.objects.get_or_create(report=instance,
-                               defaults={"state_changed_at": instance.created_at})
+    # The report row was inserted just now in this transaction: no case can exist for it yet
+    # (the one-to-one still guarantees one case at most). Creating it also caches it on
+    # `instance.case`, which the clocks receiver then reads without a query.
+    Case.objects.create(report=instance, state_changed_at=instance.created_at)
