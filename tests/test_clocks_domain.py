@@ -220,9 +220,9 @@ def test_start_inside_the_repeated_hour():
 
 
 @pytest.mark.parametrize(("start", "expected"), [
-    (paris(2025, 1, 31, 14, 0), paris(2025, 2, 28, 14, 0)),   # clamped to the last day
-    (paris(2024, 1, 31, 14, 0), paris(2024, 2, 29, 14, 0)),   # leap year
-    (paris(2025, 3, 31, 8, 0), paris(2025, 4, 30, 8, 0)),
+    (paris(2025, 1, 31, 14, 0), paris(2025, 3, 1, 0, 0)),     # end of the last day
+    (paris(2024, 1, 31, 14, 0), paris(2024, 3, 1, 0, 0)),     # leap year
+    (paris(2025, 3, 31, 8, 0), paris(2025, 5, 1, 0, 0)),      # no 31 April
     (paris(2025, 12, 15, 8, 0), paris(2026, 1, 15, 8, 0)),    # year change
     (paris(2025, 3, 1, 9, 0), paris(2025, 4, 1, 9, 0)),       # CET -> CEST: 743 h, not 744
     (paris(2025, 10, 1, 9, 0), paris(2025, 11, 1, 9, 0)),     # CEST -> CET: 745 h
@@ -278,20 +278,28 @@ def test_hours_are_absolute_durations(start, hours):
     assert abs(wall - dt.timedelta(hours=hours)) <= dt.timedelta(hours=1)
 
 
+def _next_month(day) -> tuple[int, int]:
+    year, month = (day.year, day.month) if isinstance(day, dt.date) else day
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 @settings(max_examples=400, deadline=None)
 @given(start=any_start)
 def test_calendar_month_properties(start):
     due = domain.add_calendar_month(start)
     local_start, local_due = start.astimezone(PARIS), due.astimezone(PARIS)
-    # next month, same day or the month's last day
-    assert (local_due.year * 12 + local_due.month) - (local_start.year * 12
-                                                      + local_start.month) == 1
-    last_day = calendar.monthrange(local_due.year, local_due.month)[1]
-    assert local_due.day == min(local_start.day, last_day)
-    # same wall-clock time, unless it fell in the skipped hour (then the gap's end)
-    wanted = local_start.replace(tzinfo=None).time()
-    if local_due.time() != wanted:
-        assert local_due.month == 3 and wanted.hour == 2 and local_due.time() == dt.time(3)
+    last_day = calendar.monthrange(*_next_month(local_start))[1]
+    if local_start.day > last_day:
+        # no such day next month: the end of that month's last day (Reg. 1182/71 3(2)(c))
+        assert (local_due.day, local_due.time()) == (1, dt.time(0))
+        assert (local_due.year, local_due.month) == _next_month(_next_month(local_start))
+    else:
+        # next month, same day, same wall-clock time unless it fell in the skipped hour
+        assert (local_due.year, local_due.month) == _next_month(local_start)
+        assert local_due.day == local_start.day
+        wanted = local_start.replace(tzinfo=None).time()
+        if local_due.time() != wanted:
+            assert local_due.month == 3 and wanted.hour == 2 and local_due.time() == dt.time(3)
     # 28 to 31 days later, give or take the hour of a change
     assert dt.timedelta(days=28, hours=-1) <= due - start <= dt.timedelta(days=31, hours=1)
     assert due.utcoffset() == dt.timedelta(0)

@@ -174,15 +174,20 @@ def _end_of_gap(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 def add_calendar_month(start: dt.datetime, tz: dt.tzinfo = PARIS) -> dt.datetime:
     """Same local wall-clock time, one calendar month later in `tz`, as a UTC instant.
 
-    When the next month is shorter, the day is clamped to its last day: 31 January ->
-    28 February (29 in a leap year), 31 March -> 30 April. Daylight-saving changes are
-    resolved by `resolve_wall_time`.
+    When the next month has no such day (31 January, 31 March...), the period ends with the
+    last hour of that month's last day, as EU Regulation 1182/71 (art. 3(2)(c)) counts
+    periods: 31 January 14:00 -> the end of 28 February (29 in a leap year). Clamping to the
+    same time on the last day instead would give a start on 31 March an earlier deadline
+    than a later-in-the-day start on 30 March. Daylight-saving changes are resolved by
+    `resolve_wall_time`.
     """
     _require_aware(start)
     local = start.astimezone(tz)
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    wall = local.replace(tzinfo=None, fold=0).replace(year=year, month=month, day=day)
+    if local.day > calendar.monthrange(year, month)[1]:
+        after = (year + 1, 1) if month == 12 else (year, month + 1)
+        return start_of_day(dt.date(after[0], after[1], 1), tz)
+    wall = local.replace(tzinfo=None, fold=0).replace(year=year, month=month)
     return resolve_wall_time(wall, tz)
 
 

@@ -181,7 +181,7 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     report.reference = next_reference(timezone.localtime(now).year)
     report.save()
     audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
-    transaction.on_commit(lambda: _send_acknowledgement(report.pk))
+    _send_acknowledgement(report.pk)
     return report
 
 
@@ -419,11 +419,16 @@ def open_attachment(*, actor, report_id: int, attachment_id: int) -> Attachment:
 
 
 def _send_acknowledgement(report_id: int) -> None:
-    """Queue the "report received" e-mails: `vigisante worker` sends them, off the request."""
+    """Queue the "report received" e-mails: `vigisante worker` sends them, off the request.
+
+    Queued inside the report's transaction (the task row commits with the report, or not at
+    all), in a savepoint so that a failure to queue never loses the report itself.
+    """
     from vigisante.reports.tasks import acknowledge_report
 
     try:
-        acknowledge_report.enqueue(report_id)
-    except Exception:  # noqa: BLE001 - the report is committed: never fail its request
+        with transaction.atomic():
+            acknowledge_report.enqueue(report_id)
+    except Exception:  # noqa: BLE001 - never fail the report because of its e-mail
         log.exception("could not queue the acknowledgement of report %s", report_id)
 
