@@ -28,7 +28,15 @@ HEADER = ('"Name of Covered Entity","State","Covered Entity Type","Individuals A
           '"Breach Submission Date","Type of Breach","Location of Breached Information",'
           '"Business Associate Present","Web Description"')
 
-needs_data = pytest.mark.skipif(not ARCHIVE.exists(), reason="HHS exports not available")
+
+
+@pytest.fixture
+def hhs_exports():
+    """The real exports: CI and every checkout have ../shared beside the project."""
+    assert ARCHIVE.exists() and OPEN.exists(), f"HHS exports missing under {HHS_DIR}"
+
+
+needs_data = pytest.mark.usefixtures("hhs_exports")
 
 
 @pytest.fixture(autouse=True)
