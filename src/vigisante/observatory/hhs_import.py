@@ -14,6 +14,7 @@ temporary on-disk SQLite table, not in memory.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -79,7 +80,9 @@ class OccurrenceCounter:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)
+        # A temp-folder cleaner may have removed it already: the import is done either way.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
