@@ -159,7 +159,12 @@ def suppress(counts: Mapping[str, int | None], groups: Sequence[Group] = (),
             target = candidates[0][1] if candidates else group.total
             status[target] = SECONDARY
             changed = True
-    derived = derived or {}
+    return derive(status, derived or {})
+
+
+def derive(status: Mapping[str, str], derived: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Add DERIVED for every cell (share, mean, change) computed from a hidden cell."""
+    status = dict(status)
     changed = True
     while changed:  # a derived cell can depend on another derived cell
         changed = False

@@ -3,9 +3,8 @@ year, or from and to; source; view=internal|public; health_only)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.observatory import domain
@@ -63,6 +62,16 @@ class PeriodForm(forms.Form):
         return self.cleaned_data.get("source") or Source.SECTOR
 
 
-def last_full_year(today: dt.date) -> int:
-    """The default year of the page: the last complete calendar year."""
-    return today.year - 1
+class PrepareForm(forms.Form):
+    """An admin prepares the public snapshot of a finished year (a correction: with a note)."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=1990)
+    note = forms.CharField(label=_("What changed (required for a correction)"), required=False,
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, this_year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].max_value = this_year - 1
+        self.fields["year"].validators.append(MaxValueValidator(this_year - 1))
+        self.fields["year"].widget.attrs["max"] = this_year - 1
+        self.fields["year"].initial = this_year - 1

@@ -86,3 +86,80 @@ class ExternalAttribute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension}={self.value}"
+
+
+class Snapshot(models.Model):
+    """A report computed once by the worker and stored with every file (figures.json, the
+    page, the standalone HTML, the PDF and the CSVs, in French and English).
+
+    Working snapshots are the CERT staff's free periods. Publication snapshots are the
+    public version of a finished calendar year of sector reports: a draft until an admin
+    publishes it, frozen afterwards (a correction is a new version of the same year).
+    """
+
+    class Purpose(models.TextChoices):
+        WORKING = "working", _("Working copy (CERT staff)")
+        PUBLICATION = "publication", _("Publication")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Computing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SECTOR)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    public = models.BooleanField(default=False)
+    health_only = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    data_sha256 = models.CharField(max_length=64, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    # publication only
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    version = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)  # what a correction changed
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "source", "first_day", "last_day"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "version"], condition=models.Q(purpose="publication"),
+                name="unique_publication_version"),
+        ]
+
+    def __str__(self) -> str:
+        if self.purpose == self.Purpose.PUBLICATION:
+            return f"{self.year} v{self.version}"
+        return f"{self.source} {self.first_day}..{self.last_day}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class SnapshotFile(models.Model):
+    """One stored file of a snapshot, served byte for byte."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=100)  # figures.json, report.fr.pdf, tables.en.zip, ...
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "name"],
+                                               name="unique_snapshot_file")]
+
+    def __str__(self) -> str:
+        return self.name

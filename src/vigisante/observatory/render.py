@@ -149,6 +149,25 @@ def html(report: ObservatoryReport) -> str:
     return render_to_string("observatory/report.html", context(report))
 
 
+def page(report: ObservatoryReport) -> str:
+    """The report as stored for the site's page: the same content as report.html, tables
+    folded behind a disclosure (<details>) under their chart, no document wrapper."""
+    return render_to_string("observatory/_page.html", {**context(report), "in_page": True})
+
+
+PDF_HELP = ("The PDF needs WeasyPrint and its system libraries (Debian: apt install "
+            "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core).")
+
+
+def pdf_or_none(html_text: str) -> bytes | None:
+    """The PDF, or None (logged) when WeasyPrint or its system libraries are missing."""
+    try:
+        return pdf(html_text)
+    except (ImportError, OSError) as exc:
+        logging.getLogger(__name__).warning("no PDF: %s. %s", exc, PDF_HELP)
+        return None
+
+
 def pdf(html_text: str) -> bytes:
     """Render the HTML with WeasyPrint; its warnings about SVG presentation attributes read
     as CSS are noise (and its first import logs progress), so its logger is quietened."""
@@ -167,14 +186,16 @@ def write_report(report: ObservatoryReport, out: Path, *, with_pdf: bool = True)
     """Write report.html, report.pdf, figures.json and the CSVs into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    page = html(report)
-    for name, text in [("report.html", page), ("figures.json", figures_json(report)),
+    document = html(report)
+    for name, text in [("report.html", document), ("figures.json", figures_json(report)),
                        *sorted(csv_files(report).items())]:
         path = out / name
         path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     if with_pdf:
-        path = out / "report.pdf"
-        path.write_bytes(pdf(page))
-        written.append(path)
+        data = pdf_or_none(document)
+        if data is not None:
+            path = out / "report.pdf"
+            path.write_bytes(data)
+            written.append(path)
     return written

@@ -92,6 +92,9 @@ def structures(ctx: Context) -> Section:
     ]
     s.group(STRUCTURES_ID, [t.cell_id(k, "value") for k in ("1", "2", "3", "4+")])
     s.group(t.cell_id("more_than_2", "value"), [t.cell_id(k, "value") for k in ("3", "4+")])
+    # n structures with k reports account for at least k*n reports
+    s.at_most([(t.cell_id(k, "value"), w) for k, w in (("1", 1), ("2", 2), ("3", 3), ("4+", 4))],
+              TOTAL_ID)
     s.tables.append(t)
     if ctx.internal:
         cats, regions = dict(Category.choices), REGIONS
@@ -129,6 +132,7 @@ def categories(ctx: Context) -> Section:
             "sector": sec, "reports": r["n"], "share": domain.share(r["n"], ctx.total),
             "structures": r["s"]}))
         members.setdefault(sec, []).append(key)
+        s.at_most(t.cell_id(key, "structures"), t.cell_id(key, "reports"))
         s.derived[t.cell_id(key, "share")] = (t.cell_id(key, "reports"), TOTAL_ID)
     sec_rows = {r["establishment__sector"]: r for r in queries.by_sector(ctx.qs)}
     st = Table("03_sector", _("Reports by sector"), [*_share_cols(),
@@ -139,6 +143,7 @@ def categories(ctx: Context) -> Section:
         st.rows.append(Row(code, label, {"reports": r["n"], "share": domain.share(
             r["n"], ctx.total), "structures": r["s"]}))
         s.derived[st.cell_id(code, "share")] = (st.cell_id(code, "reports"), TOTAL_ID)
+        s.at_most(st.cell_id(code, "structures"), st.cell_id(code, "reports"))
         for col in ("reports", "structures"):
             s.group(st.cell_id(code, col), [t.cell_id(k, col) for k in members.get(code, [])])
     s.group(TOTAL_ID, [st.cell_id(c, "reports") for c, _l in Sector.choices])
@@ -159,6 +164,7 @@ def regions(ctx: Context) -> Section:
         t.rows.append(Row(code, name, {"reports": r["n"], "share": domain.share(
             r["n"], ctx.total), "structures": r["s"]}))
         s.derived[t.cell_id(code, "share")] = (t.cell_id(code, "reports"), TOTAL_ID)
+        s.at_most(t.cell_id(code, "structures"), t.cell_id(code, "reports"))
     s.group(TOTAL_ID, [t.cell_id(c, "reports") for c in REGIONS])
     s.group(STRUCTURES_ID, [t.cell_id(c, "structures") for c in REGIONS])
     s.tables.append(t)
@@ -225,6 +231,9 @@ def malicious(ctx: Context, kinds: list[dict[str, Any]]) -> Section:
                  extra={k: {"degraded": degraded.get(k, 0)} for k, _l in order})
     t.row("total").values["degraded"] = sum(degraded.values())
     s.group(t.cell_id("total", "degraded"), [t.cell_id(k, "degraded") for k, _l in order])
+    for k, _l in [*order, ("total", None)]:
+        s.at_most(t.cell_id(k, "degraded"), t.cell_id(k, "reports"))
+    s.at_most(t.cell_id("total", "reports"), TOTAL_ID)
     ext = queries.ransomware_extent(ctx.qs)
     e = Table("06_ransomware_extent", _("Ransomware: extent at detection"), _share_cols())
     eorder = [*L.choices(Case, "ransomware_extent"), ("", L.NOT_SPECIFIED)]
@@ -251,6 +260,7 @@ def non_malicious(ctx: Context, kinds: list[dict[str, Any]]) -> Section:
     order.append(("not_specified", L.NOT_SPECIFIED))
     t = Table("07_kinds", _("Non-malicious incidents by cause"), _share_cols())
     distribution(t, s, counts, order, None, sum(counts.values()), total_row=L.TOTAL)
+    s.at_most(t.cell_id("total", "reports"), TOTAL_ID)
     rows = queries.suppliers(ctx.qs)
     sup = Table("07_suppliers", _("Incidents involving a supplier"),
                 [Column("value", L.COLUMNS["value"])])
@@ -262,6 +272,8 @@ def non_malicious(ctx: Context, kinds: list[dict[str, Any]]) -> Section:
         Row("multi", _("Suppliers that reached 2 structures or more"),
             {"value": sum(1 for r in named if r["s"] >= 2)}),
     ]
+    s.at_most(sup.cell_id("reports", "value"), TOTAL_ID)
+    s.at_most(sup.cell_id("multi", "value"), sup.cell_id("suppliers", "value"))
     s.tables += [t, sup]
     if ctx.internal:
         by = Table("07_by_supplier", _("Supplier incidents by supplier (internal)"), [
@@ -313,6 +325,7 @@ def _duration_tables(prefix: str, d: dict[str, Any], buckets, s: Section,
     ]
     for key in ("mean_hours", "median_hours"):
         s.derived[stats.cell_id(key, "value")] = (stats.cell_id("n", "value"),)
+    s.at_most(stats.cell_id("n", "value"), TOTAL_ID)
     hist = Table(f"{prefix}_duration", caption, [Column("reports", L.COLUMNS["reports"])])
     distribution(hist, s, {k: d[k] for k, *_r in buckets},
                  [(k, BUCKET_LABELS[k]) for k, *_r in buckets], stats.cell_id("n", "value"),

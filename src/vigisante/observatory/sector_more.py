@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from vigisante.establishments.models import Category
 from vigisante.observatory import domain, queries
 from vigisante.observatory import labels as L
+from vigisante.observatory.disclosure import Relation
 from vigisante.observatory.sector import TOTAL_ID, Context, _duration_tables, _share_cols
 from vigisante.observatory.tables import LABEL, SHARE, TEXT, Chart, Column, Row, Section, Table
 from vigisante.observatory.tables import distribution as dist
@@ -63,6 +64,14 @@ def data(ctx: Context) -> Section:
         d.rows.append(Row(key, label, {"reports": n, "share": domain.share(n, ctx.total)}))
         s.derived[d.cell_id(key, "share")] = (d.cell_id(key, "reports"), TOTAL_ID)
     s.same(t.cell_id("confidentiality", "reports"), d.cell_id("disclosed", "reports"))
+    any_id = t.cell_id("any", "reports")
+    impacts = [t.cell_id(k, "reports") for k in ("availability", "integrity", "confidentiality")]
+    for cid in impacts:
+        s.at_most(cid, any_id)
+    s.relations.append(Relation(((any_id, 1), *((c, -1) for c in impacts)), equal=False))
+    for key in ("personal", "health"):
+        s.at_most(d.cell_id(key, "reports"), d.cell_id("disclosed", "reports"))
+    s.at_most(d.cell_id("dpa_notified", "reports"), TOTAL_ID)
     r = Table("10_records", _("Records and people affected"),
               [Column("value", L.COLUMNS["value"])])
     r.rows = [
@@ -74,6 +83,8 @@ def data(ctx: Context) -> Section:
         Row("people_total", _("People affected (sum)"), {"value": sc["people_sum"] or 0}),
     ]
     s.derived[r.cell_id("records_total", "value")] = (r.cell_id("records_known", "value"),)
+    s.at_most(r.cell_id("records_known", "value"), TOTAL_ID)
+    s.at_most(r.cell_id("people_known", "value"), TOTAL_ID)
     s.derived[r.cell_id("people_total", "value")] = (r.cell_id("people_known", "value"),)
     s.tables += [t, d, r]
     s.charts.append(Chart("10_data", ("reports",), _("Impact on data"), horizontal=True))
@@ -91,6 +102,7 @@ def systems(ctx: Context) -> Section:
         n = counts.get(key, 0)
         t.rows.append(Row(key, label, {"reports": n, "share": domain.share(n, ctx.total)}))
         s.derived[t.cell_id(key, "share")] = (t.cell_id(key, "reports"), TOTAL_ID)
+        s.at_most(t.cell_id(key, "reports"), TOTAL_ID)
     s.tables.append(t)
     s.charts.append(Chart("11_systems", ("reports",), _("Services disrupted"),
                           horizontal=True))
@@ -125,6 +137,16 @@ def support(ctx: Context) -> Section:
         "remote_advice", "technical_help", "on_site", "escalation")])
     s.group(t.cell_id("interventions", "value"),
             [t.cell_id(k, "value") for k in ("technical_help", "on_site")])
+    v = lambda k: t.cell_id(k, "value")  # noqa: E731
+    for part, whole in (("requested", None), ("supported_cases", None),
+                        ("supported_cases", "supports"), ("out_of_hours", "supports"),
+                        ("out_of_hours_cases", "out_of_hours"),
+                        ("out_of_hours_cases", "supported_cases"),
+                        ("escalated_cases", "escalation"),
+                        ("escalated_cases", "supported_cases"),
+                        ("technical_structures", "interventions")):
+        s.at_most(v(part), v(whole) if whole else TOTAL_ID)
+    s.at_most(v("technical_structures"), "02_structures:structures:value")
     s.tables.append(t)
     s.notes.append(_("Alerts sent to establishments are not available yet (the sharing "
                      "module does not exist yet)."))

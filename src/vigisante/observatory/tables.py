@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigisante.observatory import domain
+from vigisante.observatory import disclosure, domain
 
 COUNT, SHARE, AMOUNT, HOURS, TEXT, LABEL, CHANGE = (
     "count", "share", "amount", "hours", "text", "label", "change")
@@ -55,6 +55,9 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     internal_only: bool = False
     suppressed: dict[str, str] = field(default_factory=dict)
+    # cells copied from another published snapshot: shown as published there, never
+    # counted in this one's suppression (they belong to another period)
+    copied: dict[str, Any] = field(default_factory=dict)
 
     def cell_id(self, row: str, col: str) -> str:
         return f"{self.id}:{row}:{col}"
@@ -70,11 +73,14 @@ class Table:
 
     def shown(self, row: Row, col: Column) -> Any:
         """The value as published: a suppressed cell becomes "< 5" or "s"."""
-        status = self.suppressed.get(self.cell_id(row.key, col.key))
+        cid = self.cell_id(row.key, col.key)
+        status = self.suppressed.get(cid)
         if status == domain.PRIMARY:
             return LT5
         if status:
             return HIDDEN
+        if cid in self.copied:
+            return self.copied[cid]
         return row.values.get(col.key)
 
     def value_columns(self) -> list[Column]:
@@ -92,6 +98,8 @@ class Section:
     available: bool = True
     groups: list[domain.Group] = field(default_factory=list)
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # additive relations other than "a total is the sum of its members" (inequalities)
+    relations: list[disclosure.Relation] = field(default_factory=list)
 
     def table(self, table_id: str) -> Table:
         for t in self.tables:
@@ -101,6 +109,10 @@ class Section:
 
     def group(self, total: str, members: Iterable[str]) -> None:
         self.groups.append(domain.Group(total, tuple(members)))
+
+    def at_most(self, part: str | Sequence[tuple[str, int]], whole: str) -> None:
+        """`part` (a cell, or a weighted sum of cells) is at most `whole`."""
+        self.relations.append(disclosure.Relation.at_most(part, whole))
 
     def same(self, a: str, b: str) -> None:
         """Two cells that hold the same number: hide both or neither."""
@@ -140,28 +152,53 @@ def distribution(table: Table, section: Section, counts: dict[str, int],
 
 
 def apply_public(sections: Sequence[Section], threshold: int = domain.THRESHOLD) -> None:
-    """Suppress small counts across the whole report (and drop internal-only tables)."""
-    counts: dict[str, int | None] = {}
+    """Suppress small counts across the whole report (and drop internal-only tables).
+
+    First the threshold rule and the quick secondary pass of `domain.suppress`, then the
+    audit of `disclosure.protect`, which solves for every hidden count as an attacker would
+    (every relation of every section at once) and hides more until none is exposed; last,
+    anything computed from a hidden count. Copied cells (figures of another published
+    period) and the relations that touch them are left out.
+    """
+    counts: dict[str, int] = {}
     groups: list[domain.Group] = []
+    relations: list[disclosure.Relation] = []
     derived: dict[str, tuple[str, ...]] = {}
+    copied: set[str] = set()
     for section in sections:
         section.tables = [t for t in section.tables if not t.internal_only]
         groups.extend(section.groups)
+        relations.extend(section.relations)
         derived.update(section.derived)
+        for table in section.tables:
+            copied.update(table.copied)
     for section in sections:
         for table in section.tables:
             for row in table.rows:
                 for col in table.columns:
                     cid = table.cell_id(row.key, col.key)
                     value = row.values.get(col.key)
-                    if (col.kind == COUNT and cid not in derived and isinstance(value, int)
-                            and not isinstance(value, bool)):
+                    if (col.kind == COUNT and cid not in derived and cid not in copied
+                            and isinstance(value, int) and not isinstance(value, bool)):
                         counts[cid] = value
-    status = domain.suppress(counts, groups, derived, threshold)
+    groups = [g for g in groups if g.total in counts and all(m in counts for m in g.members)]
+    status = domain.suppress(counts, groups, {}, threshold)
+    relations += [disclosure.Relation.total(g.total, g.members) for g in groups]
+    status = disclosure.protect(counts, relations, status, threshold)
+    status = domain.derive(status, derived)
     for section in sections:
         for table in section.tables:
             prefix = table.id + ":"
             table.suppressed = {k: v for k, v in status.items() if k.startswith(prefix)}
+
+
+def relations_of(sections: Sequence[Section]) -> list[disclosure.Relation]:
+    """Every additive relation the sections declare (groups and inequalities)."""
+    out: list[disclosure.Relation] = []
+    for section in sections:
+        out += [disclosure.Relation.total(g.total, g.members) for g in section.groups]
+        out += section.relations
+    return out
 
 
 def section_json(section: Section) -> dict[str, Any]:

@@ -1,115 +1,262 @@
-"""The observatory in the site: the report of a period as a page, and its downloads.
+"""The observatory in the site. Every page and download serves a stored snapshot; nothing is
+computed in the request.
 
-Who sees what: CERT staff (analysts, admins) choose the internal or the public version;
-observers always get the public version (small counts suppressed, no narratives, no
-structure names); reporters and anything else get a 404, anonymous users the login page.
+- Published snapshots (`published/...`): open to anyone, without an account. Observers are
+  sent there: they see the same published versions as the public.
+- Free periods (`/observatory/?year=...` or from/to, source, version): CERT staff. A period
+  not computed yet is queued for the worker; the page shows the progress and refreshes.
+- Publications (`publications/`): CERT admins prepare a year's public snapshot, review the
+  draft and publish it.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from vigisante.observatory import render as out
-from vigisante.observatory import services
-from vigisante.observatory.forms import PeriodForm, last_full_year
+from vigisante.observatory import domain, permissions, services
+from vigisante.observatory.forms import PeriodForm, PrepareForm
+from vigisante.observatory.models import Snapshot, SnapshotFile
 
-
-def can_view(user) -> bool:
-    return bool(user.is_authenticated and (user.is_cert_staff or user.is_observer))
-
-
-def period_form(request: HttpRequest) -> PeriodForm:
-    """The selector bound to the query string (every parameter optional)."""
-    if not can_view(request.user):
-        raise Http404
-    return PeriodForm(request.GET or None, default_year=last_full_year(
-        timezone.localdate()), can_see_internal=request.user.is_cert_staff)
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "pdf": "application/pdf",
+                 "zip": "application/zip", "html": "text/html; charset=utf-8",
+                 "csv": "text/csv; charset=utf-8"}
 
 
-def report_for(form: PeriodForm) -> services.ObservatoryReport:
-    return services.build_report(form.period(), source=form.chosen_source(),
-                                 public=form.is_public(),
-                                 health_only=bool(form.cleaned_data.get("health_only")))
+def _lang() -> str:
+    lang = (translation.get_language() or "fr")[:2]
+    return lang if lang in services.LANGUAGES else "fr"
+
+
+def _files(snap: Snapshot) -> dict[str, tuple[str, int]]:
+    return {n: (h, s) for n, h, s in snap.files.values_list("name", "sha256", "size")}
+
+
+def _downloads(snap: Snapshot, url_for) -> list[dict]:
+    """The downloads of a snapshot in the active language, with size and sha256."""
+    lang, files = _lang(), _files(snap)
+    out = []
+    for name, label in (("figures.json", _("Figures (JSON)")),
+                        (f"tables.{lang}.zip", _("Tables (CSV, zip)")),
+                        (f"report.{lang}.pdf", _("Report (PDF)")),
+                        (f"report.{lang}.html", _("Report (HTML)"))):
+        if name in files:
+            out.append({"name": name, "label": label, "url": url_for(name),
+                        "sha256": files[name][0], "size": files[name][1]})
+    return out
+
+
+def _page_html(snap: Snapshot) -> str:
+    return (services.file_bytes(snap, f"page.{_lang()}.html") or b"").decode()
+
+
+def _serve(snap: Snapshot, name: str, stem: str) -> HttpResponse:
+    """A stored file, byte for byte; a single CSV is read from the language's zip."""
+    if name.startswith("tables/") and name.endswith(".csv"):
+        data = services.file_bytes(snap, f"tables.{_lang()}.zip")
+        if data is None:
+            raise Http404
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            member = name.removeprefix("tables/")
+            if member not in z.namelist():
+                raise Http404(_("No such table."))
+            body = z.read(member)
+        filename = f"{stem}-{member}"
+    else:
+        row = SnapshotFile.objects.filter(snapshot=snap, name=name).values_list(
+            "content", "sha256").first()
+        if row is None:
+            raise Http404
+        body = bytes(row[0])
+        filename = f"{stem}-{name}"
+    ext = name.rsplit(".", 1)[-1]
+    response = HttpResponse(body, content_type=CONTENT_TYPES.get(ext, "application/octet-stream"))
+    disposition = "inline" if ext == "html" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "public, max-age=3600" if snap.is_published else "private"
+    if ext == "html":  # a standalone document: its own inline <style> only, nothing to run
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; " \
+                                              "img-src data:"
+    return response
+
+
+# -- published snapshots: open to anyone ------------------------------------------------------
+
+def published_index(request: HttpRequest) -> HttpResponse:
+    years: dict[int, list[Snapshot]] = {}
+    for snap in services.published():
+        years.setdefault(snap.year, []).append(snap)
+    return render(request, "observatory/published_index.html", {"years": years})
+
+
+def _published_or_404(year: int, version: int | None) -> Snapshot:
+    qs = services.published(year)
+    snap = qs.filter(version=version).first() if version else qs.first()
+    if snap is None:
+        raise Http404(_("This year has not been published."))
+    return snap
+
+
+def published(request: HttpRequest, year: int, version: int | None = None) -> HttpResponse:
+    snap = _published_or_404(year, version)
+    versions = list(services.published(year))
+    return render(request, "observatory/published.html", {
+        "snap": snap, "versions": versions, "latest": versions[0],
+        "downloads": _downloads(snap, lambda n: reverse(
+            "observatory:published_file", args=[snap.year, snap.version, n])),
+        "page": _page_html(snap), "figures_sha256": _files(snap)["figures.json"][0]})
+
+
+def published_file(request: HttpRequest, year: int, version: int, name: str) -> HttpResponse:
+    snap = _published_or_404(year, version)
+    return _serve(snap, name, f"observatory-{year}-v{version}")
+
+
+# -- free periods: CERT staff -----------------------------------------------------------------
+
+def _form(request: HttpRequest) -> PeriodForm:
+    return PeriodForm(request.GET or None, default_year=services.default_year(
+        timezone.localdate()), can_see_internal=True)
+
+
+def _observer_redirect(request: HttpRequest) -> HttpResponse:
+    """Observers (and anyone else signed in) see the published versions."""
+    year = request.GET.get("year")
+    if year and year.isdigit() and services.latest_published(int(year)):
+        return redirect("observatory:published", year=int(year))
+    latest = services.latest_published_year()
+    if latest is not None and not year:
+        return redirect("observatory:published", year=latest)
+    return redirect("observatory:published_index")
+
+
+def _params(form: PeriodForm) -> dict:
+    return {"period": form.period(), "source": form.chosen_source(),
+            "public": form.is_public(),
+            "health_only": bool(form.cleaned_data.get("health_only"))}
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    form = period_form(request)
-    context = {"form": form}
-    if not form.is_bound or form.is_valid():
-        if not form.is_bound:
-            form = PeriodForm({"year": form.default_year}, default_year=form.default_year,
-                              can_see_internal=request.user.is_cert_staff)
-            form.is_valid()
-            context["form"] = form
-        report = report_for(form)
-        context.update(out.context(report))
-        context["query"] = request.GET.urlencode()
-        context["tables"] = [t.id for s in report.sections for t in s.tables]
-    status = 400 if form.is_bound and form.errors else 200
-    return render(request, "observatory/index.html", context, status=status)
-
-
-def _download(request: HttpRequest, build) -> HttpResponse:
-    form = period_form(request)
-    if form.is_bound and not form.is_valid():
-        return HttpResponseBadRequest(
-            "\n".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
-            content_type="text/plain; charset=utf-8")
+    if not permissions.can_use_free_periods(request.user):
+        if request.user.is_observer:
+            return _observer_redirect(request)
+        raise Http404
+    form = _form(request)
     if not form.is_bound:
         form = PeriodForm({"year": form.default_year}, default_year=form.default_year,
-                          can_see_internal=request.user.is_cert_staff)
-        form.is_valid()
-    report = report_for(form)
-    version = "public" if report.public else "internal"
-    stem = f"observatory-{report.source}-{report.period.key()}-{version}"
-    return build(report, stem)
-
-
-def _attachment(body, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@login_required
-def figures(request: HttpRequest) -> HttpResponse:
-    return _download(request, lambda r, stem: _attachment(
-        out.figures_json(r), "application/json; charset=utf-8", f"{stem}.json"))
+                          can_see_internal=True)
+    context: dict = {"form": form, "hidden": [(k, v) for k, v in form.data.items() if v]}
+    if not form.is_valid():
+        return render(request, "observatory/index.html", context, status=400)
+    params = _params(form)
+    ready, pending = services.working_snapshot(**params)
+    if ready is None and pending is None:
+        pending = services.request_snapshot(actor=request.user, now=timezone.now(), **params)
+    context.update(ready=ready, pending=pending)
+    if ready is not None:
+        context["page"] = _page_html(ready)
+        context["downloads"] = _downloads(ready, lambda n: reverse(
+            "observatory:snapshot_file", args=[ready.pk, n]))
+    return render(request, "observatory/index.html", context)
 
 
 @login_required
-def pdf(request: HttpRequest) -> HttpResponse:
-    return _download(request, lambda r, stem: _attachment(
-        out.pdf(out.html(r)), "application/pdf", f"{stem}.pdf"))
+@require_POST
+def recompute(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_use_free_periods(request.user):
+        raise Http404
+    form = PeriodForm(request.POST, default_year=services.default_year(timezone.localdate()),
+                      can_see_internal=True)
+    if not form.is_valid():
+        messages.error(request, _("Invalid period."))
+        return redirect("observatory:index")
+    services.request_snapshot(actor=request.user, now=timezone.now(), **_params(form))
+    query = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v}
+    return redirect(reverse("observatory:index") + "?" + urlencode(sorted(query.items())))
 
 
 @login_required
-def tables_zip(request: HttpRequest) -> HttpResponse:
-    def build(report, stem):
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, text in sorted(out.csv_files(report).items()):
-                z.writestr(zipfile.ZipInfo(f"{stem}/{name}", (1980, 1, 1, 0, 0, 0)), text)
-        return _attachment(buf.getvalue(), "application/zip", f"{stem}-csv.zip")
+def snapshot_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    snap = Snapshot.objects.filter(pk=pk, state=Snapshot.State.DONE).first()
+    if snap is None:
+        raise Http404
+    if snap.is_published:
+        return redirect("observatory:published_file", snap.year, snap.version, name)
+    if not permissions.can_review_drafts(request.user):
+        raise Http404
+    period = domain.Period.between(snap.first_day, snap.last_day)
+    version = "public" if snap.public else "internal"
+    return _serve(snap, name, f"observatory-{snap.source}-{period.key()}-{version}")
 
-    return _download(request, build)
+
+# -- publications: CERT admins ----------------------------------------------------------------
+
+def _admin_only(request: HttpRequest) -> None:
+    if not permissions.can_review_drafts(request.user):
+        raise Http404
 
 
 @login_required
-def table_csv(request: HttpRequest, table_id: str) -> HttpResponse:
-    def build(report, stem):
-        files = out.csv_files(report)
-        name = f"{table_id}.csv"
-        if name not in files:
-            raise Http404(_("No such table."))
-        return _attachment(files[name], "text/csv; charset=utf-8", f"{stem}-{name}")
+def publications(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    form = PrepareForm(request.POST or None, this_year=timezone.localdate().year)
+    if request.method == "POST":
+        if not permissions.can_publish(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                snap = services.prepare_publication(
+                    actor=request.user, year=form.cleaned_data["year"],
+                    note=form.cleaned_data["note"], now=timezone.now())
+            except services.ObservatoryError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("observatory:publication", pk=snap.pk)
+    drafts = Snapshot.objects.filter(purpose=Snapshot.Purpose.PUBLICATION,
+                                     published_at__isnull=True).order_by("-year")
+    return render(request, "observatory/publications.html", {
+        "form": form, "drafts": drafts, "published": services.published(),
+        "can_publish": permissions.can_publish(request.user)},
+        status=400 if form.errors else 200)
 
-    return _download(request, build)
+
+@login_required
+def publication(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin_only(request)
+    snap = Snapshot.objects.filter(pk=pk, purpose=Snapshot.Purpose.PUBLICATION).first()
+    if snap is None:
+        raise Http404
+    if snap.is_published:
+        return redirect("observatory:published_version", year=snap.year, version=snap.version)
+    error = None
+    if request.method == "POST":
+        if not permissions.can_publish(request.user):
+            raise PermissionDenied
+        try:
+            services.publish(actor=request.user, snapshot_id=snap.pk, now=timezone.now())
+        except services.ObservatoryError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Published."))
+            return redirect("observatory:published_version", year=snap.year,
+                            version=snap.version)
+    context = {"snap": snap, "error": error, "can_publish": permissions.can_publish(
+        request.user), "previous": services.latest_published(snap.year)}
+    if snap.state == Snapshot.State.DONE:
+        context["page"] = _page_html(snap)
+        context["downloads"] = _downloads(snap, lambda n: reverse(
+            "observatory:snapshot_file", args=[snap.pk, n]))
+    return render(request, "observatory/publication.html", context,
+                  status=400 if error else 200)
