@@ -2,6 +2,7 @@
 SQLite and PostgreSQL, and the imports of VERIS files and of an HHS-format CSV.
 
     python benchmarks/observatory.py --n 100000 --db both            # report, both engines
+    python benchmarks/observatory.py --task publish --n 100000 --db both
     python benchmarks/observatory.py --task veris --veris-n 100000 --db sqlite
     python benchmarks/observatory.py --task hhs --hhs-rows 1000000 --db sqlite
 
@@ -230,6 +231,90 @@ def task_report(args) -> None:
     emit(f"observatory_report_peak_heap_{db}", peak / 2**20, None, "MiB", args.n)
 
 
+def task_publish(args) -> None:
+    """Published snapshots: computing one (the public report with its audited suppression,
+    against the bare SQL of the same report), serving it (page and API, p50 over
+    --serve-n requests, against reading the stored bytes), and the attack's running time."""
+    import io as _io
+    from contextlib import redirect_stderr
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone, translation
+
+    from vigisante.accounts.models import Role, User
+    from vigisante.observatory import domain, services, tables
+    from vigisante.observatory.models import SnapshotFile
+
+    generate_sector(args.n)
+    period = domain.Period.year(2023)
+    translation.activate("fr")
+    services.build_report(period)  # warm-up
+    with CaptureQueriesContext(connection) as ctx:
+        services.build_report(period, public=True, published={})
+    statements = [re.sub(r"^DECLARE .*? CURSOR (WITH(OUT)? HOLD )?FOR ", "", q["sql"],
+                         flags=re.DOTALL) for q in ctx.captured_queries]
+
+    def bare_sql():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description is not None:
+                    cursor.fetchall()
+
+    ours = median_time(lambda: services.build_report(period, public=True, published={}),
+                       args.repeat)
+    peer = median_time(bare_sql, args.repeat)
+    emit(f"snapshot_public_figures_{connection.vendor}", ours, peer, "s", args.n)
+    admin = User.objects.create_user(email="bench-admin@example.org", password="x",
+                                     role=Role.ADMIN)
+    start = time.perf_counter()
+    snap = services.prepare_publication(actor=admin, year=2023, now=timezone.now())
+    with redirect_stderr(_io.StringIO()):
+        services.compute_snapshot(snap.pk)
+    compute = time.perf_counter() - start
+    emit(f"snapshot_compute_all_files_{connection.vendor}", compute, peer, "s", args.n)
+    services.publish(actor=admin, snapshot_id=snap.pk, now=timezone.now())
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    page_url = "/observatory/published/2023/"
+    api_url = "/api/v1/observatory/published/2023/"
+    assert client.get(page_url).status_code == 200 and client.get(api_url).status_code == 200
+
+    def p50(fn) -> float:
+        times = []
+        for _ in range(args.serve_n):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1000
+
+    def read_bytes():
+        bytes(SnapshotFile.objects.filter(snapshot=snap, name="page.fr.html")
+              .values_list("content", flat=True).get())
+
+    floor = p50(read_bytes)
+    emit(f"serve_published_page_p50_{connection.vendor}", p50(lambda: client.get(page_url)),
+         floor, "ms", args.n)
+    emit(f"serve_published_api_p50_{connection.vendor}", p50(lambda: client.get(api_url)),
+         floor, "ms", args.n)
+    emit(f"published_page_bytes_{connection.vendor}", len(client.get(page_url).content),
+         None, "bytes", args.n)
+    # the attack, on what anyone can fetch of this publication
+    sys.path.insert(0, str(ROOT / "tests"))
+    from observatory_attack import Knowledge, attack, code_relations, own_relations, read_figures
+
+    figures = client.get(api_url).json()
+    start = time.perf_counter()
+    k = Knowledge()
+    read_figures(k, "2023v1", figures)
+    rels = code_relations("2023v1", tables.relations_of(services.build_report(period).sections))
+    rels += own_relations("2023v1", {c for (_p, c) in k.values})
+    findings, hidden = attack(k, rels)
+    emit(f"attack_seconds_{connection.vendor}", time.perf_counter() - start, None,
+         f"s ({hidden} hidden cells, {len(findings)} recovered)", args.n)
+
+
 def median_time(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -321,7 +406,9 @@ def task_hhs(args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", choices=["report", "veris", "hhs", "all"], default="report")
+    p.add_argument("--task", choices=["report", "publish", "veris", "hhs", "all"],
+                   default="report")
+    p.add_argument("--serve-n", type=int, default=50, help="requests per serving figure")
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--n", type=int, default=100_000, help="synthetic sector reports")
     p.add_argument("--veris-n", type=int, default=100_000, help="VERIS files")
@@ -335,7 +422,7 @@ def main() -> None:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if not args.child:
-        tasks = ["report", "veris", "hhs"] if args.task == "all" else [args.task]
+        tasks = ["report", "publish", "veris", "hhs"] if args.task == "all" else [args.task]
         dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
         for task in tasks:
             for db in dbs:
@@ -347,7 +434,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     with tempfile.TemporaryDirectory(prefix="vigisante-bench-") as data_dir:
         setup_django(args.db, args.pg_url, args.pg_db, data_dir)
-        {"report": task_report, "veris": task_veris, "hhs": task_hhs}[args.task](args)
+        {"report": task_report, "publish": task_publish, "veris": task_veris,
+         "hhs": task_hhs}[args.task](args)
 
 
 def _is_overridden(cmd: list[str], i: int) -> bool:

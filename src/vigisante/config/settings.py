@@ -210,3 +210,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.get("VIGISANTE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Languages in which the worker prints each observatory snapshot's PDF (the HTML, the page
+# and the CSVs are always stored in French and English).
+OBSERVATORY_PDF_LANGUAGES = ("fr", "en")

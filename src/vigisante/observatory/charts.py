@@ -12,7 +12,9 @@ import io
 import re
 
 import matplotlib
+from django.utils.formats import number_format
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from vigisante.observatory.tables import Chart, Table
 
@@ -92,11 +94,22 @@ def _draw(chart: Chart, labels: list[str], series: list[tuple[str, list]],
             else:
                 ax.annotate("< 5", (pos, 0), xytext=(0, 4), textcoords="offset points",
                             va="bottom", ha="center", color="#555555", rotation=90)
+    # counts never go below 0 (an empty period drew a -0.05 axis), whole numbers for
+    # counts, the active language's decimal mark
+    top = max(bottom, default=0.0)
+    value_axis = ax.xaxis if chart.horizontal else ax.yaxis
+    set_lim = ax.set_xlim if chart.horizontal else ax.set_ylim
+    if chart.percent:
+        set_lim(0, 100)
+    else:
+        set_lim(0, top * 1.05 if top > 0 else 1)
+        value_axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    value_axis.set_major_formatter(FuncFormatter(lambda v, _pos: number_format(
+        v, 0 if float(v).is_integer() else 1)))
     if chart.horizontal:
         ax.set_yticks(positions, labels)
         ax.invert_yaxis()
         if chart.percent:
-            ax.set_xlim(0, 100)
             ax.set_xlabel("%")
     else:
         ax.set_xticks(positions, labels, rotation=rotate, ha="right" if rotate else "center",
@@ -114,8 +127,12 @@ def _short(label: str, limit: int = 42) -> str:
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
+_DECIMALS = re.compile(r"(\d\.\d)\d+")
+
+
 def _inline(svg: str, prefix: str, title: str) -> str:
     svg = _PROLOG.sub("", svg, count=1)
+    svg = _DECIMALS.sub(r"\1", svg)  # a tenth of a point is finer than any screen: lighter
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)

@@ -22,6 +22,8 @@ cell by a relation) and audits again, until no hidden count is exposed.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -105,6 +107,28 @@ def _system(cells: list[str], relations: list[Relation], known: Mapping[str, int
     return index, eq, beq, ub, bub
 
 
+_quiet = False
+
+
+def _highs() -> highspy.Highs:
+    """A HiGHS instance; the first one of the process prints a banner on file descriptor 1
+    (stdout of commands and benchmarks), so it is created with fd 1 sent to /dev/null."""
+    global _quiet
+    if _quiet:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _quiet = True
+    return h
+
+
 class _Model:
     """One HiGHS model of a component; `interval(cell)` changes its objective only, so that
     each solve starts from the previous one's basis."""
@@ -126,7 +150,7 @@ class _Model:
         lb = [float(bounds[c][0]) for c in cells]
         hb = [highspy.kHighsInf if bounds[c][1] == math.inf else float(bounds[c][1])
               for c in cells]
-        h = self.h = highspy.Highs()
+        h = _highs()
         for option, value in (("output_flag", False), ("presolve", "off"), ("threads", 1),
                               ("mip_detect_symmetry", False)):
             h.setOptionValue(option, value)

@@ -149,10 +149,13 @@ def html(report: ObservatoryReport) -> str:
     return render_to_string("observatory/report.html", context(report))
 
 
-def page(report: ObservatoryReport) -> str:
-    """The report as stored for the site's page: the same content as report.html, tables
-    folded behind a disclosure (<details>) under their chart, no document wrapper."""
-    return render_to_string("observatory/_page.html", {**context(report), "in_page": True})
+def html_and_page(report: ObservatoryReport) -> tuple[str, str]:
+    """report.html, and the report as stored for the site's page: the same content, tables
+    folded behind a disclosure (<details>) under their chart, no document wrapper. The
+    charts are drawn once for both."""
+    ctx = context(report)
+    return (render_to_string("observatory/report.html", ctx),
+            render_to_string("observatory/_page.html", {**ctx, "in_page": True}))
 
 
 PDF_HELP = ("The PDF needs WeasyPrint and its system libraries (Debian: apt install "

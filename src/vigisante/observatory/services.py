@@ -44,11 +44,16 @@ def time_zone() -> dt.tzinfo:
 
 
 def default_year(today: dt.date) -> int:
-    """The year the staff page opens on: the last complete year, or the year of the latest
-    sector report when that is earlier (never an empty current year)."""
+    """The year the staff page opens on: the latest published year; before any publication,
+    the last complete year, or the year of the latest sector report when that is earlier
+    (never an empty current year)."""
     from django.db.models import Max
 
     from vigisante.reports.models import Report
+
+    published_year = latest_published_year()
+    if published_year is not None:
+        return published_year
 
     latest = Report.objects.filter(source=Source.SECTOR).aggregate(
         latest=Max("created_at"))["latest"]
@@ -276,7 +281,14 @@ def published_figures(years) -> dict[int, dict]:
     return out
 
 
-def prepare_publication(*, actor, year: int, note: str = "", now: dt.datetime):
+def snapshot_or_none(pk: int):
+    from vigisante.observatory.models import Snapshot
+
+    return Snapshot.objects.filter(pk=pk).first()
+
+
+def prepare_publication(*, actor, year: int, note: str = "", now: dt.datetime,
+                        enqueue: bool = True):
     """Queue the public snapshot of a finished calendar year, as a draft for review. When
     the year is already published, the draft is a correction: its note says what changed."""
     from django.core.exceptions import PermissionDenied
@@ -308,7 +320,8 @@ def prepare_publication(*, actor, year: int, note: str = "", now: dt.datetime):
             version=version, note=note, requested_by=actor, requested_at=now)
         _record(actor, "observatory.prepare", snap,
                 {"year": year, "version": version, "note": note})
-        _enqueue(snap)
+        if enqueue:
+            _enqueue(snap)
     return snap
 
 
@@ -350,21 +363,22 @@ def _files_of(report: ObservatoryReport, progress: Callable[[int], None]) -> dic
     from vigisante.observatory import render
 
     files = {"figures.json": render.figures_json(report).encode()}
-    step = 0
-    for lang in LANGUAGES:
+    pdf_languages = getattr(settings, "OBSERVATORY_PDF_LANGUAGES", LANGUAGES)
+    for step, lang in enumerate(LANGUAGES, start=1):
         with translation.override(lang):
-            files[f"report.{lang}.html"] = render.html(report).encode()
-            files[f"page.{lang}.html"] = render.page(report).encode()
+            document, page = render.html_and_page(report)  # the charts drawn once
+            files[f"report.{lang}.html"] = document.encode()
+            files[f"page.{lang}.html"] = page.encode()
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
                 for name, text in sorted(render.csv_files(report).items()):
                     z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), text)
             files[f"tables.{lang}.zip"] = buf.getvalue()
-            step += 1
             progress(75 + 10 * step // len(LANGUAGES))
-            pdf = render.pdf_or_none(files[f"report.{lang}.html"].decode())
-            if pdf is not None:
-                files[f"report.{lang}.pdf"] = pdf
+            if lang in pdf_languages:
+                pdf = render.pdf_or_none(document)
+                if pdf is not None:
+                    files[f"report.{lang}.pdf"] = pdf
             progress(85 + 15 * step // len(LANGUAGES))
     return files
 

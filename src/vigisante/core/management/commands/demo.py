@@ -79,7 +79,40 @@ class Command(BaseCommand):
         else:
             log(f"Loaded synthetic data: {summary['establishments']} establishments, "
                 f"{summary['reports']} reports.")
-        return demo_load.refresh_accounts(data)
+        accounts = demo_load.refresh_accounts(data)
+        self._publish_observatory(log)
+        return accounts
+
+    def _publish_observatory(self, log) -> None:
+        """Every finished year with sector reports gets its public snapshot, published as
+        the demo admin would once the worker has computed it (the site's worker, a few
+        minutes after the start): observers and the public see the figures."""
+        from django.db.models import Count
+        from django.db.models.functions import ExtractYear
+
+        from vigisante.accounts.models import Role, User
+        from vigisante.observatory import services as observatory
+        from vigisante.observatory.tasks import compute_and_publish
+        from vigisante.reports.models import Report
+
+        admin = User.objects.filter(role=Role.ADMIN, email__endswith="@demo.example.org") \
+            .order_by("pk").first()
+        if admin is None:
+            return
+        now = timezone.now()
+        years = sorted(
+            y for y in Report.objects.filter(source="sector")
+            .annotate(y=ExtractYear("created_at", tzinfo=observatory.time_zone()))
+            .values("y").annotate(n=Count("id")).order_by().values_list("y", flat=True)
+            if y < now.astimezone(observatory.time_zone()).year
+            and observatory.latest_published(y) is None)
+        for year in years:  # oldest first: a year copies the previous one's published total
+            snap = observatory.prepare_publication(actor=admin, year=year, now=now,
+                                                   enqueue=False)
+            compute_and_publish.enqueue(snap.pk, admin.pk)
+        if years:
+            log(f"Observatory: {len(years)} years ({years[0]}-{years[-1]}) queued for "
+                "publication; the worker publishes them once computed.")
 
     def _print_logins(self, url: str, accounts: list[dict]) -> None:
         w = self.stdout.write
