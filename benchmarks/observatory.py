@@ -247,6 +247,11 @@ def task_publish(args) -> None:
     from vigisante.observatory import domain, services, tables
     from vigisante.observatory.models import SnapshotFile
 
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    if not args.pdf:
+        settings.OBSERVATORY_PDF_LANGUAGES = ()
     generate_sector(args.n)
     period = domain.Period.year(2023)
     translation.activate("fr")

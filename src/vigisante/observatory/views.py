@@ -46,10 +46,13 @@ def _files(snap: Snapshot) -> dict[str, tuple[str, int]]:
 def _downloads(snap: Snapshot, url_for) -> list[dict]:
     """The downloads of a snapshot in the active language, with size and sha256."""
     lang, files = _lang(), _files(snap)
+    # the PDF in the page's language, else in the one it was printed in
+    pdf = next((n for n in (f"report.{lang}.pdf", "report.fr.pdf", "report.en.pdf")
+                if n in files), "")
     out = []
     for name, label in (("figures.json", _("Figures (JSON)")),
                         (f"tables.{lang}.zip", _("Tables (CSV, zip)")),
-                        (f"report.{lang}.pdf", _("Report (PDF)")),
+                        (pdf, _("Report (PDF)")),
                         (f"report.{lang}.html", _("Report (HTML)"))):
         if name in files:
             out.append({"name": name, "label": label, "url": url_for(name),
