@@ -85,6 +85,9 @@ def test_email_language_and_tlp(world, run_tasks, django_capture_on_commit_callb
     assert "What to do" in english.body and "192.0.2.45" in english.body
     french = by_to[world.reporters[1].email]
     assert "Alerte du CERT" in french.subject and "Que faire" in french.body
+    for msg in mail.outbox:
+        assert "{{" not in msg.body and "&#x27;" not in msg.body and "&amp;" not in msg.body
+        assert "\n" not in msg.subject
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         alert = sent_alert(world, tlp="amber", title="Alerte restreinte")

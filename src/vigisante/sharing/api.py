@@ -97,7 +97,8 @@ class StaffAlertDetailOut(StaffAlertOut):
 
 
 class AlertFilter(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, help_text=(
+    # A ChoiceField: DRF reads a BooleanField missing from a query string as false.
+    unread = serializers.ChoiceField(choices=["true", "false"], required=False, help_text=(
         "true: only the alerts you have not read; false: only those you have."))
 
 
@@ -166,7 +167,7 @@ class AlertList(GenericAPIView):
         filters.is_valid(raise_exception=True)
         qs = _queryset(request.user)
         if "unread" in filters.validated_data:
-            qs = qs.filter(is_read=not filters.validated_data["unread"])
+            qs = qs.filter(is_read=filters.validated_data["unread"] == "false")
         staff = access.is_staff(request.user)
         page = _prepare(list(self.paginate_queryset(qs)), staff)
         out = (StaffAlertOut if staff else AlertOut)(page, many=True,
