@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "vigisante.observatory",
     "vigisante.clocks",
     "vigisante.notifications",
+    "vigisante.indicators",
 ]
 
 MIDDLEWARE = [
