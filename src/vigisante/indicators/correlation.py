@@ -153,7 +153,7 @@ def link_suppliers(now, *, report_ids: Sequence[int] | None = None) -> int:
         other = "r2.id <> r1.id"
     else:
         # The whole table: an equality on the supplier's name lets the database hash-join.
-        scope, sparams = f"TRIM(r1.supplier_name) <> '' OR r1.supplier_id IS NOT NULL", []
+        scope, sparams = "TRIM(r1.supplier_name) <> '' OR r1.supplier_id IS NOT NULL", []
         pair, other = "r1.id, r2.id", "r2.id > r1.id"
         same = (f"COALESCE(CAST(r1.supplier_id AS TEXT), {_supplier_key('r1')}) = "
                 f"COALESCE(CAST(r2.supplier_id AS TEXT), {_supplier_key('r2')})")

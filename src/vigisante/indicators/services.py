@@ -65,7 +65,11 @@ def queue_ingest(*, report_id: int, actor=None) -> None:
 
 def _texts(report: Report) -> Iterable[tuple[str, int | None, dict[str, list[str]]]]:
     """(source, attachment id, extracted values) for each text of a report."""
-    ex = _extraction()
+    try:
+        ex = _extraction()
+    except ImportError:  # the extraction engine is a separate part of issue 7
+        log.warning("vigisante.indicators.extraction is missing: nothing extracted")
+        return
     fields = "\n".join(getattr(report, f) or "" for f in domain.REPORT_TEXT_FIELDS)
     fields += "\n" + (report.supplier_name or "")
     yield SightingSource.REPORT, None, ex.extract(fields)
