@@ -14,19 +14,19 @@ MAX_VALUE_BYTES = 2048
 
 
 def review_errors(status: str, tlp: str, confidence) -> dict[str, str]:
-    """What is wrong with an analyst's review (English; callers translate the keys' messages)."""
+    """What is wrong with an analyst's review: {field: error code}."""
     errors: dict[str, str] = {}
     if status not in STATUSES:
-        errors["status"] = "Unknown status."
+        errors["status"] = "status"
     if tlp not in TLPS:
-        errors["tlp"] = "Unknown TLP level."
+        errors["tlp"] = "tlp"
     try:
         c = int(confidence)
     except (TypeError, ValueError):
-        errors["confidence"] = "Confidence is a whole number from 0 to 100."
+        errors["confidence"] = "confidence"
     else:
         if not 0 <= c <= 100 or str(confidence).strip() not in (str(c), f"+{c}"):
-            errors["confidence"] = "Confidence is a whole number from 0 to 100."
+            errors["confidence"] = "confidence"
     return errors
 
 

@@ -245,7 +245,9 @@ def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = 
     confidence = ind.confidence if confidence in (None, "") else confidence
     errors = domain.review_errors(status, tlp, confidence)
     if errors:
-        raise ValidationError({k: [_(v)] for k, v in errors.items()})
+        messages = {"status": _("Unknown status."), "tlp": _("Unknown TLP level."),
+                    "confidence": _("Confidence is a whole number from 0 to 100.")}
+        raise ValidationError({k: [messages[code]] for k, code in errors.items()})
     before = audit.snapshot(ind, ["status", "tlp", "confidence"])
     was_confirmed = ind.status == Status.CONFIRMED
     now = timezone.now()
