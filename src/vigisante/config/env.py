@@ -65,6 +65,11 @@ SETTINGS_DOC: dict[str, str] = {
     "this many minutes without a request (then log in again with their second factor). "
     "Default 30.",
     "VIGISANTE_SESSION_MAX_HOURS": "Longest life of a session, active or not. Default 12.",
+    "VIGISANTE_CORRELATION_WINDOW_DAYS": "Two reports naming the same supplier, or of the same "
+    "kind on the same system, are linked when received at most this many days apart. "
+    "Default 14.",
+    "VIGISANTE_CORRELATION_NOISE_REPORTS": "An indicator seen in more reports than this is "
+    "flagged as noise and links nothing. Default 25.",
 }
 
 
