@@ -33,3 +33,15 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     audit.record(actor=None, action="auth.login_failed", object_type="accounts.user",
                  object_id=str(user.pk) if user else "",
                  after={"email": email, **_client(request)})
+
+
+@receiver(user_logged_in, dispatch_uid="vigisante.accounts.session_clock")
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """Start the idle and lifetime clocks of a new session (accounts.middleware)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        import time
+
+        from vigisante.accounts.middleware import SESSION_SEEN, SESSION_STARTED
+
+        session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()

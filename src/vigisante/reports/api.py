@@ -22,12 +22,13 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vigisante.core.api import SafeJSONParser
 from vigisante.core.api_views import IsAuthenticatedAndVerified, write_transaction
 from vigisante.reports import serializers as s
 from vigisante.reports import services
@@ -75,7 +76,7 @@ class ReportPagination(LimitOffsetPagination):
 
 class _Base(_JsonErrors, APIView):
     permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self}
@@ -109,7 +110,7 @@ class ReportListCreate(_JsonErrors, GenericAPIView):
     """`GET` lists the reports you may see, newest first; `POST` files an early warning."""
 
     permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     pagination_class = ReportPagination
 
     def get_serializer_class(self):
