@@ -10,10 +10,27 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from vigisante.accounts.models import ApiToken, hash_token
+from vigisante.core import audit
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            # Journaled (no lock): anyone can send bad tokens, in volume. Only the first
+            # characters of what was sent are kept, never a whole token.
+            sent = request.META.get("HTTP_AUTHORIZATION", "")
+            parts = sent.split()
+            audit.journal(actor=None, action="auth.token_invalid",
+                          object_type="accounts.apitoken", after={
+                              "prefix": parts[1][:8] if len(parts) > 1 else "",
+                              "reason": str(exc.detail)[:100],
+                              "ip": request.META.get("REMOTE_ADDR", ""),
+                              "path": request.path[:300]})
+            raise
 
     def authenticate_credentials(self, key):
         try:
