@@ -142,7 +142,8 @@ class InvitationAdmin(AuditedAdmin):
 
 # The second-factor devices: django-otp's admin, with every change and deletion audited and
 # the secret key never shown (settings.OTP_ADMIN_HIDE_SENSITIVE_DATA: an admin could otherwise
-# clone a colleague's second factor). A lost phone: delete the device; the user enrols again at next login.
+# clone a colleague's second factor). A lost phone: delete the device; the user enrols again
+# at next login.
 admin.site.unregister(TOTPDevice)
 
 

@@ -237,8 +237,12 @@ def _extract_checked(archive: Path, staging: Path) -> dict:
             manifest = _read_manifest(tar)
             files = manifest["files"]
             seen = set()
+            manifest_seen = False
             for member in tar:
                 name = member.name
+                if name == MANIFEST and not manifest_seen:
+                    manifest_seen = True  # the first member, read above
+                    continue
                 if name not in files or name in seen:
                     raise BackupError(f"the archive holds a file the manifest does not "
                                       f"list (or twice): {name!r}")
