@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "vigisante.observatory",
     "vigisante.clocks",
     "vigisante.notifications",
+    "vigisante.indicators",
 ]
 
 MIDDLEWARE = [

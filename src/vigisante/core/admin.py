@@ -40,6 +40,28 @@ class AuditedAdmin(admin.ModelAdmin):
         audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)
         super().delete_model(request, obj)
 
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (the suppliers an establishment uses) are audited one by one."""
+        # The forms' instances already hold the new values: read the old ones again.
+        pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
+        before = {pk: self._snapshot(obj)
+                  for pk, obj in formset.model.objects.in_bulk(pks).items()}
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            audit.record(actor=request.user, action="admin.delete", obj=obj,
+                         before=before.get(obj.pk) or self._snapshot(obj))
+            obj.delete()
+        for obj in instances:
+            created = obj.pk is None
+            obj.save()
+            old, new = ({}, self._snapshot(obj)) if created else audit.diff(
+                before.get(obj.pk, {}), self._snapshot(obj))
+            if new:
+                audit.record(actor=request.user,
+                             action=f"admin.{'create' if created else 'change'}", obj=obj,
+                             before=old or None, after=new)
+        formset.save_m2m()
+
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
