@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("vigisante.triage.api_urls")),
     path("", include("vigisante.observatory.api_urls")),
     path("", include("vigisante.clocks.api_urls")),
+    path("", include("vigisante.indicators.feed_api_urls")),
 ]
