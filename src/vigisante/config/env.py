@@ -47,6 +47,11 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS": "A passed deadline is reminded once if it passed "
     "less than this many hours ago (older ones are not chased after a long stop of the "
     "worker). Default 168 (7 days).",
+    "VIGISANTE_CORRELATION_WINDOW_DAYS": "Two reports naming the same supplier, or of the same "
+    "kind on the same system, are linked when received at most this many days apart. "
+    "Default 14.",
+    "VIGISANTE_CORRELATION_NOISE_REPORTS": "An indicator seen in more reports than this is "
+    "flagged as noise and links nothing. Default 25.",
 }
 
 

@@ -204,6 +204,10 @@ CLOCK_OVERDUE_WINDOW_HOURS = int(
     env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
 )
 
+# Correlation of reports (vigisante.indicators).
+CORRELATION_WINDOW_DAYS = int(env.get("VIGISANTE_CORRELATION_WINDOW_DAYS", "14"))
+CORRELATION_NOISE_REPORTS = int(env.get("VIGISANTE_CORRELATION_NOISE_REPORTS", "25"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

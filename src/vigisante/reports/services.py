@@ -182,6 +182,7 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     report.save()
     audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
     _send_acknowledgement(report.pk)
+    _queue_indicators(report.pk)
     return report
 
 
@@ -289,6 +290,7 @@ def _save_stage(report: Report, actor, action: str, before: dict, fields: list[s
     report.save()
     old, new = audit.diff(before, audit.snapshot(report, fields))
     audit.record(actor=actor, action=action, obj=report, before=old, after=new)
+    _queue_indicators(report.pk)
     return report
 
 
@@ -372,6 +374,7 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     Report.objects.filter(pk=report.pk).update(version=F("version") + 1, updated_at=now)
     audit.record(actor=actor, action="report.update_added", obj=report,
                  after={"update_id": update.pk, "text": text, "at": update.created_at})
+    _queue_indicators(report.pk)
     return update
 
 
@@ -403,6 +406,7 @@ def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
     except Exception:
         att.file.delete(save=False)
         raise
+    _queue_indicators(report.pk)
     return att
 
 
@@ -432,3 +436,9 @@ def _send_acknowledgement(report_id: int) -> None:
     except Exception:  # noqa: BLE001 - never fail the report because of its e-mail
         log.exception("could not queue the acknowledgement of report %s", report_id)
 
+
+def _queue_indicators(report_id: int) -> None:
+    """Queue the extraction and correlation of the report's indicators (worker)."""
+    from vigisante.indicators import services as indicators
+
+    indicators.queue_ingest(report_id=report_id)
