@@ -23,13 +23,18 @@ from vigisante.core import audit
 # ---------------------------------------------------------------- API tokens
 
 
-def issue_token(*, actor: User | None, owner: User, name: str) -> tuple[ApiToken, str]:
-    """Issue an API token to `owner` (the actor is None for the admin command)."""
+def issue_token(*, actor: User | None, owner: User, name: str,
+                expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue an API token to `owner` (the actor is None for the admin command); it expires
+    after `expires_in_days` days when given (0 or None: no expiry)."""
     name = " ".join((name or "").split())[:100] or "API"
+    expires_at = (timezone.now() + dt.timedelta(days=expires_in_days)
+                  if expires_in_days else None)
     with transaction.atomic():
-        token, raw = ApiToken.issue(owner, name)
+        token, raw = ApiToken.issue(owner, name, expires_at=expires_at)
         audit.record(actor=actor, action="accounts.token_created", obj=token,
-                     after={"user": owner.email, "name": token.name, "prefix": token.prefix})
+                     after={"user": owner.email, "name": token.name, "prefix": token.prefix,
+                            "expires_at": expires_at})
     return token, raw
 
 

@@ -47,6 +47,24 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS": "A passed deadline is reminded once if it passed "
     "less than this many hours ago (older ones are not chased after a long stop of the "
     "worker). Default 168 (7 days).",
+    "VIGISANTE_LOGIN_FAILURE_LIMIT": "Wrong passwords allowed for one e-mail address from one "
+    "IP address before the login is refused for a while (site and admin login). Default 5.",
+    "VIGISANTE_LOGIN_LOCKOUT_MINUTES": "How long such a login stays refused (the same address "
+    "from another IP address, or after a password reset, is not affected). Default 15.",
+    "VIGISANTE_PROXY_COUNT": "Number of reverse proxies in front of the server that append to "
+    "X-Forwarded-For (the client address is read from it, for lockouts and throttling). "
+    "Default 0 (the connecting address).",
+    "VIGISANTE_API_RATE": "Requests allowed per API token (or per logged-in user), e.g. "
+    "600/minute. Default 600/minute.",
+    "VIGISANTE_API_IP_RATE": "API requests allowed per client IP address. Default 1200/minute.",
+    "VIGISANTE_API_AUTH_FAILURE_RATE": "Wrong API tokens allowed per client IP address before "
+    "every token from it is refused (429) for the rest of the period. Default 20/minute.",
+    "VIGISANTE_SESSION_IDLE_MINUTES": "Reporters and observers are logged out after this many "
+    "minutes without a request. Default 240.",
+    "VIGISANTE_STAFF_SESSION_IDLE_MINUTES": "Analysts and administrators are logged out after "
+    "this many minutes without a request (then log in again with their second factor). "
+    "Default 30.",
+    "VIGISANTE_SESSION_MAX_HOURS": "Longest life of a session, active or not. Default 12.",
     "VIGISANTE_CORRELATION_WINDOW_DAYS": "Two reports naming the same supplier, or of the same "
     "kind on the same system, are linked when received at most this many days apart. "
     "Default 14.",

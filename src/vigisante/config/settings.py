@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -54,11 +56,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "vigisante.accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "vigisante.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it answers a locked-out login (django-axes) with our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vigisante.config.urls"
@@ -100,7 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a login of a locked-out e-mail + IP pair before any password check.
+    "vigisante.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -111,6 +120,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute force (django-axes): a lockout per e-mail address AND IP address, for a while only,
+# so that an attacker elsewhere cannot lock a director out during a crisis.
+PROXY_COUNT = int(env.get("VIGISANTE_PROXY_COUNT", "0"))
+AXES_FAILURE_LIMIT = int(env.get("VIGISANTE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env.get("VIGISANTE_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "vigisante.core.client.client_ip"
+AXES_USERNAME_CALLABLE = "vigisante.accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "vigisante.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail already
+AXES_VERBOSE = False
+
+# Sessions: an idle timeout per role and an absolute lifetime (accounts.middleware).
+SESSION_IDLE_MINUTES = int(env.get("VIGISANTE_SESSION_IDLE_MINUTES", "240"))
+STAFF_SESSION_IDLE_MINUTES = int(env.get("VIGISANTE_STAFF_SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = int(env.get("VIGISANTE_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
 REQUIRE_2FA = env.get_bool("VIGISANTE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "Vigisanté"
 
@@ -178,6 +207,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "vigisante.core.api.exception_handler",
+    # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
+    # own (accounts.throttling). Counters live in the cache of each server process.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "vigisante.accounts.throttling.TokenRateThrottle",
+        "vigisante.accounts.throttling.IPRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.get("VIGISANTE_API_RATE", "600/minute"),
+        "ip": env.get("VIGISANTE_API_IP_RATE", "1200/minute"),
+        "auth_failure": env.get("VIGISANTE_API_AUTH_FAILURE_RATE", "20/minute"),
+    },
+    "NUM_PROXIES": PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigisanté API",
@@ -213,5 +254,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("VIGISANTE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }
