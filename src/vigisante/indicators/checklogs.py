@@ -130,7 +130,7 @@ def read_feed_file(path: str) -> list[tuple[str, str]]:
             return list(_entries(json.loads(text), path))
         except ValueError as exc:
             raise FeedError(f"{path}: invalid JSON ({exc})") from exc
-    out = []
+    out: list[tuple[str, str]] = []
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -140,6 +140,8 @@ def read_feed_file(path: str) -> list[tuple[str, str]]:
             out.append((first, rest.strip()))
         elif (guessed := guess_type(line)) is not None:
             out.append((guessed, line))
+        else:
+            out.append(("", line))  # counted as unusable by the matcher
     return out
 
 
@@ -149,7 +151,7 @@ def guess_type(value: str) -> str | None:
         from vigisante.indicators.extraction import guess_type as extraction_guess
     except ImportError:
         return _fallback_guess(value)
-    return extraction_guess(value)
+    return extraction_guess(value) or _fallback_guess(value)
 
 
 def _fallback_guess(value: str) -> str | None:
