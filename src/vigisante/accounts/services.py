@@ -122,7 +122,9 @@ def invite(*, actor: User, email: str, establishments, language: str | None = No
            ) -> Invitation:
     """Invite a reporter to establishments and e-mail them the link (valid 7 days).
 
-    The e-mail is sent inside the transaction: if it cannot be sent, nothing is kept.
+    The e-mail is sent inside the transaction: if it cannot be sent, nothing is kept. The
+    audit event is written after it, so the audit chain is not locked while the mail server
+    answers.
     """
     if not actor.is_cert_staff:
         raise PermissionDenied
@@ -132,11 +134,13 @@ def invite(*, actor: User, email: str, establishments, language: str | None = No
     with transaction.atomic():
         invitation, raw = Invitation.new(email=email, invited_by=actor)
         invitation.establishments.set(establishments)
+        _send_invitation(invitation, raw, establishments)
+        # Last, after the (slow) mail server: the audit chain's head stays locked from here
+        # to the commit, and every audited write of the site waits for it.
         audit.record(actor=actor, action="accounts.invitation_sent", obj=invitation,
                      after={"email": invitation.email,
                             "establishments": sorted(e.finess for e in establishments),
                             "expires_at": invitation.expires_at})
-        _send_invitation(invitation, raw, establishments)
     return invitation
 
 
@@ -227,3 +231,28 @@ def _join(invitation: Invitation, user: User) -> list:
                         "establishments": sorted(e.finess for e in establishments)})
     return establishments
 
+
+
+# ---------------------------------------------------------------- password events
+
+
+def _client(meta: dict) -> dict:
+    return {"ip": meta.get("REMOTE_ADDR", ""),
+            "user_agent": str(meta.get("HTTP_USER_AGENT", ""))[:200]}
+
+
+def record_password_reset_requested(*, email: str, meta: dict) -> None:
+    """A reset link was asked for `email` (the same answer is given whether or not an
+    account exists; the trail says which)."""
+    email = str(email or "")[:254]
+    user = User.objects.filter(email__iexact=email).only("pk").first() if email else None
+    audit.record(actor=None, action="auth.password_reset_requested",
+                 object_type="accounts.user", object_id=str(user.pk) if user else "",
+                 after={"email": email, "known": user is not None, **_client(meta)})
+
+
+def record_password_set(*, actor: User, how: str, meta: dict) -> None:
+    """The password of `actor` was changed by themself (`how`: "change" or "reset")."""
+    action = "auth.password_reset" if how == "reset" else "auth.password_changed"
+    audit.record(actor=actor, action=action, object_type="accounts.user",
+                 object_id=str(actor.pk), after=_client(meta))

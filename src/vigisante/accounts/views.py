@@ -196,7 +196,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        services.record_password_reset_requested(email=form.cleaned_data.get("email", ""),
+                                                 meta=self.request.META)
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -208,6 +211,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         lockout.clear_failures(form.user.email)
+        services.record_password_set(actor=form.user, how="reset", meta=self.request.META)
         return response
 
 
@@ -215,3 +219,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """The new password also revokes the account's API tokens (User.save)."""
 
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.record_password_set(actor=form.user, how="change", meta=self.request.META)
+        return response

@@ -8,6 +8,7 @@ from vigisante.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("vigisante.accounts.urls")),
     path("reports/", include("vigisante.reports.urls")),
