@@ -14,6 +14,10 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] == "check-logs":  # runs on establishments' servers: no Django
+        from vigisante.indicators.checklogs import main as check_logs
+
+        raise SystemExit(check_logs(argv[2:]))
     if len(argv) > 1 and argv[1] == "iocs":
         # no database, no Django settings: pure extraction
         from vigisante.indicators.extraction.cli import main as iocs_main

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vigisante.accounts.models import ApiToken, Invitation, Membership, Role, User
-from vigisante.core import audit
+from vigisante.core import access, audit
 
 # ---------------------------------------------------------------- API tokens
 
@@ -41,9 +40,7 @@ def issue_token(*, actor: User | None, owner: User, name: str,
 def revoke_token(*, actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens; anyone else's token is a 404."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(user=actor, pk=token_id).first()
-        if token is None:
-            raise Http404("No such token.")
+        token = access.get_or_404(ApiToken, actor, "revoke", token_id, for_update=True)
         if token.revoked_at is None:
             token.revoke()
             audit.record(actor=actor, action="accounts.token_revoked", obj=token,
@@ -126,8 +123,7 @@ def invite(*, actor: User, email: str, establishments, language: str | None = No
     audit event is written after it, so the audit chain is not locked while the mail server
     answers.
     """
-    if not actor.is_cert_staff:
-        raise PermissionDenied
+    access.require(actor, "create", Invitation)
     establishments = list(establishments)
     if not establishments:
         raise ValidationError({"establishments": _("Choose at least one establishment.")})

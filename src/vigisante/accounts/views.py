@@ -26,6 +26,7 @@ from vigisante.accounts import lockout, services
 from vigisante.accounts.forms import LoginForm, OTPTokenForm, TokenCreateForm
 from vigisante.accounts.middleware import SESSION_EXPIRED
 from vigisante.accounts.models import ApiToken
+from vigisante.core import access
 
 
 def safe_next(request, default: str = "home") -> str:
@@ -169,7 +170,7 @@ def tokens(request):
             status = 400
     context = {
         "form": form, "new_token": new_token, "raw_token": raw,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        "tokens": access.restrict(ApiToken, request.user, "view").order_by("-created_at"),
     }
     # never_cache: the page that shows a new raw token must not be stored anywhere.
     return render(request, "accounts/tokens.html", context, status=status)

@@ -17,6 +17,8 @@ urlpatterns = [
     path("notifications/", include("vigisante.notifications.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # GET only: its HTML renderer has no page for OPTIONS (a 500 before)
+    path("api/docs/", SpectacularSwaggerView.as_view(
+        url_name="schema", http_method_names=["get", "head"]), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -81,16 +81,64 @@ def onion_v3_ok(label: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def psl():
-    from publicsuffixlist import PublicSuffixList
+def _psl_rules() -> tuple[frozenset, frozenset, frozenset]:
+    """ICANN rules of the Public Suffix List shipped by the `publicsuffixlist` package (offline):
+    (normal rules, wildcard parents, exceptions), all as IDNA ASCII."""
+    from pathlib import Path
 
-    return PublicSuffixList()
+    import publicsuffixlist
+
+    path = Path(publicsuffixlist.__file__).parent / "public_suffix_list.dat"
+    rules, wild, exc = set(), set(), set()
+    in_icann = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("// ===BEGIN ICANN"):
+            in_icann = True
+        elif line.startswith("// ===END ICANN"):
+            break
+        if not in_icann or not line or line.startswith("//"):
+            continue
+        rule = line.split()[0]
+        try:
+            rule = rule.encode("idna").decode("ascii") if not rule.isascii() else rule
+        except UnicodeError:
+            continue
+        rule = rule.lower()
+        if rule.startswith("!"):
+            exc.add(rule[1:])
+        elif rule.startswith("*."):
+            wild.add(rule[2:])
+        else:
+            rules.add(rule)
+    return frozenset(rules), frozenset(wild), frozenset(exc)
+
+
+def public_suffix(host: str) -> str | None:
+    """The ICANN public suffix of a lower-case ASCII host, or None if its TLD is unknown."""
+    rules, wild, exc = _psl_rules()
+    labels = host.split(".")
+    n = len(labels)
+    best = None
+    for i in range(n):
+        cand = ".".join(labels[i:])
+        if cand in exc:
+            return ".".join(labels[i + 1:])
+        if cand in rules:
+            best = cand
+            break
+        if i + 1 < n and ".".join(labels[i + 1:]) in wild:
+            best = cand
+            break
+    return best
 
 
 @functools.lru_cache(maxsize=65536)
 def registrable(host: str) -> str | None:
-    """The registrable domain of an ASCII host per the Public Suffix List, or None."""
-    try:
-        return psl().privatesuffix(host, accept_unknown=False)
-    except Exception:  # noqa: BLE001 - the list rejects odd input with various errors
+    """The registrable domain of a lower-case ASCII host per the Public Suffix List, or None
+    (unknown TLD, or the host is itself a public suffix)."""
+    suffix = public_suffix(host)
+    if suffix is None or len(suffix) >= len(host):
         return None
+    head = host[: len(host) - len(suffix) - 1]
+    return head.rsplit(".", 1)[-1] + "." + suffix

@@ -6,6 +6,7 @@ Pure Python, no Django. Every value returned is canonical (see `canonical`).
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import ipaddress
 import re
@@ -29,7 +30,7 @@ _UNICODE_MAP = {
 }
 
 _BRACKETED = re.compile(
-    r"""\s?[\[\(\{<]\s*(\.|dot|d0t|punto|point|:|://|:/|//|/|@|at)\s*[\]\)\}>]\s?"""
+    r"""\s?[\[\(\{]\s*(\.|dot|d0t|punto|point|:|://|:/|//|/|@|at)\s*[\]\)\}]\s?"""
     r"""|\\\.|\[\.(?=[a-z]{2,}\])""",
     re.IGNORECASE,
 )
@@ -67,7 +68,7 @@ def refang(text: str) -> str:
     """Undo the usual defanging; defanged dots become DDOT (a private-use character)."""
     if not text.isascii():
         text = text.translate(_UNICODE_MAP)
-    if "[" in text or "(" in text or "{" in text or "\\" in text or "<" in text:
+    if "[" in text or "(" in text or "{" in text or "\\" in text:
         text = _BRACKETED.sub(_bracket, text)
     low_check = text
     if "xx" in low_check or "XX" in low_check or "**" in low_check or "__" in low_check or \
@@ -102,8 +103,6 @@ def _bracket(m: re.Match) -> str:
     inner = m.group(1)
     key = inner.lower()
     rep = _BRACKET_MAP[key]
-    if key in ("at", "dot", "punto", "point", "d0t") and s.strip()[0] == "<":
-        return s  # <at> or <dot> in prose or markup: too ambiguous
     return rep
 
 
@@ -155,16 +154,18 @@ _BTC_BECH32 = re.compile(r"(?i)(?<![\w])bc1[02-9ac-hj-np-z]{11,87}(?![\w])")
 _ONION = re.compile(r"(?i)(?<![\w-])(?:[a-z0-9-]+[.\ue000])*([a-z2-7]{56}|[a-z2-7]{16})"
                     r"[.\ue000]onion(?![\w-])")
 _V6_BEFORE = re.compile(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:$")
-_VERSION_CONTEXT = re.compile(r"(?i)(?:version|versions|ver\.?|build|release|firmware|v\.?|"
-                              r"kb|update|patch|oid|snmp)\s*[:#]?\s*$")
+_VERSION_CONTEXT = re.compile(
+    r"(?i)(?:\b(?:version|versions|ver\.?|build|release|firmware|v\.?|kb|update|patch|oid|snmp|"
+    r"section|sections|chapter|chapitre|paragraphe|article|art\.|§|rule|règle|step|étape)"
+    r"\s*[:#n°]*\s*|\bOID\b.{0,60})$"
+)
 
 # --- look-alike heuristics -----------------------------------------------------------------------
 
 #: Top-level domains that are more often file extensions than domains in report text.
 FILE_EXTENSION_TLDS = frozenset(
-    "zip mov py sh pl pm rs md ps ai so ws cc ml mk tf gd bz one pub run sc do am in cs lua "
-    "bat cmd app dev".split()
-) - frozenset({"app", "dev", "in", "cs", "lua", "bat", "cmd", "do"})
+    "zip mov py sh pl pm rs md ps so mk tf gd bz one pub run sc".split()
+)
 _AV_PREFIXES = frozenset(
     "trojan backdoor worm ransom ransomware heur win32 win64 w32 w64 msil gen generic exploit pua "
     "pup adware riskware hacktool spyware trojandownloader trojanspy trojandropper virus "
@@ -184,7 +185,7 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
     labels = raw.split(".")
     tld = labels[-1]
     low = raw.lower()
-    if tld.lower() in FILE_EXTENSION_TLDS:
+    if tld.lower() in FILE_EXTENSION_TLDS and labels[0].lower() != "www":
         return True
     if low in _TECH_NAMES:
         return True
@@ -483,8 +484,140 @@ def _new_result() -> dict[str, set[str]]:
     return {t: set() for t in TYPES}
 
 
+# --- prefilter ------------------------------------------------------------------------------------
+# Python's regex engine is slow on patterns that start with a character class (it tries each
+# position). A text is first mapped to a byte string of character classes (bytes.translate runs
+# at memory speed), literal searches find the few places where an indicator may be, and the full
+# patterns run only on the tokens around them.
+
+def _class_table() -> bytes:
+    table = bytearray(256)
+    for b in range(256):
+        c = chr(b)
+        if c.isalnum() or c in "-_":
+            table[b] = ord("a")
+        elif c.isspace():
+            table[b] = ord(" ")
+        elif c in ".:@[](){}\\/<>":
+            table[b] = b
+        else:
+            table[b] = ord("#")
+    return bytes(table)
+
+
+_CLASS_TABLE = _class_table()
+
+
+def _class_error(exc):
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    chunk = exc.object[exc.start:exc.end]
+    return "".join("a" if c.isalnum() else " " if c.isspace() else "." if c == DDOT else "#"
+                   for c in chunk), exc.end
+
+
+codecs.register_error("vigisante-class", _class_error)
+
+#: (needle searched in the class map, tokens of context kept on each side)
+_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b"@", 0), (b"[", 0), (b"{", 0), (b"\\", 0),
+                  (b"a" * 26, 0))
+#: (needle searched in the lower-cased text, tokens of context kept on each side)
+_LOW_NEEDLES = ((b"cve", 1), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b"__p", 0), (b".)", 1),
+                (b"dot)", 1), (b"at)", 1), (b"@)", 1), (b":)", 1), (b"/)", 1), (b" dot ", 3),
+                (b"0t)", 1))
+
+
+def _low_table() -> bytes:
+    table = bytearray(bytes(range(256)).lower())
+    for c in b" \t\n\r\x0b\x0c":
+        table[c] = ord(" ")
+    table[ord("]")] = table[ord("}")] = ord(")")
+    return bytes(table)
+
+
+_LOW_TABLE = _low_table()
+SMALL = 2048
+
+
+def _find_all(hay: bytes, needle: bytes, ctx: int, hits: list) -> None:
+    find = hay.find
+    i = find(needle)
+    step = len(needle)
+    while i >= 0:
+        hits.append((i, ctx))
+        i = find(needle, i + step)
+
+
+def _regions(text: str) -> list[tuple[int, int]]:
+    """Merged (start, end) spans of whole tokens around every possible indicator."""
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
+        raw = text.encode("latin-1", errors="vigisante-class")
+    cls = raw.translate(_CLASS_TABLE)
+    hits: list[tuple[int, int]] = []  # (position, tokens of context on each side)
+    for needle, ctx in _CLASS_NEEDLES:
+        _find_all(cls, needle, ctx, hits)
+    low = raw.translate(_LOW_TABLE)
+    for needle, ctx in _LOW_NEEDLES:
+        _find_all(low, needle, ctx, hits)
+    if not hits:
+        return []
+    hits.sort()
+    n = len(cls)
+    spans: list[tuple[int, int]] = []
+    cur_lo = cur_hi = -1
+    for pos, ctx in hits:
+        if pos < cur_hi - 1 and ctx == 0:
+            continue
+        lo = cls.rfind(b" ", 0, pos) + 1
+        hi = cls.find(b" ", pos)
+        if hi < 0:
+            hi = n
+        for _ in range(ctx + 1):  # one more token either side: "evil [.] com", "a dot b"
+            lo = max(0, _prev_token_start(cls, lo))
+            hi = _next_token_end(cls, hi, n)
+        if lo <= cur_hi:
+            cur_hi = max(cur_hi, hi)
+        else:
+            if cur_hi >= 0:
+                spans.append((cur_lo, cur_hi))
+            cur_lo, cur_hi = lo, hi
+    spans.append((cur_lo, cur_hi))
+    return spans
+
+
+def _prev_token_start(cls: bytes, lo: int) -> int:
+    i = lo - 1
+    while i >= 0 and cls[i] == 32:
+        i -= 1
+    if i < 0:
+        return 0
+    return cls.rfind(b" ", 0, i) + 1
+
+
+def _next_token_end(cls: bytes, hi: int, n: int) -> int:
+    i = hi
+    while i < n and cls[i] == 32:
+        i += 1
+    if i >= n:
+        return n
+    j = cls.find(b" ", i)
+    return n if j < 0 else j
+
+
 def extract_into(text: str, out: dict[str, set[str]]) -> None:
     """Add the indicators found in `text` to the sets of `out` (keys: TYPES)."""
+    if not text.isascii():
+        text = text.translate(_UNICODE_MAP)
+    if len(text) <= SMALL:
+        _extract_region(text, out)
+        return
+    for lo, hi in _regions(text):
+        _extract_region(text[lo:hi], out)
+
+
+def _extract_region(text: str, out: dict[str, set[str]]) -> None:
     text = refang(text)
     ascii_text = text.replace(DDOT, ".").isascii()
     masked: list[tuple[int, int]] = []
@@ -547,7 +680,7 @@ def extract_into(text: str, out: dict[str, set[str]]) -> None:
             if start and text[start - 1] == ":" and _V6_BEFORE.search(text, max(0, start - 50),
                                                                         start):
                 continue
-            if DDOT not in raw and _VERSION_CONTEXT.search(text, max(0, start - 20), start):
+            if DDOT not in raw and _VERSION_CONTEXT.search(text, max(0, start - 80), start):
                 continue
             ip = canonical_ipv4(raw)
             if ip:

@@ -242,15 +242,15 @@ def _walk_body(part, result: ParsedEmail, depth: int) -> None:
     if result.parts > MAX_PARTS:
         raise ExtractionError(f"The e-mail has too many parts (more than {MAX_PARTS}).")
     ctype = part.get_content_type()
-    if part.is_multipart():
-        for sub in part.iter_parts() if hasattr(part, "iter_parts") else part.get_payload():
-            _walk_body(sub, result, depth)
-        return
     if ctype == "message/rfc822":
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         if inner is not None:
             _walk(inner, result, depth + 1)
+        return
+    if part.is_multipart():
+        for sub in part.iter_parts() if hasattr(part, "iter_parts") else part.get_payload():
+            _walk_body(sub, result, depth)
         return
     filename = part.get_filename()
     disposition = part.get_content_disposition()
