@@ -238,6 +238,7 @@ def task_publish(args) -> None:
     import io as _io
     from contextlib import redirect_stderr
 
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -246,8 +247,6 @@ def task_publish(args) -> None:
     from vigisante.accounts.models import Role, User
     from vigisante.observatory import domain, services, tables
     from vigisante.observatory.models import SnapshotFile
-
-    from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     if not args.pdf:

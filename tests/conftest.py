@@ -172,3 +172,14 @@ def run_tasks():
         ClockWorker(interval=0, scan_every=3600).drain()
 
     return run
+
+
+# --- Throttling ------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API throttling and lockouts count in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

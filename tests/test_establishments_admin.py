@@ -32,7 +32,9 @@ def admin_client(client_for):
 def form_data(**overrides):
     data = {"finess": "750000011", "name": "CH test (synthetic)", "category": "ch",
             "sector": "", "legal_status": "public", "departement": "", "region": "",
-            "nis2_status": "essential"}
+            "nis2_status": "essential",
+            # the inline of the suppliers it uses, empty
+            "supplier_uses-TOTAL_FORMS": "0", "supplier_uses-INITIAL_FORMS": "0"}
     data.update(overrides)
     return data
 
@@ -116,8 +118,9 @@ def test_duplicate_finess_refused(admin_client, est_a):
 
 def test_supplier_admin(admin_client):
     url = reverse("admin:establishments_supplier_add")
-    assert admin_client.post(url, {"name": "Hébergeur (synthetic)", "siren": ""}).status_code \
-        == 302
+    assert admin_client.post(url, {"name": "Hébergeur (synthetic)", "siren": "",
+                                   "uses-TOTAL_FORMS": "0", "uses-INITIAL_FORMS": "0"}
+                             ).status_code == 302
     assert Supplier.objects.get().name == "Hébergeur (synthetic)"
     html = admin_client.get(reverse("admin:establishments_supplier_changelist")
                             + "?q=Héberg").content.decode()

@@ -10,21 +10,49 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from vigisante.accounts.models import ApiToken, hash_token
+from vigisante.accounts.throttling import AuthFailureThrottle
+from vigisante.core import audit
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
+    """Hashed tokens, refused once revoked or expired. Wrong tokens are counted per client
+    address: past VIGISANTE_API_AUTH_FAILURE_RATE, every token from it gets 429 for a while."""
+
     keyword = "Token"
 
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        throttle = AuthFailureThrottle()
+        throttle.check(request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            throttle.failed(request)
+            # Journaled (no lock): anyone can send bad tokens, in volume. Only the first
+            # characters of what was sent are kept, never a whole token.
+            parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+            audit.journal(actor=None, action="auth.token_invalid",
+                          object_type="accounts.apitoken", after={
+                              "prefix": parts[1][:8] if len(parts) > 1 else "",
+                              "reason": str(exc.detail)[:100],
+                              "ip": request.META.get("REMOTE_ADDR", ""),
+                              "path": request.path[:300]})
+            raise
+
     def authenticate_credentials(self, key):
+        now = timezone.now()
         try:
             token = ApiToken.objects.select_related("user").get(
                 key_hash=hash_token(key), revoked_at__isnull=True
             )
         except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
+        if token.expires_at is not None and token.expires_at <= now:
+            raise exceptions.AuthenticationFailed("Expired token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive.")
-        now = timezone.now()
         # Record use at most once a minute: a write per request would serialise SQLite.
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -47,6 +47,13 @@ class TokenCreateForm(forms.Form):
         help_text=_("What the token is for, e.g. \"SIEM connector\"."),
     )
 
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Valid for"), coerce=int, initial=90, required=False, empty_value=90,
+        choices=[(30, _("30 days")), (90, _("90 days")), (365, _("1 year")),
+                 (0, _("No expiry"))],
+        help_text=_("After this, the token stops working; create a new one."),
+    )
+
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
         if not name:

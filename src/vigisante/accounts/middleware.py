@@ -1,10 +1,13 @@
-"""Staff accounts (analysts, admins) must pass a second factor before using the site."""
+"""Session limits, and the second factor that staff accounts (analysts, admins) must pass
+before using the site."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -36,3 +39,53 @@ class StaffTwoFactorMiddleware:
                 url += "?" + urlencode({"next": request.get_full_path()})
             return redirect(url)
         return self.get_response(request)
+
+
+SESSION_STARTED = "vs_started"
+SESSION_SEEN = "vs_seen"
+SESSION_EXPIRED = "vs_expired"
+
+
+def idle_limit_seconds(user) -> int:
+    minutes = (settings.STAFF_SESSION_IDLE_MINUTES if getattr(user, "is_cert_staff", False)
+               else settings.SESSION_IDLE_MINUTES)
+    return int(minutes) * 60
+
+
+class SessionTimeoutMiddleware:
+    """Logs out a session idle for too long (VIGISANTE_STAFF_SESSION_IDLE_MINUTES for
+    analysts and admins, VIGISANTE_SESSION_IDLE_MINUTES for the others) or older than
+    VIGISANTE_SESSION_MAX_HOURS. The next login asks for the second factor again. The login
+    page then says why (session key `vs_expired`)."""
+
+    # The last-seen time is written at most once a minute: a session write per request
+    # would serialise SQLite.
+    TOUCH_EVERY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            self._check(request, user)
+        return self.get_response(request)
+
+    def _check(self, request, user) -> None:
+        session = request.session
+        now = time.time()
+        started = session.get(SESSION_STARTED)
+        seen = session.get(SESSION_SEEN)
+        if not isinstance(started, int | float) or not isinstance(seen, int | float):
+            session[SESSION_STARTED] = session[SESSION_SEEN] = now
+            return
+        reason = ""
+        if now - seen > idle_limit_seconds(user):
+            reason = "idle"
+        elif now - started > settings.SESSION_MAX_HOURS * 3600:
+            reason = "lifetime"
+        if reason:
+            logout(request)
+            request.session[SESSION_EXPIRED] = reason
+        elif now - seen >= self.TOUCH_EVERY:
+            session[SESSION_SEEN] = now

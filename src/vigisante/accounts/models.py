@@ -79,6 +79,30 @@ class User(AbstractUser):
     def is_observer(self) -> bool:
         return self.role == Role.OBSERVER
 
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self._password_replaced = True
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_replaced = True
+
+    def save(self, *args, **kwargs):
+        # A new password (reset, change, admin, command) ends every API token of the account:
+        # whoever recovers a compromised account must not have to think of them.
+        password_changed = self.pk is not None and getattr(self, "_password_replaced", False)
+        super().save(*args, **kwargs)
+        self._password_replaced = False
+        if password_changed:
+            revoked = ApiToken.objects.filter(user=self, revoked_at__isnull=True).update(
+                revoked_at=timezone.now())
+            if revoked:
+                from vigisante.core import audit
+
+                audit.record(actor=None, action="accounts.tokens_revoked", obj=self,
+                             after={"user": self.email, "count": revoked,
+                                    "reason": "password_changed"})
+
 
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -106,6 +130,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -114,15 +139,20 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:
         """Create a token; the raw key is returned once and never stored."""
         raw = "vs_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=hash_token(raw))
+        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=hash_token(raw),
+                                   expires_at=expires_at)
         return token, raw
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

@@ -22,9 +22,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from vigisante.accounts import services
+from vigisante.accounts import lockout, services
 from vigisante.accounts.forms import LoginForm, OTPTokenForm, TokenCreateForm
+from vigisante.accounts.middleware import SESSION_EXPIRED
 from vigisante.accounts.models import ApiToken
+from vigisante.core import access
 
 
 def safe_next(request, default: str = "home") -> str:
@@ -52,6 +54,17 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        reason = self.request.session.pop(SESSION_EXPIRED, None)
+        if reason == "idle":
+            context["expired_message"] = _(
+                "You were logged out after a period without activity. Log in again.")
+        elif reason:
+            context["expired_message"] = _(
+                "Your session reached its maximum duration. Log in again.")
+        return context
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
@@ -149,14 +162,15 @@ def tokens(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            new_token, raw = services.issue_token(actor=request.user, owner=request.user,
-                                                  name=form.cleaned_data["name"])
+            new_token, raw = services.issue_token(
+                actor=request.user, owner=request.user, name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"])
             form = TokenCreateForm()
         else:
             status = 400
     context = {
         "form": form, "new_token": new_token, "raw_token": raw,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        "tokens": access.restrict(ApiToken, request.user, "view").order_by("-created_at"),
     }
     # never_cache: the page that shows a new raw token must not be stored anywhere.
     return render(request, "accounts/tokens.html", context, status=status)
@@ -183,12 +197,31 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        services.record_password_reset_requested(email=form.cleaned_data.get("email", ""),
+                                                 meta=self.request.META)
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The new password also revokes the account's API tokens (User.save) and lifts a
+    login lockout of the address."""
+
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout.clear_failures(form.user.email)
+        services.record_password_set(actor=form.user, how="reset", meta=self.request.META)
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """The new password also revokes the account's API tokens (User.save)."""
+
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.record_password_set(actor=form.user, how="change", meta=self.request.META)
+        return response

@@ -40,6 +40,12 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_WORKERS": "Number of server processes of `vigisante serve`. Default: "
     "2 x cores + 1.",
     "VIGISANTE_LOG_LEVEL": "Logging level. Default INFO.",
+    "VIGISANTE_LOG_FORMAT": "json (one JSON object per line, with the request id) or text. "
+    "Default json.",
+    "VIGISANTE_HEALTH_MAX_HEARTBEAT_SECONDS": "`/healthz` answers 503 when the newest worker "
+    "heartbeat is older than this many seconds (or missing). Default 120.",
+    "VIGISANTE_IDEMPOTENCY_KEY_DAYS": "Days an Idempotency-Key (and the answer it replays) is "
+    "kept; the worker purges older ones every hour. Default 30.",
     "VIGISANTE_CLOCK_SCAN_SECONDS": "Seconds between two scans of the regulatory clocks by "
     "`vigisante worker` (reminders before and after each deadline). Default 60.",
     "VIGISANTE_CLOCK_REMINDER_HOURS": "Comma-separated hours before a deadline at which a "
@@ -47,6 +53,29 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS": "A passed deadline is reminded once if it passed "
     "less than this many hours ago (older ones are not chased after a long stop of the "
     "worker). Default 168 (7 days).",
+    "VIGISANTE_LOGIN_FAILURE_LIMIT": "Wrong passwords allowed for one e-mail address from one "
+    "IP address before the login is refused for a while (site and admin login). Default 5.",
+    "VIGISANTE_LOGIN_LOCKOUT_MINUTES": "How long such a login stays refused (the same address "
+    "from another IP address, or after a password reset, is not affected). Default 15.",
+    "VIGISANTE_PROXY_COUNT": "Number of reverse proxies in front of the server that append to "
+    "X-Forwarded-For (the client address is read from it, for lockouts and throttling). "
+    "Default 0 (the connecting address).",
+    "VIGISANTE_API_RATE": "Requests allowed per API token (or per logged-in user), e.g. "
+    "600/minute. Default 600/minute.",
+    "VIGISANTE_API_IP_RATE": "API requests allowed per client IP address. Default 1200/minute.",
+    "VIGISANTE_API_AUTH_FAILURE_RATE": "Wrong API tokens allowed per client IP address before "
+    "every token from it is refused (429) for the rest of the period. Default 20/minute.",
+    "VIGISANTE_SESSION_IDLE_MINUTES": "Reporters and observers are logged out after this many "
+    "minutes without a request. Default 240.",
+    "VIGISANTE_STAFF_SESSION_IDLE_MINUTES": "Analysts and administrators are logged out after "
+    "this many minutes without a request (then log in again with their second factor). "
+    "Default 30.",
+    "VIGISANTE_SESSION_MAX_HOURS": "Longest life of a session, active or not. Default 12.",
+    "VIGISANTE_CORRELATION_WINDOW_DAYS": "Two reports naming the same supplier, or of the same "
+    "kind on the same system, are linked when received at most this many days apart. "
+    "Default 14.",
+    "VIGISANTE_CORRELATION_NOISE_REPORTS": "An indicator seen in more reports than this is "
+    "flagged as noise and links nothing. Default 25.",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -43,9 +45,13 @@ INSTALLED_APPS = [
     "vigisante.observatory",
     "vigisante.clocks",
     "vigisante.notifications",
+    "vigisante.indicators",
+    "vigisante.sharing",
 ]
 
 MIDDLEWARE = [
+    "vigisante.core.middleware.RequestIdMiddleware",
+    "vigisante.core.middleware.DatabaseRetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,11 +59,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "vigisante.accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "vigisante.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "vigisante.core.middleware.AuditAccessMiddleware",
+    # Last: it answers a locked-out login (django-axes) with our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vigisante.config.urls"
@@ -99,7 +109,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a login of a locked-out e-mail + IP pair before any password check.
+    "vigisante.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -110,8 +124,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute force (django-axes): a lockout per e-mail address AND IP address, for a while only,
+# so that an attacker elsewhere cannot lock a director out during a crisis.
+PROXY_COUNT = int(env.get("VIGISANTE_PROXY_COUNT", "0"))
+AXES_FAILURE_LIMIT = int(env.get("VIGISANTE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env.get("VIGISANTE_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "vigisante.core.client.client_ip"
+AXES_USERNAME_CALLABLE = "vigisante.accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "vigisante.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail already
+AXES_VERBOSE = False
+
+# Sessions: an idle timeout per role and an absolute lifetime (accounts.middleware).
+SESSION_IDLE_MINUTES = int(env.get("VIGISANTE_SESSION_IDLE_MINUTES", "240"))
+STAFF_SESSION_IDLE_MINUTES = int(env.get("VIGISANTE_STAFF_SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = int(env.get("VIGISANTE_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
 REQUIRE_2FA = env.get_bool("VIGISANTE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "Vigisanté"
+# The admin never shows a TOTP secret (nor its QR code) of an existing device.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -177,6 +213,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "vigisante.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "vigisante.core.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
+    # own (accounts.throttling). Counters live in the cache of each server process.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "vigisante.accounts.throttling.TokenRateThrottle",
+        "vigisante.accounts.throttling.IPRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.get("VIGISANTE_API_RATE", "600/minute"),
+        "ip": env.get("VIGISANTE_API_IP_RATE", "1200/minute"),
+        "auth_failure": env.get("VIGISANTE_API_AUTH_FAILURE_RATE", "20/minute"),
+    },
+    "NUM_PROXIES": PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigisanté API",
@@ -203,12 +256,36 @@ CLOCK_OVERDUE_WINDOW_HOURS = int(
     env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
 )
 
+# Health, idempotency keys (vigisante.core, vigisante.reports).
+HEALTH_MAX_HEARTBEAT_SECONDS = float(env.get("VIGISANTE_HEALTH_MAX_HEARTBEAT_SECONDS", "120"))
+IDEMPOTENCY_KEY_DAYS = float(env.get("VIGISANTE_IDEMPOTENCY_KEY_DAYS", "30"))
+
+# Jobs of `vigisante worker` besides its task queue: (dotted path, period in seconds).
+PERIODIC_JOBS = [
+    ("vigisante.core.audit.flush", 1.0),
+    ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
+    ("vigisante.reports.idempotency.purge_expired", 3600.0),
+]
+
+LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()
+
+# Correlation of reports (vigisante.indicators).
+CORRELATION_WINDOW_DAYS = int(env.get("VIGISANTE_CORRELATION_WINDOW_DAYS", "14"))
+CORRELATION_NOISE_REPORTS = int(env.get("VIGISANTE_CORRELATION_NOISE_REPORTS", "25"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "vigisante.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "vigisante.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "text" if LOG_FORMAT == "text" else "json"}},
     "root": {"handlers": ["console"], "level": env.get("VIGISANTE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }
 
 # Languages in which the worker prints each observatory snapshot's PDF (the HTML, the page

@@ -29,7 +29,7 @@ class EstablishmentForm(forms.ModelForm):
 
     class Meta:
         model = Establishment
-        fields = ["finess", "name", "category", "sector", "legal_status", "departement",
+        fields = ["finess", "name", "category", "sector", "legal_status", "town", "departement",
                   "region", "nis2_status", "insured", "synthetic"]
         help_texts = {
             "departement": _("Leave blank to take it from the FINESS number."),

@@ -22,7 +22,7 @@ from vigisante.establishments.models import Category, Establishment, LegalStatus
 from vigisante.establishments.regions import REGIONS
 
 COLUMNS = ["finess", "name", "category", "sector", "legal_status", "departement", "region",
-           "nis2_status", "insured"]
+           "nis2_status", "insured", "town"]
 REQUIRED_COLUMNS = ["finess", "name", "category", "legal_status"]
 TRUE_VALUES = {"1", "true", "yes", "y", "oui", "o", "vrai", "x"}
 FALSE_VALUES = {"", "0", "false", "no", "n", "non", "faux"}
@@ -97,8 +97,12 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header (normalised column names) and each non-blank row with its first line."""
+def read_rows(text: str, columns: list[str] | None = None, required: list[str] | None = None,
+              empty_message: str | None = None,
+              ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header (normalised column names) and each non-blank row with its first line.
+
+    `columns` and `required` default to the establishments registry's."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[tuple[int, dict[str, str]]] = []
     header: list[str] | None = None
@@ -109,7 +113,8 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             if not any(cell.strip() for cell in record):
                 continue
             if header is None:
-                header = _check_header(record, start)
+                header = _check_header(record, start, columns or COLUMNS,
+                                       required or REQUIRED_COLUMNS)
                 continue
             if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
                 rows.append((start, {_TOO_WIDE: str(len(record))}))
@@ -122,16 +127,18 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if header is None:
         raise ImportFileError(_("The file is empty."))
     if not rows:
-        raise ImportFileError(_("The file has a header line but no establishments."))
+        raise ImportFileError(empty_message or _("The file has a header line but no "
+                                                 "establishments."))
     return header, rows
 
 
-def _check_header(record: list[str], line: int) -> list[str]:
+def _check_header(record: list[str], line: int, columns: list[str],
+                  required: list[str]) -> list[str]:
     header = [_header_key(cell) for cell in record]
     named = [h for h in header if h]
-    unknown = [h for h in named if h not in COLUMNS]
+    unknown = [h for h in named if h not in columns]
     duplicated = sorted({h for h in named if named.count(h) > 1})
-    missing = [c for c in REQUIRED_COLUMNS if c not in named]
+    missing = [c for c in required if c not in named]
     problems = []
     if missing:
         problems.append(_("missing required column(s): %(c)s") % {"c": ", ".join(missing)})
@@ -143,8 +150,8 @@ def _check_header(record: list[str], line: int) -> list[str]:
         raise ImportFileError(
             _("Line %(line)d (the header) is not valid: %(problems)s. The columns are: "
               "%(columns)s (required: %(required)s).") % {
-                "line": line, "problems": "; ".join(problems), "columns": ",".join(COLUMNS),
-                "required": ",".join(REQUIRED_COLUMNS)})
+                "line": line, "problems": "; ".join(problems), "columns": ",".join(columns),
+                "required": ",".join(required)})
     return header
 
 
@@ -153,6 +160,8 @@ def _parse_row(row: dict[str, str]) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     values: dict = {"finess": domain.normalise_finess(row.get("finess", "")),
                     "name": " ".join(row.get("name", "").split())}
+    if "town" in row:  # optional column: a file without it keeps the towns already known
+        values["town"] = " ".join(row["town"].split())
     for name, allowed in CHOICES.items():
         raw = _code(row.get(name, ""))
         if raw and raw not in allowed:

@@ -63,6 +63,7 @@ class Establishment(models.Model):
     region = models.CharField(
         _("region"), max_length=3, choices=sorted(REGIONS.items(), key=lambda kv: kv[1])
     )
+    town = models.CharField(_("town"), max_length=100, blank=True)
     departement = models.CharField(
         _("département"), max_length=2,
         choices=[(code, f"{code} {name}") for code, (name, _r) in DEPARTEMENTS.items()],
@@ -73,6 +74,9 @@ class Establishment(models.Model):
     insured = models.BooleanField(_("holds cyber-insurance"), default=False)
     synthetic = models.BooleanField(_("synthetic (demo data)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    suppliers = models.ManyToManyField(
+        "Supplier", through="SupplierUse", related_name="customers", blank=True,
+        verbose_name=_("suppliers"))
 
     class Meta:
         ordering = ["name"]
@@ -109,6 +113,37 @@ class Supplier(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
 
     def __str__(self) -> str:
         return self.name
+
+
+class SupplierUse(models.Model):
+    """The registry of who uses whom: an establishment is a customer of a supplier, for a
+    software or product (targets alerts at a supplier's customers)."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE,
+                                      related_name="supplier_uses",
+                                      verbose_name=_("establishment"))
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="uses",
+                                 verbose_name=_("supplier"))
+    product = models.CharField(_("software or product"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["supplier__name", "product", "id"]
+        verbose_name = _("supplier used")
+        verbose_name_plural = _("suppliers used")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "supplier", "product"],
+                                    name="unique_supplier_use"),
+        ]
+        indexes = [models.Index(fields=["supplier", "establishment"],
+                                name="supplier_use_customers")]
+
+    def __str__(self) -> str:
+        product = f" ({self.product})" if self.product else ""
+        return f"{self.supplier}{product}"

@@ -1,0 +1,285 @@
+"""Use cases of indicators: ingestion from reports, analyst review, correlation entry points.
+
+Extraction itself is pure (vigisante.indicators.extraction, engineer `extract`); this module
+stores what it finds, keeps warning-listed values out, and correlates.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vigisante.core import audit
+from vigisante.indicators import campaigns, correlation, domain
+from vigisante.indicators.access import require_staff
+from vigisante.indicators.models import (
+    Indicator,
+    Sighting,
+    SightingSource,
+    Status,
+    WarningListEntry,
+)
+from vigisante.reports.models import Report, Source
+
+log = logging.getLogger(__name__)
+
+TEXT_ATTACHMENTS = ("txt", "log", "csv", "eml", "json", "html", "htm")
+# Mail providers shared by everyone: a reporter's address there says nothing about which
+# domains are the establishment's own.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "outlook.fr", "hotmail.com", "hotmail.fr",
+    "live.fr", "live.com", "yahoo.com", "yahoo.fr", "orange.fr", "wanadoo.fr", "free.fr",
+    "sfr.fr", "laposte.net", "icloud.com", "me.com", "protonmail.com", "proton.me", "gmx.fr",
+    "aol.com", "neuf.fr", "bbox.fr", "mailo.com",
+})
+
+
+def _extraction():
+    from vigisante.indicators import extraction
+
+    return extraction
+
+
+# --- queueing (called by the reports services) ---------------------------------------------
+
+def queue_ingest(*, report_id: int, actor=None) -> None:
+    """Queue the extraction and correlation of a report for the worker, inside the caller's
+    transaction (in a savepoint: failing to queue never loses the report's own change)."""
+    from vigisante.indicators.tasks import ingest_report_task
+
+    try:
+        with transaction.atomic():
+            ingest_report_task.enqueue(int(report_id))
+    except Exception:  # noqa: BLE001 - indicators are a by-product, never fail the report
+        log.exception("could not queue the indicators of report %s", report_id)
+
+
+# --- extraction ----------------------------------------------------------------------------
+
+def _texts(report: Report) -> Iterable[tuple[str, int | None, dict[str, list[str]]]]:
+    """(source, attachment id, extracted values) for each text of a report."""
+    try:
+        ex = _extraction()
+    except ImportError:  # the extraction engine is a separate part of issue 7
+        log.warning("vigisante.indicators.extraction is missing: nothing extracted")
+        return
+    fields = "\n".join(getattr(report, f) or "" for f in domain.REPORT_TEXT_FIELDS)
+    fields += "\n" + (report.supplier_name or "")
+    yield SightingSource.REPORT, None, ex.extract(fields)
+    for text in report.updates.values_list("text", flat=True):
+        yield SightingSource.UPDATE, None, ex.extract(text)
+    for att in report.attachments.all():
+        ext = att.original_name.rsplit(".", 1)[-1].lower() if "." in att.original_name else ""
+        if ext not in TEXT_ATTACHMENTS:
+            continue
+        try:
+            with att.file.open("rb") as fh:
+                data = fh.read()
+            found = ex.extract_bytes(data, att.original_name)
+        except (OSError, ex.ExtractionError) as exc:
+            log.info("attachment %s of report %s not read: %s", att.pk, report.pk, exc)
+            continue
+        yield SightingSource.ATTACHMENT, att.pk, found
+
+
+def _listed(report: Report, values: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The values a warning list keeps out: one query for exact and parent-domain entries,
+    one for IP ranges, one for the establishment's reporters' e-mail domains."""
+    if not values:
+        return set()
+    keys: dict[tuple[str, str], set[tuple[str, str]]] = {
+        v: domain.lookup_keys(*v) for v in values}
+    wanted = set().union(*keys.values())
+    by_type: dict[str, list[str]] = {}
+    for t, v in wanted:
+        by_type.setdefault(t, []).append(v)
+    cond = Q()
+    for t, vs in by_type.items():
+        cond |= Q(type=t, value__in=vs)
+    scope = Q(establishment__isnull=True)
+    if report.establishment_id:
+        scope |= Q(establishment_id=report.establishment_id)
+    hits = set(WarningListEntry.objects.filter(scope).filter(cond)
+               .values_list("type", "value"))
+    own: set[str] = set()
+    if report.establishment_id:
+        from vigisante.accounts.models import User
+
+        own = domain.email_domains(User.objects.filter(
+            memberships__establishment_id=report.establishment_id, is_active=True,
+        ).values_list("email", flat=True)) - PUBLIC_MAIL_DOMAINS
+    hits |= {("domain", d) for d in own}
+    networks = []
+    if any(t in ("ipv4", "ipv6", "url") for t, _v in values):
+        for value in (WarningListEntry.objects.filter(scope, type__in=("ipv4", "ipv6"),
+                                                      value__contains="/")
+                      .values_list("value", flat=True)):
+            try:
+                networks.append(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                continue
+    return {v for v, ks in keys.items()
+            if ks & hits or (networks and domain.in_networks(*v, networks))}
+
+
+def _store(report: Report, found: dict[tuple[str, str], tuple[str, int | None]], now,
+           *, status: str = Status.PENDING, actor=None) -> list[int]:
+    """Create the missing indicators and the report's sightings; returns indicator ids."""
+    if not found:
+        return []
+    Indicator.objects.bulk_create(
+        [Indicator(type=t, value=v, status=status, first_seen=now, last_seen=now,
+                   reviewed_by=actor if status != Status.PENDING else None,
+                   reviewed_at=now if status != Status.PENDING else None)
+         for t, v in found], ignore_conflicts=True)
+    by_type: dict[str, list[str]] = {}
+    for t, v in found:
+        by_type.setdefault(t, []).append(v)
+    cond = Q()
+    for t, vs in by_type.items():
+        cond |= Q(type=t, value__in=vs)
+    ids = dict(((t, v), pk) for pk, t, v in
+               Indicator.objects.filter(cond).values_list("pk", "type", "value"))
+    Indicator.objects.filter(pk__in=ids.values(), last_seen__lt=now).update(last_seen=now)
+    Sighting.objects.bulk_create(
+        [Sighting(report=report, indicator_id=ids[key], source=src, attachment_id=att,
+                  created_at=now) for key, (src, att) in found.items() if key in ids],
+        ignore_conflicts=True)
+    return sorted(ids.values())
+
+
+def _correlate(report_ids: list[int], now) -> None:
+    correlation.correlate_reports(report_ids, now)
+    campaigns.attach_new_links(now)
+
+
+def ingest_report(report: Report | int, *, actor=None) -> list[int]:
+    """Extract the indicators of a report's texts, updates and text attachments, store them as
+    pending sightings (warning-listed values left out), then correlate the report."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(
+            pk=report.pk if isinstance(report, Report) else int(report))
+        if report.source != Source.SECTOR:
+            return []
+        now = timezone.now()
+        found: dict[tuple[str, str], tuple[str, int | None]] = {}
+        for source, att, values in _texts(report):
+            for type_, vals in values.items():
+                for v in vals:
+                    if len(v.encode()) <= domain.MAX_VALUE_BYTES:
+                        found.setdefault((type_, v), (source, att))
+        for key in _listed(report, set(found)):
+            del found[key]
+        ids = _store(report, found, now)
+        _correlate([report.pk], now)
+        return ids
+
+
+def correlate_report(report_id: int) -> None:
+    """Correlate a report again (its supplier, kind or systems changed)."""
+    with transaction.atomic():
+        now = timezone.now()
+        _correlate([int(report_id)], now)
+
+
+# --- analysts ------------------------------------------------------------------------------
+
+def _clean_value(type_: str, value: str) -> tuple[str, str]:
+    ex = _extraction()
+    value = str(value or "").strip()
+    if not value:
+        raise ValidationError({"value": [_("Enter a value.")]})
+    if len(value) > 4 * domain.MAX_VALUE_BYTES or "\x00" in value:
+        raise ValidationError({"value": [_("This value is too long.")]})
+    type_ = str(type_ or "").strip() or (ex.guess_type(value) or "")
+    if type_ not in ex.TYPES:
+        raise ValidationError({"type": [_("Choose the type of this value.")]})
+    clean = ex.canonical(type_, value)
+    if not clean:
+        raise ValidationError({"value": [_("This is not a valid %(type)s.") % {"type": type_}]})
+    if len(clean.encode()) > domain.MAX_VALUE_BYTES:
+        raise ValidationError({"value": [_("This value is too long.")]})
+    return type_, clean
+
+
+@transaction.atomic
+def add_indicator(*, actor, report: Report, type_: str, value: str) -> Indicator:
+    """An analyst adds an indicator to a report: it is confirmed at once and correlated."""
+    require_staff(actor)
+    type_, clean = _clean_value(type_, value)
+    now = timezone.now()
+    _store(report, {(type_, clean): (SightingSource.ANALYST, None)}, now,
+           status=Status.CONFIRMED, actor=actor)
+    ind = Indicator.objects.get(type=type_, value=clean)
+    if ind.status == Status.PENDING:
+        ind.status, ind.reviewed_by, ind.reviewed_at = Status.CONFIRMED, actor, now
+        ind.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    audit.record(actor=actor, action="indicator.add", obj=report,
+                 after={"indicator": ind.pk, "type": type_, "value": clean})
+    if ind.status == Status.CONFIRMED:
+        _correlate([report.pk], now)
+    return ind
+
+
+@transaction.atomic
+def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = None,
+           confidence=None) -> Indicator:
+    """Confirm or reject an indicator, set its TLP and confidence. Confirming correlates it;
+    rejecting removes the links it made."""
+    require_staff(actor)
+    pk = indicator.pk if isinstance(indicator, Indicator) else indicator
+    try:
+        ind = Indicator.objects.select_for_update().get(pk=int(pk))
+    except (Indicator.DoesNotExist, TypeError, ValueError):
+        from django.http import Http404
+
+        raise Http404("No such indicator.") from None
+    tlp = ind.tlp if tlp in (None, "") else tlp
+    confidence = ind.confidence if confidence in (None, "") else confidence
+    errors = domain.review_errors(status, tlp, confidence)
+    if errors:
+        messages = {"status": _("Unknown status."), "tlp": _("Unknown TLP level."),
+                    "confidence": _("Confidence is a whole number from 0 to 100.")}
+        raise ValidationError({k: [messages[code]] for k, code in errors.items()})
+    before = audit.snapshot(ind, ["status", "tlp", "confidence"])
+    was_confirmed = ind.status == Status.CONFIRMED
+    now = timezone.now()
+    ind.status, ind.tlp, ind.confidence = status, tlp, int(confidence)
+    ind.reviewed_by, ind.reviewed_at = actor, now
+    ind.save(update_fields=["status", "tlp", "confidence", "reviewed_by", "reviewed_at"])
+    old, new = audit.diff(before, audit.snapshot(ind, ["status", "tlp", "confidence"]))
+    audit.record(actor=actor, action="indicator.review", obj=ind, before=old, after=new)
+    if status == Status.CONFIRMED and not was_confirmed:
+        correlation.correlate_indicators([ind.pk], now)
+        campaigns.attach_new_links(now)
+    elif status != Status.CONFIRMED and was_confirmed:
+        ind.links.all().delete()
+    return ind
+
+
+def review_many(*, actor, indicator_ids, status: str) -> int:
+    """Confirm or reject several indicators at once (same TLP and confidence kept)."""
+    require_staff(actor)
+    count = 0
+    for pk in indicator_ids:
+        review(actor=actor, indicator=pk, status=status)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def rebuild(*, actor=None) -> dict[str, int]:
+    """Recompute every link and the proposals from scratch (`vigisante correlate --rebuild`)."""
+    if actor is not None:
+        require_staff(actor)
+    now = timezone.now()
+    links = correlation.rebuild_links(now)
+    proposals = campaigns.rebuild_campaigns(now)
+    return {"links": links, "proposals": proposals}
