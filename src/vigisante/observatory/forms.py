@@ -3,6 +3,8 @@ year, or from and to; source; view=internal|public; health_only)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
