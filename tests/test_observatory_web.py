@@ -59,7 +59,7 @@ def test_staff_free_period_is_computed_by_the_worker_with_progress(data, client_
     assert api.status_code == 202 and api.json()["state"] == "queued"
     assert Snapshot.objects.count() == 1  # the page and the API share one job
     run_tasks()
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         response = c.get(INDEX, params)
     page = html(response)
     assert page.select_one("progress") is None
