@@ -25,3 +25,5 @@ urlpatterns = [
         http_method_names=["get", "head"])), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "vigisante.core.errors.not_found"

@@ -15,6 +15,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vigisante.core.api import page_of
 from vigisante.core.api_views import IsAuthenticatedAndVerified
 from vigisante.indicators import campaign_queries, campaigns
 from vigisante.indicators.access import is_staff
@@ -165,7 +166,8 @@ class CampaignListView(StaffView):
     @extend_schema(summary="Campaigns (merged ones only when asked), latest links first",
                    parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=[
                        c for c, _l in CampaignStatus.choices])],
-                   responses={200: CampaignRow(many=True), 400: ERROR_400, 404: ERROR_404},
+                   responses={200: page_of(CampaignRow, name="CampaignPage"), 400: ERROR_400,
+                              404: ERROR_404},
                    tags=TAGS)
     def get(self, request):
         status_ = request.query_params.get("status", "")
