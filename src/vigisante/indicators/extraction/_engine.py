@@ -515,7 +515,9 @@ def _class_table() -> bytes:
     table = bytearray(256)
     for b in range(256):
         c = chr(b)
-        if c.isalnum() or c in "-_":
+        if c.isdigit() and c.isascii():
+            table[b] = ord("d")
+        elif c.isalnum() or c in "-_":
             table[b] = ord("a")
         elif c.isspace():
             table[b] = ord(" ")
@@ -540,12 +542,14 @@ def _class_error(exc):
 codecs.register_error("vigisante-class", _class_error)
 
 #: (needle searched in the class map, tokens of context kept on each side)
-_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b"@", 0), (b"[", 2), (b"{", 2), (b"\\", 0),
-                  (b"a" * 26, 0))
+_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b":d", 0), (b"@", 0), (b"[", 2), (b"\\.", 0))
+#: four dotted numbers (an IPv4 address or a version): dates and decimals do not trigger
+_CLASS_IPV4 = re.compile(rb"d\.d{1,3}\.d{1,3}\.d")
+_RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" ")
+                   for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
-_LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b"__p", 0), (b".)", 1),
-                (b"dot)", 1), (b"at)", 1), (b"@)", 1), (b":)", 1), (b"/)", 1), (b" dot ", 3),
-                (b"0t)", 1), (b"( .", 2), (b"( dot", 2), (b"( at", 2), (b"( @", 2))
+_LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b".)", 1), (b"dot)", 1),
+                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2))
 
 
 def _low_table() -> bytes:
@@ -553,6 +557,7 @@ def _low_table() -> bytes:
     for c in b" \t\n\r\x0b\x0c":
         table[c] = ord(" ")
     table[ord("]")] = table[ord("}")] = ord(")")
+    table[ord("[")] = table[ord("{")] = ord("(")
     return bytes(table)
 
 
@@ -582,6 +587,8 @@ def _regions(text: str) -> list[tuple[int, int]]:
     hits: list[int] = []  # position * 4 + tokens of context on each side
     for needle, ctx in _CLASS_NEEDLES:
         _find_all(cls, needle, ctx, hits)
+    hits.extend(m.start() * 4 for m in _CLASS_IPV4.finditer(cls))
+    _find_all(raw.translate(_RUN_TABLE), b"a" * 26, 0, hits)  # hashes, bitcoin addresses
     low = raw.translate(_LOW_TABLE)
     for needle, ctx in _LOW_NEEDLES:
         _find_all(low, needle, ctx, hits)
