@@ -132,6 +132,7 @@ QUEUE_PARAMS = [
 
 class QueueView(StaffView):
     @extend_schema(summary="The analyst's queue of sector reports, newest first",
+                   operation_id="triage_cases_list",
                    parameters=QUEUE_PARAMS,
                    responses={200: page_of(s.QueueRow, name="QueuePage", capped=True),
                                                        400: ERROR_400, 404: ERROR_404},
