@@ -213,6 +213,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "vigisante.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "vigisante.core.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
     # own (accounts.throttling). Counters live in the cache of each server process.
     "DEFAULT_THROTTLE_CLASSES": [
