@@ -127,3 +127,20 @@ def test_reporter_list_is_fixed_queries(world, reporter_a, django_assert_max_num
 
 def test_route_name():
     assert reverse("indicators-feed-api:feed") == URL
+
+
+def test_amber_indicators_of_an_alert_reach_its_recipients_only(world, reporter_a, reporter_b,
+                                                                est_b, analyst):
+    from vigisante.sharing.models import Alert, AlertRecipient
+
+    amber = make_indicator("domain", "alerted.example", tlp="amber")
+    alert = Alert.objects.create(title="Phishing (synthetic)", situation="s", actions="a",
+                                 tlp="amber", created_by=analyst, sent_at=timezone.now(),
+                                 created_at=timezone.now(), updated_at=timezone.now())
+    alert.indicators.add(amber)
+    AlertRecipient.objects.create(alert=alert, establishment=est_b, delivered_at=timezone.now())
+    assert "alerted.example" in values(api_client_for(reporter_b).get(URL))
+    assert "alerted.example" not in values(api_client_for(reporter_a).get(URL))
+    alert.sent_at = None  # a draft gives nothing
+    alert.save()
+    assert "alerted.example" not in values(api_client_for(reporter_b).get(URL))

@@ -77,6 +77,7 @@ def _alerted_indicator_ids(user):
     except (LookupError, AttributeError):
         return None
     return through.objects.filter(
+        alert__sent_at__isnull=False,
         alert__recipients__establishment__memberships__user=user).values("indicator_id")
 
 
