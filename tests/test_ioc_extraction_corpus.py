@@ -95,3 +95,20 @@ def test_extract_never_raises_on_hostile_fragments(parts):
     for t, values in r.items():
         for v in values:
             assert canonical(t, v) == v, (t, v)
+
+
+def test_prefilter_loses_nothing(monkeypatch):
+    """Large texts are scanned only around candidate characters: the result must equal a full
+    scan of every pattern over the whole text."""
+    from vigisante.indicators.extraction import _engine
+
+    snippets = [e["text"] for e in ENTRIES if e["kind"] == "text"]
+    filler = ("The hospital switched to degraded procedures (version 4.2, 12.03.2024 at 14h30, "
+              "e.g. the laboratory) and reported to the agency. ")
+    text = "\n\n".join(f"{filler * (i % 4)}{s}" for i, s in enumerate(snippets * 2))
+    assert len(text) > 50 * _engine.SMALL
+    fast = extract(text)
+    monkeypatch.setattr(_engine, "SMALL", 10**9)
+    full = extract(text)
+    assert fast == full
+    assert sum(map(len, fast.values())) > 500
