@@ -127,8 +127,14 @@ class Run:
     acked: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
     ack_times: list[float] = field(default_factory=list)
+    error_times: list[tuple[float, str]] = field(default_factory=list)
     events: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
+
+    def errors_after(self, event: str) -> int:
+        """Errors once the disruption was over (the database answered again)."""
+        done = self.events.get(event + "_done")
+        return sum(1 for t, _kind in self.error_times if done is not None and t > done)
 
     def recovery(self, event: str) -> float | None:
         start = self.events.get(event)
@@ -191,6 +197,7 @@ def client(run: Run, port: int, token: str, est: int, stop: threading.Event, loc
                 conn = None
             with lock:
                 run.errors[kind] += 1
+                run.error_times.append((time.monotonic() - t0, kind))
             time.sleep(0.2)
         with lock:
             if acked:
@@ -310,6 +317,9 @@ def main() -> None:
              val(peer, lambda r, c: c["lost"]), "reports", n),
         line("resilience_duplicated", val(ours, lambda r, c: c["duplicated"]),
              val(peer, lambda r, c: c["duplicated"]), "reports", n),
+        line("resilience_errors_after_db_back",
+             val(ours, lambda r, c: r.errors_after("db_restart")),
+             val(peer, lambda r, c: r.errors_after("db_restart")), "answers", n),
         line("resilience_recovery_db_restart", val(ours, lambda r, c: r.recovery("db_restart")),
              val(peer, lambda r, c: r.recovery("db_restart")), "s", n),
         line("resilience_recovery_worker_kill",
