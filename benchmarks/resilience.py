@@ -131,10 +131,11 @@ class Run:
     events: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
 
-    def errors_after(self, event: str) -> int:
-        """Errors once the disruption was over (the database answered again)."""
-        done = self.events.get(event + "_done")
-        return sum(1 for t, _kind in self.error_times if done is not None and t > done)
+    def errors_after(self, event: str, until: str) -> int:
+        """Errors of requests sent once the disruption was over (the database answered
+        again), before the next disruption."""
+        done, end = self.events.get(event + "_done"), self.events.get(until, float("inf"))
+        return sum(1 for t, _kind in self.error_times if done is not None and done < t < end)
 
     def recovery(self, event: str) -> float | None:
         start = self.events.get(event)
@@ -173,6 +174,7 @@ def client(run: Run, port: int, token: str, est: int, stop: threading.Event, loc
         acked = False
         while time.monotonic() < deadline:
             kind = None
+            sent_at = time.monotonic() - t0
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -197,7 +199,7 @@ def client(run: Run, port: int, token: str, est: int, stop: threading.Event, loc
                 conn = None
             with lock:
                 run.errors[kind] += 1
-                run.error_times.append((time.monotonic() - t0, kind))
+                run.error_times.append((sent_at, kind))
             time.sleep(0.2)
         with lock:
             if acked:
@@ -318,8 +320,8 @@ def main() -> None:
         line("resilience_duplicated", val(ours, lambda r, c: c["duplicated"]),
              val(peer, lambda r, c: c["duplicated"]), "reports", n),
         line("resilience_errors_after_db_back",
-             val(ours, lambda r, c: r.errors_after("db_restart")),
-             val(peer, lambda r, c: r.errors_after("db_restart")), "answers", n),
+             val(ours, lambda r, c: r.errors_after("db_restart", "worker_kill")),
+             val(peer, lambda r, c: r.errors_after("db_restart", "worker_kill")), "answers", n),
         line("resilience_recovery_db_restart", val(ours, lambda r, c: r.recovery("db_restart")),
              val(peer, lambda r, c: r.recovery("db_restart")), "s", n),
         line("resilience_recovery_worker_kill",
