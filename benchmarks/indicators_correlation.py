@@ -43,7 +43,7 @@ SYSTEMS = ["dpi", "prescription", "laboratory", "imaging", "email", "directory",
 KINDS = ["ransomware", "account_compromise", "system_compromise", "phishing",
          "vulnerability_exploit", "malware", "data_leak", "fraud", "ddos", "supplier_failure"]
 MISP_ROWS_PER_S = 64.0
-START = dt.datetime(2019, 1, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
 SPAN_S = 6 * 365 * 86400
 
 
