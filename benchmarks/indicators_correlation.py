@@ -177,7 +177,8 @@ def _new_report(i: int, n_reports: int):
     rnd = random.Random(i)
     at = START + dt.timedelta(seconds=SPAN_S * rnd.randint(0, n_reports - 1) // n_reports)
     report = Report.objects.create(
-        reference=f"VS-N-{i:06d}-{time.time_ns() % 10**6:06d}", establishment_id=rnd.randint(1, 1000),
+        reference=f"VS-N-{i:06d}-{time.time_ns() % 10**6:06d}",
+        establishment_id=rnd.randint(1, 1000),
         channel="web", created_at=at, description="New (synthetic)", discovered_at=at,
         systems_hit=rnd.sample(SYSTEMS, 2), supplier_name=f"Fournisseur {i % 200} (synthetic)")
     # The triage app opened its case when the report was saved.

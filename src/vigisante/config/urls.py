@@ -14,6 +14,7 @@ urlpatterns = [
     path("triage/", include("vigisante.triage.urls")),
     path("observatory/", include("vigisante.observatory.urls")),
     path("notifications/", include("vigisante.notifications.urls")),
+    path("indicators/", include("vigisante.indicators.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
