@@ -80,7 +80,7 @@ def test_other_establishment_gets_404(reporter_a, reporter_b, early_warning_data
     report = services.create_early_warning(actor=reporter_a, data=early_warning_data)
     with pytest.raises(Http404):
         services.save_notification(actor=reporter_b, report_id=report.pk, data={})
-    assert not Report.objects.visible_to(reporter_b).exists()
+    assert not Report.objects.restrict(reporter_b, "view").exists()
 
 
 def test_next_reference_counts_per_year_with_or_without_update_returning(monkeypatch):

@@ -47,7 +47,10 @@ PUBLIC_ROUTES = {
     "api-docs",
     "admin:login",
     "admin:logout",
+    "healthz",  # for load balancers: states only, no data
 }
+# Routes whose 503 is an answer, not a failure (no worker beats during the walk).
+STATUS_ROUTES = {"healthz"}
 
 MARK = "Zq7Leak"  # in every text of A: any echo of A's data contains it
 A_ESTABLISHMENT_NAME = f"Centre hospitalier {MARK} A (synthetic)"
@@ -278,7 +281,8 @@ def walk(world, routes: list[Route]) -> tuple[int, list[str]]:
                 if method == "POST":  # it may have logged B out: start afresh
                     clients.pop(label)
                 where = f"{label} {method} {url} [{route.name or 'unnamed'}]"
-                if response.status_code >= 500:
+                if response.status_code >= 500 and not (
+                        response.status_code == 503 and route.name in STATUS_ROUTES):
                     failures.append(f"{where}: {response.status_code}")
                 leaked = _leaks(response, world["needles"], url, tuple(texts))
                 if leaked:

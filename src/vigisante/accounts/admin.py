@@ -9,10 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vigisante.accounts.models import ApiToken, Invitation, Membership, User
 from vigisante.core import audit
-from vigisante.establishments.admin import AuditedAdmin
+from vigisante.core.admin import AuditedAdmin
 
 USER_AUDIT_EXCLUDE = ("password", "last_login")
 
@@ -76,7 +78,8 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are issued on the tokens page or by `vigisante create-token` (the raw key is
-    shown once there); here they can only be looked at and revoked."""
+    shown once there); here they can only be looked at and revoked (audited), never deleted
+    (a deleted token would leave no trace of what it was)."""
 
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
@@ -86,6 +89,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     @admin.action(description=_("Revoke the selected tokens"))
@@ -103,7 +109,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedAdmin):
     """Invitations are sent from the invitation page (the e-mail carries the only copy of
     the link); here they can be looked at, and pending ones withdrawn by expiring them."""
 
@@ -132,3 +138,15 @@ class InvitationAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext("%(n)d invitation withdrawn.",
                                             "%(n)d invitations withdrawn.", count)
                           % {"n": count}, messages.SUCCESS)
+
+
+# The second-factor devices: django-otp's admin, with every change and deletion audited and
+# the secret key never shown (settings.OTP_ADMIN_HIDE_SENSITIVE_DATA: an admin could otherwise
+# clone a colleague's second factor). A lost phone: delete the device; the user enrols again
+# at next login.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
+    audit_exclude = ("key",)

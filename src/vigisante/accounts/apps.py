@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from vigisante.accounts import access
+
+        access.register()
         from vigisante.accounts import signals  # noqa: F401  (connects the login audit)

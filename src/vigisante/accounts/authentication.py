@@ -11,6 +11,7 @@ from rest_framework import authentication, exceptions
 
 from vigisante.accounts.models import ApiToken, hash_token
 from vigisante.accounts.throttling import AuthFailureThrottle
+from vigisante.core import audit
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
@@ -27,8 +28,17 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         throttle.check(request)
         try:
             return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
+        except exceptions.AuthenticationFailed as exc:
             throttle.failed(request)
+            # Journaled (no lock): anyone can send bad tokens, in volume. Only the first
+            # characters of what was sent are kept, never a whole token.
+            parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+            audit.journal(actor=None, action="auth.token_invalid",
+                          object_type="accounts.apitoken", after={
+                              "prefix": parts[1][:8] if len(parts) > 1 else "",
+                              "reason": str(exc.detail)[:100],
+                              "ip": request.META.get("REMOTE_ADDR", ""),
+                              "path": request.path[:300]})
             raise
 
     def authenticate_credentials(self, key):

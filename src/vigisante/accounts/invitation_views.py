@@ -19,14 +19,14 @@ from django.views.decorators.cache import never_cache
 from vigisante.accounts import services
 from vigisante.accounts.forms import AcceptInvitationForm, InvitationForm
 from vigisante.accounts.models import Invitation, User
+from vigisante.core import access
 
 log = logging.getLogger(__name__)
 
 
 @login_required
 def invite(request):
-    if not request.user.is_cert_staff:
-        raise Http404
+    access.require(request.user, "create", Invitation)
     form = InvitationForm(request.POST or None)
     status = 200
     if request.method == "POST":

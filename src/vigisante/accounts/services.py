@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vigisante.accounts.models import ApiToken, Invitation, Membership, Role, User
-from vigisante.core import audit
+from vigisante.core import access, audit
 
 # ---------------------------------------------------------------- API tokens
 
@@ -41,9 +40,7 @@ def issue_token(*, actor: User | None, owner: User, name: str,
 def revoke_token(*, actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens; anyone else's token is a 404."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(user=actor, pk=token_id).first()
-        if token is None:
-            raise Http404("No such token.")
+        token = access.get_or_404(ApiToken, actor, "revoke", token_id, for_update=True)
         if token.revoked_at is None:
             token.revoke()
             audit.record(actor=actor, action="accounts.token_revoked", obj=token,
@@ -122,21 +119,24 @@ def invite(*, actor: User, email: str, establishments, language: str | None = No
            ) -> Invitation:
     """Invite a reporter to establishments and e-mail them the link (valid 7 days).
 
-    The e-mail is sent inside the transaction: if it cannot be sent, nothing is kept.
+    The e-mail is sent inside the transaction: if it cannot be sent, nothing is kept. The
+    audit event is written after it, so the audit chain is not locked while the mail server
+    answers.
     """
-    if not actor.is_cert_staff:
-        raise PermissionDenied
+    access.require(actor, "create", Invitation)
     establishments = list(establishments)
     if not establishments:
         raise ValidationError({"establishments": _("Choose at least one establishment.")})
     with transaction.atomic():
         invitation, raw = Invitation.new(email=email, invited_by=actor)
         invitation.establishments.set(establishments)
+        _send_invitation(invitation, raw, establishments)
+        # Last, after the (slow) mail server: the audit chain's head stays locked from here
+        # to the commit, and every audited write of the site waits for it.
         audit.record(actor=actor, action="accounts.invitation_sent", obj=invitation,
                      after={"email": invitation.email,
                             "establishments": sorted(e.finess for e in establishments),
                             "expires_at": invitation.expires_at})
-        _send_invitation(invitation, raw, establishments)
     return invitation
 
 
@@ -227,3 +227,28 @@ def _join(invitation: Invitation, user: User) -> list:
                         "establishments": sorted(e.finess for e in establishments)})
     return establishments
 
+
+
+# ---------------------------------------------------------------- password events
+
+
+def _client(meta: dict) -> dict:
+    return {"ip": meta.get("REMOTE_ADDR", ""),
+            "user_agent": str(meta.get("HTTP_USER_AGENT", ""))[:200]}
+
+
+def record_password_reset_requested(*, email: str, meta: dict) -> None:
+    """A reset link was asked for `email` (the same answer is given whether or not an
+    account exists; the trail says which)."""
+    email = str(email or "")[:254]
+    user = User.objects.filter(email__iexact=email).only("pk").first() if email else None
+    audit.record(actor=None, action="auth.password_reset_requested",
+                 object_type="accounts.user", object_id=str(user.pk) if user else "",
+                 after={"email": email, "known": user is not None, **_client(meta)})
+
+
+def record_password_set(*, actor: User, how: str, meta: dict) -> None:
+    """The password of `actor` was changed by themself (`how`: "change" or "reset")."""
+    action = "auth.password_reset" if how == "reset" else "auth.password_changed"
+    audit.record(actor=actor, action=action, object_type="accounts.user",
+                 object_id=str(actor.pk), after=_client(meta))

@@ -1,9 +1,9 @@
-"""Every successful and failed login is an audit event (never with the password)."""
+"""Every login, failed login and logout is an audit event (never with the password)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from vigisante.core import audit
@@ -33,3 +33,23 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     audit.record(actor=None, action="auth.login_failed", object_type="accounts.user",
                  object_id=str(user.pk) if user else "",
                  after={"email": email, **_client(request)})
+
+
+@receiver(user_logged_in, dispatch_uid="vigisante.accounts.session_clock")
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """Start the idle and lifetime clocks of a new session (accounts.middleware)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        import time
+
+        from vigisante.accounts.middleware import SESSION_SEEN, SESSION_STARTED
+
+        session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
+
+
+@receiver(user_logged_out, dispatch_uid="vigisante.accounts.audit_logout")
+def audit_logout(sender, request, user, **kwargs) -> None:
+    if user is None or not getattr(user, "pk", None):
+        return  # logging out an anonymous session changes nothing
+    audit.record(actor=user, action="auth.logout", object_type="accounts.user",
+                 object_id=str(user.pk), after=_client(request))

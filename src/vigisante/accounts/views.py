@@ -26,6 +26,7 @@ from vigisante.accounts import lockout, services
 from vigisante.accounts.forms import LoginForm, OTPTokenForm, TokenCreateForm
 from vigisante.accounts.middleware import SESSION_EXPIRED
 from vigisante.accounts.models import ApiToken
+from vigisante.core import access
 
 
 def safe_next(request, default: str = "home") -> str:
@@ -169,7 +170,7 @@ def tokens(request):
             status = 400
     context = {
         "form": form, "new_token": new_token, "raw_token": raw,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        "tokens": access.restrict(ApiToken, request.user, "view").order_by("-created_at"),
     }
     # never_cache: the page that shows a new raw token must not be stored anywhere.
     return render(request, "accounts/tokens.html", context, status=status)
@@ -196,7 +197,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        services.record_password_reset_requested(email=form.cleaned_data.get("email", ""),
+                                                 meta=self.request.META)
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -208,6 +212,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         lockout.clear_failures(form.user.email)
+        services.record_password_set(actor=form.user, how="reset", meta=self.request.META)
         return response
 
 
@@ -215,3 +220,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """The new password also revokes the account's API tokens (User.save)."""
 
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.record_password_set(actor=form.user, how="change", meta=self.request.META)
+        return response

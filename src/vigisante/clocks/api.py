@@ -6,10 +6,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from vigisante.clocks import domain, services
-from vigisante.reports.services import get_visible_report
+from vigisante.core.api_views import RestrictedAPIView
+from vigisante.reports.models import Report
 
 
 class ClockSerializer(serializers.Serializer):
@@ -39,10 +39,12 @@ class ClockSerializer(serializers.Serializer):
         return clock.is_overdue(self.context["now"])
 
 
-class ReportClocksView(APIView):
+class ReportClocksView(RestrictedAPIView):
+    access_model = Report
+    access_kwarg = "pk"
+
     @extend_schema(responses=ClockSerializer(many=True), summary="Regulatory clocks of a report")
     def get(self, request, pk: int):
-        report = get_visible_report(request.user, pk)
-        clocks = services.clocks_for(report)
+        clocks = services.clocks_for(self.object)
         data = ClockSerializer(clocks, many=True, context={"now": timezone.now()}).data
         return Response(data)

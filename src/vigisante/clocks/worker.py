@@ -15,7 +15,9 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -36,6 +38,7 @@ class ClockWorker:
         self.worker_id = worker_id or f"vigisante-{get_random_string(12)}"
         self._stop = threading.Event()
         self._next_scan = 0.0
+        self._next_job: dict[str, float] = {}
         self._current: Worker | None = None
         self.ticks = 0
 
@@ -58,6 +61,29 @@ class ClockWorker:
             self.enqueue_scan()
             self._next_scan = now + self.scan_every
 
+    def run_periodic(self, *, force: bool = False) -> None:
+        """Run the jobs of settings.PERIODIC_JOBS that are due (all of them with `force`).
+
+        Each job is a dotted path to a function taking no argument, with its period in
+        seconds; one failing job is logged and does not stop the others.
+        """
+        now = time.monotonic()
+        for path, every in settings.PERIODIC_JOBS:
+            if not force and now < self._next_job.get(path, 0.0):
+                continue
+            self._next_job[path] = now + every
+            try:
+                import_string(path)()
+            except Exception:  # noqa: BLE001 - logged; the next period tries again
+                log.exception("periodic job %s failed", path)
+
+    def beat(self) -> None:
+        """Tell `/healthz` this worker is alive (one row per worker id)."""
+        from vigisante.core.models import Heartbeat
+
+        Heartbeat.objects.update_or_create(name=self.worker_id,
+                                           defaults={"at": timezone.now()})
+
     # -- running ----------------------------------------------------------------------------
     def drain(self) -> None:
         """Run every ready task (at most MAX_TASKS_PER_DRAIN), then return."""
@@ -75,7 +101,9 @@ class ClockWorker:
 
     def tick(self) -> None:
         close_old_connections()
+        self.beat()
         self._maybe_enqueue_scan()
+        self.run_periodic()
         self.drain()
         self.ticks += 1
 

@@ -40,6 +40,12 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_WORKERS": "Number of server processes of `vigisante serve`. Default: "
     "2 x cores + 1.",
     "VIGISANTE_LOG_LEVEL": "Logging level. Default INFO.",
+    "VIGISANTE_LOG_FORMAT": "json (one JSON object per line, with the request id) or text. "
+    "Default json.",
+    "VIGISANTE_HEALTH_MAX_HEARTBEAT_SECONDS": "`/healthz` answers 503 when the newest worker "
+    "heartbeat is older than this many seconds (or missing). Default 120.",
+    "VIGISANTE_IDEMPOTENCY_KEY_DAYS": "Days an Idempotency-Key (and the answer it replays) is "
+    "kept; the worker purges older ones every hour. Default 30.",
     "VIGISANTE_CLOCK_SCAN_SECONDS": "Seconds between two scans of the regulatory clocks by "
     "`vigisante worker` (reminders before and after each deadline). Default 60.",
     "VIGISANTE_CLOCK_REMINDER_HOURS": "Comma-separated hours before a deadline at which a "

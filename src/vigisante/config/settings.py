@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "vigisante.core.middleware.RequestIdMiddleware",
+    "vigisante.core.middleware.DatabaseRetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "vigisante.core.middleware.AuditAccessMiddleware",
     # Last: it answers a locked-out login (django-axes) with our page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,6 +145,8 @@ SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 REQUIRE_2FA = env.get_bool("VIGISANTE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "Vigisanté"
+# The admin never shows a TOTP secret (nor its QR code) of an existing device.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -207,6 +212,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "vigisante.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "vigisante.core.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
     # own (accounts.throttling). Counters live in the cache of each server process.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -245,6 +255,19 @@ CLOCK_OVERDUE_WINDOW_HOURS = int(
     env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
 )
 
+# Health, idempotency keys (vigisante.core, vigisante.reports).
+HEALTH_MAX_HEARTBEAT_SECONDS = float(env.get("VIGISANTE_HEALTH_MAX_HEARTBEAT_SECONDS", "120"))
+IDEMPOTENCY_KEY_DAYS = float(env.get("VIGISANTE_IDEMPOTENCY_KEY_DAYS", "30"))
+
+# Jobs of `vigisante worker` besides its task queue: (dotted path, period in seconds).
+PERIODIC_JOBS = [
+    ("vigisante.core.audit.flush", 1.0),
+    ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
+    ("vigisante.reports.idempotency.purge_expired", 3600.0),
+]
+
+LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()
+
 # Correlation of reports (vigisante.indicators).
 CORRELATION_WINDOW_DAYS = int(env.get("VIGISANTE_CORRELATION_WINDOW_DAYS", "14"))
 CORRELATION_NOISE_REPORTS = int(env.get("VIGISANTE_CORRELATION_NOISE_REPORTS", "25"))
@@ -252,7 +275,13 @@ CORRELATION_NOISE_REPORTS = int(env.get("VIGISANTE_CORRELATION_NOISE_REPORTS", "
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "vigisante.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "vigisante.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "text" if LOG_FORMAT == "text" else "json"}},
     "root": {"handlers": ["console"], "level": env.get("VIGISANTE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 "axes": {"level": "WARNING"}},

@@ -8,6 +8,7 @@ from vigisante.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("vigisante.accounts.urls")),
     path("reports/", include("vigisante.reports.urls")),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("indicators/", include("vigisante.indicators.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # GET only: its HTML renderer has no page for OPTIONS (a 500 before)
+    path("api/docs/", SpectacularSwaggerView.as_view(
+        url_name="schema", http_method_names=["get", "head"]), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

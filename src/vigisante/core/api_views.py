@@ -1,5 +1,5 @@
-"""API pieces with no feature knowledge: the ping endpoint, the shared permission, and the
-write transaction that queues SQLite writers."""
+"""API pieces with no feature knowledge: the ping endpoint, the shared permission, the base
+class applying the access policy, and the write transaction that queues SQLite writers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -17,6 +18,9 @@ from rest_framework import permissions, serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vigisante.core import access
 
 
 class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
@@ -38,6 +42,61 @@ class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
                 self.message = _("Pass the second factor (two-factor authentication) first.")
                 return False
         return True
+
+
+class AccessMixin:
+    """Apply the access policy (vigisante.core.access) before any parsing, in `initial()`.
+
+    - `access_model`: the model whose rules apply;
+    - `access_actions`: ``{HTTP method: action}`` (default `access.HTTP_ACTIONS`: GET view,
+      POST/PUT/PATCH change, DELETE delete); a method missing from it is not checked here and
+      must not be served (DRF answers 405 for a method the view does not implement);
+    - `access_kwarg`: the URL keyword naming the object (e.g. "pk"): the object is fetched
+      with the method's action into `self.object` (404 when refused or missing); None for a
+      collection route, which only needs the role to have the action (404 otherwise);
+    - `access_queryset()`: what the object is fetched from (add select_related there).
+
+    Lists restrict their own queryset: ``self.restrict(Model.objects...)``.
+    """
+
+    access_model: Any = None
+    access_actions: dict[str, str] = access.HTTP_ACTIONS
+    access_kwarg: str | None = None
+    object: Any = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        action = self.access_action(request)
+        if action is None:
+            return
+        if self.access_kwarg is not None:
+            self.object = access.get_or_404(self.access_queryset(), request.user, action,
+                                            kwargs.get(self.access_kwarg))
+        else:
+            access.require(request.user, action, self.access_model)
+
+    def access_action(self, request: Request) -> str | None:
+        method = (request.method or "").upper()
+        if method != "OPTIONS" and not hasattr(self, method.lower()):
+            return None  # not served: 405 from DRF, whatever the object
+        if method not in self.access_actions:
+            raise LookupError(f"{type(self).__name__} serves {method} but `access_actions` "
+                              "gives it no action")
+        return self.access_actions[method]
+
+    def access_queryset(self) -> Any:
+        return self.access_model._default_manager.all()
+
+    def restrict(self, queryset: Any, action: str | None = None) -> Any:
+        """`queryset` restricted to what the user may do this request's action to."""
+        return access.restrict(queryset, self.request.user,  # type: ignore[attr-defined]
+                               action or self.access_action(self.request))  # type: ignore[attr-defined]
+
+
+class RestrictedAPIView(AccessMixin, APIView):
+    """The API base class: authenticated (2FA for staff sessions) and the access policy."""
+
+    permission_classes = [IsAuthenticatedAndVerified]
 
 
 try:

@@ -9,6 +9,12 @@ commits: events are chained in commit order and their ids increase along the cha
 is drawn after the lock is taken). Call `record` after the change's own row locks, so every
 transaction takes its locks in the same order (rows, then the audit head).
 
+Reads of case data, refusals and bad API tokens are many and come from anyone: they are
+*journaled* (`journal`: one INSERT into AuditPending, no lock) and chained in batches by
+`flush` (one lock of the head for up to 5,000 events), which the worker runs every second and
+`audit verify` and `backup` run first. Until flushed, a journaled event is not yet covered by
+the chain.
+
 The hash input is canonical and identical on SQLite and PostgreSQL: timestamps in UTC with
 microseconds, JSON with sorted keys, Decimal and dates as strings (DjangoJSONEncoder),
 integral floats as integers and NaN/Infinity as strings (jsonb would renumber them), NUL
@@ -28,7 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from vigisante.core.models import AuditChainHead, AuditEvent
+from vigisante.core.models import AuditChainHead, AuditEvent, AuditPending
 
 GENESIS = "0" * 64
 _LIMITS = {"actor_repr": 254, "action": 50, "object_type": 100, "object_id": 64,
@@ -130,33 +136,86 @@ def _lock_head() -> AuditChainHead:
         return head
 
 
+def _event_kwargs(*, actor, action: str, obj: models.Model | None, object_type: str,
+                  object_id: str, before: dict | None, after: dict | None) -> dict[str, Any]:
+    return dict(
+        at=timezone.now(),
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        actor_repr=_text((getattr(actor, "email", "") or "system") if actor else "system",
+                         "actor_repr"),
+        action=_text(action, "action"),
+        object_type=_text(object_type or (obj._meta.label_lower if obj is not None else ""),
+                          "object_type"),
+        object_id=_text(object_id or (obj.pk if obj is not None else ""), "object_id"),
+        object_repr=_text(obj, "object_repr") if obj is not None else "",
+        before=_canonical(before),
+        after=_canonical(after),
+    )
+
+
 def record(
     *, actor, action: str, obj: models.Model | None = None, object_type: str = "",
     object_id: str = "", before: dict | None = None, after: dict | None = None,
 ) -> AuditEvent:
-    """Append one event. Call inside the transaction that makes the change."""
-    with transaction.atomic():
+    """Append one event. Call inside the transaction that makes the change, at its end."""
+    kwargs = _event_kwargs(actor=actor, action=action, obj=obj, object_type=object_type,
+                           object_id=object_id, before=before, after=after)
+    # Inside a transaction no savepoint is needed (an error aborts the whole transaction
+    # anyway): two round trips fewer while the head is locked.
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
-        event = AuditEvent(
-            at=timezone.now(),
-            actor=actor if actor is not None and getattr(actor, "pk", None) else None,
-            actor_repr=_text((getattr(actor, "email", "") or "system") if actor else "system",
-                             "actor_repr"),
-            action=_text(action, "action"),
-            object_type=_text(object_type or (obj._meta.label_lower if obj is not None else ""),
-                              "object_type"),
-            object_id=_text(object_id or (obj.pk if obj is not None else ""), "object_id"),
-            object_repr=_text(obj, "object_repr") if obj is not None else "",
-            before=_canonical(before),
-            after=_canonical(after),
-            prev_hash=head.last_hash,
-        )
+        event = AuditEvent(**kwargs, prev_hash=head.last_hash)
         event.hash = event_hash(head.last_hash, _fields(event))
-        event.save()
-        head.last_hash = event.hash
-        head.count += 1
-        head.save(update_fields=["last_hash", "count"])
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(id=1).update(last_hash=event.hash, count=head.count + 1)
     return event
+
+
+def journal(
+    *, actor, action: str, obj: models.Model | None = None, object_type: str = "",
+    object_id: str = "", after: dict | None = None,
+) -> None:
+    """Journal one event without taking the chain lock (one INSERT); `flush` chains it.
+
+    For events that change nothing and come in volume: reads of case data, refusals,
+    bad credentials.
+    """
+    kwargs = _event_kwargs(actor=actor, action=action, obj=obj, object_type=object_type,
+                           object_id=object_id, before=None, after=after)
+    AuditPending.objects.create(**kwargs)
+
+
+def flush(batch: int = 5000) -> int:
+    """Chain the journaled events, oldest first, `batch` at a time; returns how many."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            head = _lock_head()
+            pending = list(AuditPending.objects.order_by("pk")[:batch])
+            if not pending:
+                return total
+            prev = head.last_hash
+            events = []
+            for item in pending:
+                event = AuditEvent(
+                    at=item.at, actor_id=item.actor_id, actor_repr=item.actor_repr,
+                    action=item.action, object_type=item.object_type,
+                    object_id=item.object_id, object_repr=item.object_repr,
+                    before=item.before, after=item.after, prev_hash=prev)
+                event.hash = prev = event_hash(prev, _fields(event))
+                events.append(event)
+            AuditEvent.objects.bulk_create(events)
+            # Exactly the rows chained (a row committed meanwhile waits for the next batch).
+            AuditPending.objects.filter(pk__in=[item.pk for item in pending]).delete()
+            AuditChainHead.objects.filter(id=1).update(last_hash=prev,
+                                                       count=head.count + len(events))
+        total += len(pending)
+        if len(pending) < batch:
+            return total
+
+
+def pending_count() -> int:
+    return AuditPending.objects.count()
 
 
 def events_for(obj: models.Model):

@@ -3,71 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from vigisante.core import audit
+from vigisante.core.admin import AuditedAdmin
 from vigisante.establishments.forms import EstablishmentForm
 from vigisante.establishments.models import Establishment, Supplier, SupplierUse
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """Record every create, change and delete made in the admin in the audit trail."""
-
-    audit_exclude: tuple[str, ...] = ()
-
-    def _snapshot(self, obj) -> dict:
-        data = audit.snapshot(obj)
-        return {k: v for k, v in data.items() if k not in self.audit_exclude}
-
-    def save_model(self, request, obj, form, change):
-        before = {}
-        if change and obj.pk:
-            old = type(obj).objects.filter(pk=obj.pk).first()
-            before = self._snapshot(old) if old else {}
-        super().save_model(request, obj, form, change)
-        after = self._snapshot(obj)
-        if change:
-            before, after = audit.diff(before, after)
-            if not after:
-                return
-        action = f"admin.{'change' if change else 'create'}"
-        audit.record(actor=request.user, action=action, obj=obj, before=before or None,
-                     after=after)
-
-    def delete_model(self, request, obj):
-        before = self._snapshot(obj)
-        audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)
-        super().delete_model(request, obj)
-
-    def save_formset(self, request, form, formset, change):
-        """Inline rows (the suppliers an establishment uses) are audited one by one."""
-        # The forms' instances already hold the new values: read the old ones again.
-        pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
-        before = {pk: self._snapshot(obj)
-                  for pk, obj in formset.model.objects.in_bulk(pks).items()}
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            audit.record(actor=request.user, action="admin.delete", obj=obj,
-                         before=before.get(obj.pk) or self._snapshot(obj))
-            obj.delete()
-        for obj in instances:
-            created = obj.pk is None
-            obj.save()
-            old, new = ({}, self._snapshot(obj)) if created else audit.diff(
-                before.get(obj.pk, {}), self._snapshot(obj))
-            if new:
-                audit.record(actor=request.user,
-                             action=f"admin.{'create' if created else 'change'}", obj=obj,
-                             before=old or None, after=new)
-        formset.save_m2m()
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                audit.record(actor=request.user, action="admin.delete", obj=obj,
-                             before=self._snapshot(obj))
-            super().delete_queryset(request, queryset)
 
 
 class SupplierUseInline(admin.TabularInline):

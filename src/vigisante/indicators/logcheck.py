@@ -74,8 +74,12 @@ class Match(NamedTuple):
 
 
 def canonical(type_: str, value: str) -> str | None:
-    """Canonical form of one indicator value, as the extraction package gives it."""
-    return _canonical_function()(type_, value)
+    """Canonical form of one indicator value, as the extraction package gives it.
+
+    A value the extraction package refuses (an internal name such as `intranet.lan`, a
+    reserved TLD such as `.example`) is still matched, in the same lower-cased form: a
+    confirmed indicator or a value an establishment asks for is never dropped silently."""
+    return _canonical_function()(type_, value) or _fallback_canonical(type_, value)
 
 
 @functools.cache

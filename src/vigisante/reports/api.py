@@ -1,7 +1,7 @@
 """The reports API: thin views that parse, call one service and serialise.
 
-Tenancy: every query goes through `Report.objects.visible_to` or `services.get_visible_report`
-(which raises Http404, turned into a 404 JSON by `core.api.exception_handler`).
+Access: every view applies the policy (vigisante.core.access, rules in reports/access.py)
+through `RestrictedAPIView` before any parsing; a refusal is a 404 JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -22,13 +22,18 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from vigisante.core.api_views import IsAuthenticatedAndVerified, write_transaction
+from vigisante.core.api import SafeJSONParser
+from vigisante.core.api_views import (
+    AccessMixin,
+    IsAuthenticatedAndVerified,
+    RestrictedAPIView,
+    write_transaction,
+)
 from vigisante.reports import serializers as s
 from vigisante.reports import services
 from vigisante.reports.idempotency import SCHEMA_PARAMETER, SCHEMA_RESPONSES, idempotent
@@ -73,29 +78,36 @@ class ReportPagination(LimitOffsetPagination):
     max_limit = 200
 
 
-class _Base(_JsonErrors, APIView):
-    permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+class _Base(_JsonErrors, RestrictedAPIView):
+    access_model = Report
+    parser_classes = [SafeJSONParser]
 
     def context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self}
 
 
 class _ReportScoped(_Base):
-    """Views under /reports/<pk>/: the report must be visible, checked before any parsing."""
+    """Views under /reports/<pk>/: the policy fetches the report (`self.report`) with the
+    method's action before any parsing; GET is "view", POST and PATCH are "change"."""
 
-    report: Report
+    access_kwarg = "pk"
+    access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "change",
+                      "PATCH": "change"}
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        self.report = services.get_visible_report(request.user, kwargs["pk"])
+    @property
+    def report(self) -> Report:
+        return self.object
 
 
-def _detail_queryset(user):
-    return Report.objects.visible_to(user).select_related("establishment").prefetch_related(
+def _with_details():
+    return Report.objects.select_related("establishment").prefetch_related(
         Prefetch("updates", queryset=ReportUpdate.objects.select_related("author")),
         "attachments",
     )
+
+
+def _detail_queryset(user):
+    return _with_details().restrict(user, "view")
 
 
 def _detail_response(view: _Base, report: Report, **kwargs: Any) -> Response:
@@ -105,18 +117,20 @@ def _detail_response(view: _Base, report: Report, **kwargs: Any) -> Response:
     return response
 
 
-class ReportListCreate(_JsonErrors, GenericAPIView):
+class ReportListCreate(_JsonErrors, AccessMixin, GenericAPIView):
     """`GET` lists the reports you may see, newest first; `POST` files an early warning."""
 
     permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+    access_model = Report
+    access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "create"}
+    parser_classes = [SafeJSONParser]
     pagination_class = ReportPagination
 
     def get_serializer_class(self):
         return s.EarlyWarningInput if self.request.method == "POST" else s.ReportSummary
 
     def get_queryset(self):
-        return Report.objects.visible_to(self.request.user).select_related("establishment")
+        return Report.objects.restrict(self.request.user, "view").select_related("establishment")
 
     @extend_schema(
         operation_id="reports_list", parameters=[s.ReportFilter],
@@ -162,15 +176,17 @@ class ReportListCreate(_JsonErrors, GenericAPIView):
 
 
 class ReportDetailView(_Base):
+    access_kwarg = "pk"
+
+    def access_queryset(self):
+        return _with_details()
+
     @extend_schema(operation_id="reports_retrieve", responses={200: s.ReportDetail,
                                                                 404: ERROR_404},
                    tags=["reports"])
     def get(self, request: Request, pk: int) -> Response:
         """A report with its updates and attachments (metadata), `version` and what is missing."""
-        report = _detail_queryset(request.user).filter(pk=pk).first()
-        if report is None:
-            raise Http404
-        return _detail_response(self, report)
+        return _detail_response(self, self.object)
 
 
 def _expected_version(body_version: int | None, if_match: str | None) -> int | None:
@@ -213,7 +229,7 @@ class _StageView(_ReportScoped):
 
     def _conflict(self, request: Request, pk: int, exc: DjangoValidationError) -> Response:
         messages = [str(m) for e in exc.error_dict["version"] for m in e.messages]
-        current = (Report.objects.visible_to(request.user).filter(pk=pk)
+        current = (Report.objects.restrict(request.user, "view").filter(pk=pk)
                    .values_list("version", flat=True).first())
         return Response({"detail": messages[0], "version": messages, "current_version": current},
                         status=status.HTTP_409_CONFLICT)
@@ -328,6 +344,8 @@ class _AnyAccept(BaseContentNegotiation):
 
 
 class AttachmentDownload(_Base):
+    access_kwarg = "pk"
+    access_actions = {"GET": "download", "HEAD": "download", "OPTIONS": "view"}
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AnyAccept
 

@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from vigisante.core import access
 from vigisante.reports import domain, services
 from vigisante.reports.models import (
     Channel,
@@ -160,7 +161,7 @@ class EarlyWarningForm(VigisanteForm):
         qs = services.establishments_for(user).only("pk", "name", "finess")
         field = self.fields["establishment"]
         field.queryset = qs
-        if user.is_cert_staff:
+        if access.allowed(user, "record_on_behalf", Report):
             field.empty_label = gettext("Choose the establishment")
             self.fields = {"channel": radio_field(
                 _("Received by"), STAFF_CHANNELS, initial=Channel.PHONE), **self.fields}

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
@@ -145,9 +146,23 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def purge(older_than: timedelta = timedelta(days=30)) -> int:
-    """Forget keys older than `older_than`; returns how many were deleted."""
-    deleted, _ = IdempotencyKey.objects.filter(
-        created_at__lt=timezone.now() - older_than
-    ).delete()
-    return deleted
+def purge(older_than: timedelta = timedelta(days=30), *, batch: int = 5000) -> int:
+    """Forget keys older than `older_than`, `batch` rows per transaction (short locks);
+    returns how many were deleted."""
+    cutoff = timezone.now() - older_than
+    total = 0
+    while True:
+        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff)
+                   .order_by("created_at").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        with write_transaction():
+            deleted, _ = IdempotencyKey.objects.filter(pk__in=ids).delete()
+        total += deleted
+        if len(ids) < batch:
+            return total
+
+
+def purge_expired() -> int:
+    """The worker's hourly job: keys older than VIGISANTE_IDEMPOTENCY_KEY_DAYS."""
+    return purge(timedelta(days=settings.IDEMPOTENCY_KEY_DAYS))

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vigisante.core.access import RestrictedQuerySet
+
 
 class Stage(models.TextChoices):
     EARLY_WARNING = "early_warning", _("Early warning")
@@ -64,18 +66,12 @@ class PatientDanger(models.TextChoices):
     ACTUAL = "actual", _("Actual")
 
 
-class ReportQuerySet(models.QuerySet):
+class ReportQuerySet(RestrictedQuerySet):
+    """`Report.objects.restrict(user, action)`: the rules are in reports/access.py."""
+
     def visible_to(self, user) -> ReportQuerySet:
-        """The one place deciding which reports a user may see (tenancy)."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_cert_staff:
-            return self
-        if user.is_reporter:
-            return self.filter(
-                establishment__memberships__user=user, source=Source.SECTOR
-            ).distinct()
-        return self.none()
+        """Deprecated: use `restrict(user, "view")` (what this returns)."""
+        return self.restrict(user, "view")
 
     def sector(self) -> ReportQuerySet:
         return self.filter(source=Source.SECTOR)
@@ -249,7 +245,7 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [

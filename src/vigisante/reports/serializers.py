@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from vigisante.core import access
 from vigisante.reports import services
 from vigisante.reports.models import (
     Attachment,
@@ -107,11 +108,12 @@ class EarlyWarningInput(StrictMixin, serializers.Serializer):
 
     def validate_channel(self, value: str) -> str:
         user = self.context["request"].user
-        allowed = STAFF_CHANNELS if user.is_cert_staff else [Channel.API]
+        on_behalf = access.allowed(user, "record_on_behalf", Report)
+        allowed = STAFF_CHANNELS if on_behalf else [Channel.API]
         if value not in allowed:
             raise serializers.ValidationError(
                 _("Use one of: %(channels)s.") % {"channels": ", ".join(allowed)}
-                if user.is_cert_staff else
+                if on_behalf else
                 _("Only the CERT records reports received by another channel.")
             )
         return value

@@ -17,8 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.accounts.models import Membership
-from vigisante.core import audit
+from vigisante.core import access, audit
 from vigisante.establishments.models import Establishment
 from vigisante.reports import domain
 from vigisante.reports.models import (
@@ -54,31 +53,17 @@ TEXT_LIMITS = {"description": domain.MAX_SHORT_TEXT, "perimeter": domain.MAX_SHO
 
 def establishments_for(user) -> Any:
     """The establishments a user may report for."""
-    if user.is_cert_staff:
-        return Establishment.objects.all()
-    if user.is_reporter:
-        return Establishment.objects.filter(memberships__user=user)
-    return Establishment.objects.none()
+    return access.restrict(Establishment, user, "report")
+
+
+def get_report(user, pk: int | str, action: str = "view", *, for_update: bool = False) -> Report:
+    """Fetch one report the user may do `action` to, or 404 (never 403: no existence leak)."""
+    return access.get_or_404(Report, user, action, pk, for_update=for_update)
 
 
 def get_visible_report(user, pk: int | str, *, for_update: bool = False) -> Report:
-    """Fetch one report the user may see, or 404 (never 403: no existence leak)."""
-    qs = Report.objects.visible_to(user)
-    if for_update:
-        # visible_to() may use DISTINCT, which PostgreSQL refuses with FOR UPDATE: lock the
-        # row through a subquery of the visible ids instead.
-        qs = Report.objects.filter(pk__in=qs.values("pk"))
-        qs = qs.select_for_update(of=("self",)) if _supports_of() else qs.select_for_update()
-    try:
-        return qs.get(pk=int(pk))
-    except (Report.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such report.") from None
-
-
-def _supports_of() -> bool:
-    from django.db import connection
-
-    return connection.features.has_select_for_update_of
+    """Deprecated: `get_report(user, pk, "view")`."""
+    return get_report(user, pk, "view", for_update=for_update)
 
 
 def next_reference(year: int) -> str:
@@ -133,15 +118,12 @@ def _check_texts(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
 
 def _may_report_for(user, est) -> bool:
     """Whether the user may report for `est` (what `establishments_for` allows), in at most one
-    small query: staff may report for any establishment, so a row read from the database needs
-    no second look; a reporter needs a membership."""
+    small query."""
     if not isinstance(est, Establishment) or est.pk is None:
         return False
-    if user.is_cert_staff:
-        return not est._state.adding or Establishment.objects.filter(pk=est.pk).exists()
-    if user.is_reporter:
-        return Membership.objects.filter(user=user, establishment_id=est.pk).exists()
-    return False
+    if est._state.adding:  # not read from the database: ask it
+        return establishments_for(user).filter(pk=est.pk).exists()
+    return access.allowed(user, "report", est)
 
 
 def _validate_early_warning(user, data: dict[str, Any], now) -> None:
@@ -167,7 +149,8 @@ def _validate_early_warning(user, data: dict[str, Any], now) -> None:
 def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.WEB) -> Report:
     """File the first stage of a report and give it its reference."""
     now = timezone.now()
-    if channel in (Channel.PHONE, Channel.EMAIL) and not actor.is_cert_staff:
+    if channel in (Channel.PHONE, Channel.EMAIL) and not access.allowed(
+            actor, "record_on_behalf", Report):
         raise ValidationError({"channel": [_("Only the CERT records reports by phone or e-mail.")]})
     clean = {k: data[k] for k in EARLY_WARNING_FIELDS if k in data}
     _validate_early_warning(actor, clean, now)
@@ -208,7 +191,7 @@ def create_early_warning_once(
                 .values_list("response_body", flat=True).first())
         if not body:
             return None
-        return Report.objects.visible_to(actor).filter(pk=body.get("report")).first()
+        return Report.objects.restrict(actor, "view").filter(pk=body.get("report")).first()
 
     found = earlier()
     if found is not None:
@@ -236,6 +219,9 @@ def _validate_notification(data: dict[str, Any], report: Report) -> None:
         if bad:
             errors["systems_hit"] = [_("Unknown system: %(systems)s.") % {
                 "systems": ", ".join(map(str, bad))}]
+        elif domain.duplicates(systems):
+            errors["systems_hit"] = [_("Each system is listed once: %(systems)s repeated.") % {
+                "systems": ", ".join(map(str, domain.duplicates(systems)))}]
     impact = data.get("operations_impact", report.operations_impact)
     if impact and impact not in OperationsImpact.values:
         errors["operations_impact"] = [_("Unknown impact.")]
@@ -263,6 +249,12 @@ def _validate_notification(data: dict[str, Any], report: Report) -> None:
         value = data.get(key)
         if value and value > timezone.now() + domain.CLOCK_SKEW:
             errors[key] = [_("This date cannot be in the future.")]
+    for key in ("complaint_filed_on", "dpa_notified_on", "degraded_since", "degraded_until"):
+        value = data.get(key)
+        if value and key not in errors:
+            err = domain.earliest_error(key, value, report.discovered_at)
+            if err:
+                errors[key] = [err]
     _check_texts(data, errors)
     if errors:
         raise ValidationError(errors)
@@ -300,7 +292,7 @@ def save_notification(
     expected_version: int | None = None,
 ) -> Report:
     """Save the notification stage, partially or as complete, in as many saves as needed."""
-    report = get_visible_report(actor, report_id, for_update=True)
+    report = get_report(actor, report_id, "change", for_update=True)
     _check_version(report, expected_version)
     clean = {k: data[k] for k in NOTIFICATION_FIELDS if k in data}
     _validate_notification(clean, report)
@@ -324,7 +316,7 @@ def save_final(
     expected_version: int | None = None,
 ) -> Report:
     """Save the final report; completing it marks the report's last stage."""
-    report = get_visible_report(actor, report_id, for_update=True)
+    report = get_report(actor, report_id, "change", for_update=True)
     _check_version(report, expected_version)
     clean = {k: data[k] for k in FINAL_FIELDS if k in data}
     errors: dict[str, list[str]] = {}
@@ -356,7 +348,7 @@ def save_final(
 @transaction.atomic
 def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     """Add a dated entry to the report's timeline."""
-    report = get_visible_report(actor, report_id, for_update=True)
+    report = get_report(actor, report_id, "change", for_update=True)
     errors: dict[str, list[str]] = {}
     if not (text or "").strip():
         errors["text"] = [_("Write the update.")]
@@ -367,6 +359,8 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     now = timezone.now()
     if at is not None and at > now + domain.CLOCK_SKEW:
         errors["created_at"] = [_("This date cannot be in the future.")]
+    elif at is not None and domain.earliest_error("created_at", at, report.discovered_at):
+        errors["created_at"] = [domain.earliest_error("created_at", at, report.discovered_at)]
     if errors:
         raise ValidationError(errors)
     update = ReportUpdate.objects.create(report=report, author=actor, created_at=at or now,
@@ -381,7 +375,7 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
 @transaction.atomic
 def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
     """Store an uploaded file outside the web root after checking size, type and content."""
-    report = get_visible_report(actor, report_id, for_update=True)
+    report = get_report(actor, report_id, "change", for_update=True)
     name = domain.safe_filename(getattr(uploaded, "name", "") or "")
     size = getattr(uploaded, "size", 0) or 0
     uploaded.seek(0)
@@ -412,7 +406,7 @@ def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
 
 def open_attachment(*, actor, report_id: int, attachment_id: int) -> Attachment:
     """An attachment of a report the actor may see; the download is audited."""
-    report = get_visible_report(actor, report_id)
+    report = get_report(actor, report_id, "download")
     try:
         att = report.attachments.get(pk=int(attachment_id))
     except (Attachment.DoesNotExist, ValueError, TypeError):

@@ -17,6 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from vigisante.core import access
 from vigisante.reports import presenters, services
 from vigisante.reports.filters import IncomingFilterForm
 from vigisante.reports.forms import (
@@ -35,16 +36,11 @@ INCOMING_PAGE = 50
 SUBMISSION_FIELD = "submission"
 
 
-def _may_report(user) -> bool:
-    return user.is_reporter or user.is_cert_staff
-
-
 @login_required
 def my_reports(request: HttpRequest) -> HttpResponse:
     """The reporter's home: the reports of their establishments, newest first."""
-    if not _may_report(request.user):
-        raise Http404
-    reports = Report.objects.visible_to(request.user).select_related("establishment")
+    access.require(request.user, "view", Report)
+    reports = Report.objects.restrict(request.user, "view").select_related("establishment")
     page = Paginator(reports, MY_REPORTS_PAGE).get_page(request.GET.get("page"))
     rows = [{"report": r, "todo": presenters.still_to_complete(r)} for r in page]
     return render(request, "reports/my_reports.html", {"page": page, "rows": rows})
@@ -55,8 +51,7 @@ def my_reports(request: HttpRequest) -> HttpResponse:
 def early_warning(request: HttpRequest) -> HttpResponse:
     """The first report, in eight questions; CERT staff also say how it reached them."""
     user = request.user
-    if not _may_report(user):
-        raise Http404
+    access.require(user, "create", Report)
     form = EarlyWarningForm(request.POST if request.method == "POST" else None, user=user)
     submission = _submission_id(request)
     if request.method == "POST" and form.is_valid():
@@ -91,7 +86,7 @@ def _submission_id(request: HttpRequest) -> str:
 @login_required
 def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
     """The reference, very visible, and what happens next."""
-    report = services.get_visible_report(request.user, pk)
+    report = services.get_report(request.user, pk, "view")
     return render(request, "reports/acknowledgement.html", {
         "report": report, "todo": presenters.still_to_complete(report)})
 
@@ -112,14 +107,14 @@ def _detail(request: HttpRequest, report: Report, *, update_form: UpdateForm | N
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything known about one report, its timeline and its files."""
-    report = services.get_visible_report(request.user, pk)
+    report = services.get_report(request.user, pk, "view")
     return _detail(request, report)
 
 
 def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
                 save: Callable[..., Report], template: str, done: str) -> HttpResponse:
     """Notification and final report: save a draft, or submit; a stale version saves nothing."""
-    report = services.get_visible_report(request.user, pk)
+    report = services.get_report(request.user, pk, "change")
     conflict = False
     if request.method == "POST":
         form = form_class(request.POST)
@@ -159,7 +154,7 @@ def final(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_update(request: HttpRequest, pk: int) -> HttpResponse:
-    report = services.get_visible_report(request.user, pk)
+    report = services.get_report(request.user, pk, "change")
     form = UpdateForm(request.POST)
     if form.is_valid():
         try:
@@ -176,7 +171,7 @@ def add_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_attachment(request: HttpRequest, pk: int) -> HttpResponse:
-    report = services.get_visible_report(request.user, pk)
+    report = services.get_report(request.user, pk, "change")
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -210,12 +205,11 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
 @login_required
 def incoming(request: HttpRequest) -> HttpResponse:
     """The CERT's list of incoming reports, newest first, with filters."""
-    if not request.user.is_cert_staff:
-        raise Http404
+    access.require(request.user, "triage", Report)
     form = IncomingFilterForm(request.GET)
     form.is_valid()
     reports = form.filter(
-        Report.objects.visible_to(request.user).sector().select_related("establishment"))
+        Report.objects.restrict(request.user, "triage").select_related("establishment"))
     page = Paginator(reports, INCOMING_PAGE).get_page(request.GET.get("page"))
     return render(request, "reports/incoming.html", {
         "form": form, "page": page, "filtered": form.active()})

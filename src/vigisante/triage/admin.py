@@ -1,7 +1,9 @@
-"""Read-mostly admin of the triage records: changes go through the pages (audited)."""
+"""Read-only admin of the triage records: changes go through the pages (audited), nothing
+is deleted here, and every look at a case, message or note is journaled."""
 
 from django.contrib import admin
 
+from vigisante.core.admin import AuditedReadMixin
 from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
 
 
@@ -29,7 +31,7 @@ class SupportInline(_ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedReadMixin, admin.ModelAdmin):
     list_display = ("report", "state", "severity", "kind", "assigned_to", "version")
     list_filter = ("state", "severity", "kind")
     search_fields = ("report__reference",)
@@ -48,9 +50,15 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message, Note)
-class ExchangeAdmin(admin.ModelAdmin):
+class ExchangeAdmin(AuditedReadMixin, admin.ModelAdmin):
+    """Messages and notes are part of the case record: never deleted (not even by an
+    admin), never changed here."""
+
     list_display = ("case", "author", "at")
     list_select_related = ("case__report", "author")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

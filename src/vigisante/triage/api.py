@@ -15,11 +15,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from vigisante.core.api_views import IsAuthenticatedAndVerified
+from vigisante.core.api import SafeJSONParser
+from vigisante.core.api_views import RestrictedAPIView
+from vigisante.reports.models import Report
 from vigisante.triage import exchanges, queries, services
 from vigisante.triage import serializers as s
 from vigisante.triage.queries import QueueFilters
@@ -38,7 +38,7 @@ class BodyTooLarge(exceptions.APIException):
     default_detail = "The request body is too large."
 
 
-class LimitedJSONParser(JSONParser):
+class LimitedJSONParser(SafeJSONParser):
     """JSON bodies, refused before reading when larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -74,16 +74,13 @@ class QueuePagination(LimitOffsetPagination):
         return schema
 
 
-class StaffView(APIView):
-    """Authenticated (with 2FA for browser sessions) CERT staff; others get 404."""
+class StaffView(RestrictedAPIView):
+    """The policy (triage/access.py) applied before any parsing: a route of one case fetches
+    the report with the method's action; others need the role to have it. Others get 404."""
 
-    permission_classes = [IsAuthenticatedAndVerified]
+    access_model = Report
+    access_actions = {"GET": "triage", "HEAD": "triage", "OPTIONS": "triage"}
     parser_classes = [LimitedJSONParser]
-
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if not services.is_staff(request.user):
-            raise exceptions.NotFound()
 
     def parse(self, serializer_class, data) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -155,6 +152,8 @@ class QueueView(StaffView):
 
 
 class CaseView(StaffView):
+    access_kwarg = "report_id"
+
     @extend_schema(summary="A case: qualification, workflow, notes, messages, support",
                    responses={200: s.CaseDetail, 404: ERROR_404}, tags=TAGS)
     def get(self, request, report_id: int):
@@ -162,11 +161,13 @@ class CaseView(StaffView):
 
 
 class QualifyView(StaffView):
+    access_kwarg = "report_id"
+    access_actions = {**StaffView.access_actions, "POST": "qualify"}
+
     @extend_schema(summary="Qualify a case (history is kept)", request=s.QualifyInput,
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
                               409: ERROR_409}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.QualifyInput, request.data)
         return self.run(lambda: services.qualify(
             actor=request.user, report_id=report_id, origin=d["origin"], kind=d["kind"],
@@ -177,11 +178,13 @@ class QualifyView(StaffView):
 
 
 class TransitionView(StaffView):
+    access_kwarg = "report_id"
+    access_actions = {**StaffView.access_actions, "POST": "transition"}
+
     @extend_schema(summary="Move a case to another state", request=s.TransitionInput,
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
                               409: ERROR_409}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.TransitionInput, request.data)
         return self.run(lambda: services.transition(
             actor=request.user, report_id=report_id, to_state=d["to_state"],
@@ -190,11 +193,13 @@ class TransitionView(StaffView):
 
 
 class AssignView(StaffView):
+    access_kwarg = "report_id"
+    access_actions = {**StaffView.access_actions, "POST": "assign"}
+
     @extend_schema(summary="Assign a case to an analyst (null: nobody)", request=s.AssignInput,
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
                               409: ERROR_409}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.AssignInput, request.data)
         return self.run(lambda: services.assign(
             actor=request.user, report_id=report_id, assignee=d["assigned_to"],
@@ -202,6 +207,8 @@ class AssignView(StaffView):
 
 
 class BulkAcknowledgeView(StaffView):
+    access_actions = {**StaffView.access_actions, "POST": "acknowledge"}
+
     @extend_schema(summary="Acknowledge several received reports at once",
                    request=s.BulkAcknowledgeInput,
                    responses={200: s.BulkResultOut, 400: ERROR_400, 404: ERROR_404},
@@ -215,6 +222,8 @@ class BulkAcknowledgeView(StaffView):
 
 
 class _CaseItems(StaffView):
+    access_kwarg = "report_id"
+
     """GET lists one kind of item of a case; POST adds one."""
 
     item_serializer: Any = None
@@ -228,6 +237,8 @@ class _CaseItems(StaffView):
 
 
 class NotesView(_CaseItems):
+    access_actions = {**StaffView.access_actions, "POST": "note"}
+
     item_serializer = s.NoteOut
 
     def items(self, view):
@@ -241,7 +252,6 @@ class NotesView(_CaseItems):
     @extend_schema(summary="Add an internal note", request=s.TextInput,
                    responses={201: s.NoteOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.TextInput, request.data)
         return self.run(lambda: exchanges.add_note(actor=request.user, report_id=report_id,
                                                   text=d["text"]),
@@ -249,6 +259,8 @@ class NotesView(_CaseItems):
 
 
 class MessagesView(_CaseItems):
+    access_actions = {**StaffView.access_actions, "POST": "message"}
+
     item_serializer = s.MessageOut
 
     def items(self, view):
@@ -262,7 +274,6 @@ class MessagesView(_CaseItems):
     @extend_schema(summary="Send a message to the establishment", request=s.TextInput,
                    responses={201: s.MessageOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.TextInput, request.data)
         return self.run(lambda: exchanges.send_message(actor=request.user, report_id=report_id,
                                                       text=d["text"]),
@@ -270,6 +281,8 @@ class MessagesView(_CaseItems):
 
 
 class SupportView(_CaseItems):
+    access_actions = {**StaffView.access_actions, "POST": "support"}
+
     item_serializer = s.SupportOut
 
     def items(self, view):
@@ -283,7 +296,6 @@ class SupportView(_CaseItems):
     @extend_schema(summary="Record support given", request=s.SupportInput,
                    responses={201: s.SupportOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
     def post(self, request, report_id: int):
-        services.get_case(actor=request.user, report_id=report_id)
         d = self.parse(s.SupportInput, request.data)
         return self.run(lambda: exchanges.record_support(
             actor=request.user, report_id=report_id, type=d["type"],

@@ -6,4 +6,7 @@ class TriageConfig(AppConfig):
     label = "triage"
 
     def ready(self) -> None:
+        from vigisante.triage import access
+
+        access.register()
         from vigisante.triage import signals  # noqa: F401 - connects the receivers

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +31,7 @@ from vigisante.triage.services import (
 @transaction.atomic
 def add_note(*, actor, report_id: Any, text: str) -> Note:
     """An internal note: never shown to the establishment."""
-    case = get_case(actor=actor, report_id=report_id)
+    case = get_case(actor=actor, report_id=report_id, action="note")
     text = check_text("text", text, required=True)
     note = Note.objects.create(case=case, author=actor, at=timezone.now(), text=text)
     audit.record(actor=actor, action="case.note", obj=case,
@@ -43,7 +42,7 @@ def add_note(*, actor, report_id: Any, text: str) -> Note:
 @transaction.atomic
 def send_message(*, actor, report_id: Any, text: str) -> Message:
     """A message from the CERT to the establishment (which is told by e-mail)."""
-    case = get_case(actor=actor, report_id=report_id)
+    case = get_case(actor=actor, report_id=report_id, action="message")
     text = check_text("text", text, required=True)
     message = Message.objects.create(case=case, author=actor, from_cert=True,
                                      at=timezone.now(), text=text)
@@ -55,9 +54,8 @@ def send_message(*, actor, report_id: Any, text: str) -> Message:
 
 
 def reporter_case(actor, report_id: Any) -> Case:
-    if actor is None or not actor.is_authenticated or not getattr(actor, "is_reporter", False):
-        raise Http404("No such report.")
-    return case_of(report_of(actor, report_id), for_update=False)
+    """The case of a report the actor may answer the CERT about (its reporters)."""
+    return case_of(report_of(actor, report_id, "reply"), for_update=False)
 
 
 @transaction.atomic
@@ -81,7 +79,7 @@ def record_support(
     ended_at: dt.datetime | None = None, out_of_hours: bool | None = None, notes: str = "",
 ) -> Support:
     """Record support given; out of hours is derived from the start when not given."""
-    case = get_case(actor=actor, report_id=report_id)
+    case = get_case(actor=actor, report_id=report_id, action="support")
     if case.state in (State.REJECTED, State.DUPLICATE):
         raise ValidationError({"state": [
             _("A case that is “%(state)s” gets no support.") % {"state": State(case.state).label}]})

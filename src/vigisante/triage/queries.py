@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 from vigisante.clocks.models import Clock, ClockState
+from vigisante.core import access
 from vigisante.core.models import AuditEvent
 from vigisante.establishments.models import Establishment
 from vigisante.reports.models import Report
@@ -100,8 +101,8 @@ def queue_ids(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
     is joined only when a filter or sort needs it (every sector report has one, created with
     the report; one that somehow has none shows as received).
     """
-    services.require_staff(actor)
-    qs = Report.objects.visible_to(actor).sector()
+    access.require(actor, "triage", Report)
+    qs = Report.objects.restrict(actor, "triage")
     f = filters
     if f.state:
         qs = qs.filter(case__state=f.state)
@@ -227,8 +228,9 @@ def case_view(*, actor, report_id: Any) -> CaseView:
         [:MAX_AUDIT_ROWS])
     return CaseView(
         case=case, report=report,
-        allowed=domain.allowed_targets(case.state, is_admin=actor.role == "admin",
-                                       is_qualified=bool(case.kind)),
+        allowed=domain.allowed_targets(
+            case.state, is_admin=access.allowed(actor, "reopen", report),
+            is_qualified=bool(case.kind)),
         assessment=services.suggestion(report, case.kind),
         qualifications=list(case.qualifications.select_related("by").order_by("-at", "-id")),
         transitions=list(case.transitions.select_related("by").order_by("-at", "-id")),
@@ -251,11 +253,11 @@ class ReporterView:
 
 def reporter_view(*, user, report: Report) -> ReporterView | None:
     """The case panel of a report page, or None when the user may not see the report."""
-    if report is None or not Report.objects.visible_to(user).filter(pk=report.pk).exists():
+    if report is None or not access.allowed(user, "view", report):
         return None
     case = Case.objects.filter(report_id=report.pk).first()
     messages = list(case.messages.select_related("author").order_by("at", "id")) if case else []
     state = case.state if case else State.RECEIVED
-    can_reply = bool(getattr(user, "is_reporter", False) and report.source == "sector")
+    can_reply = access.allowed(user, "reply", report)
     return ReporterView(case=case, state_label=str(State(state).label), messages=messages,
                         can_reply=can_reply)

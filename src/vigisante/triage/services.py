@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from vigisante.accounts.models import Role, User
-from vigisante.core import audit, taxonomy
+from vigisante.core import access, audit, taxonomy
 from vigisante.reports.models import Report, Source
 from vigisante.triage import domain
 from vigisante.triage.domain import State
@@ -46,35 +46,22 @@ CASE_FIELDS = [
 # ---------------------------------------------------------------------------------------------
 
 def is_staff(user) -> bool:
-    """CERT analysts and admins, logged in and active."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and getattr(user, "is_cert_staff", False))
+    """May the user triage at all (CERT analysts and admins, logged in and active)."""
+    return access.allowed(user, "triage", Report)
 
 
 def require_staff(user) -> None:
     """Anyone else gets a 404: the triage pages do not exist for them."""
-    if not is_staff(user):
-        raise Http404("No such page.")
+    access.require(user, "triage", Report)
 
 
-def parse_pk(value: Any) -> int:
-    """A database id from user input, or 404 (also for ids too large for the database)."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404("No such report.") from None
-    if not 0 < pk <= MAX_PK:
-        raise Http404("No such report.")
-    return pk
+parse_pk = access.parse_pk
 
 
-def report_of(actor, report_id: Any) -> Report:
-    pk = parse_pk(report_id)
-    report = (Report.objects.visible_to(actor).sector().select_related("establishment")
-              .filter(pk=pk).first())
-    if report is None:
-        raise Http404("No such report.")
-    return report
+def report_of(actor, report_id: Any, action: str = "triage") -> Report:
+    """The report `report_id` if the actor may do `action` to it (see triage/access.py)."""
+    return access.get_or_404(Report.objects.select_related("establishment"), actor, action,
+                             report_id)
 
 
 def case_of(report: Report, *, for_update: bool) -> Case:
@@ -93,10 +80,9 @@ def case_of(report: Report, *, for_update: bool) -> Case:
     return case
 
 
-def get_case(*, actor, report_id: Any, for_update: bool = False) -> Case:
-    """The case of a sector report, for CERT staff only (404 otherwise)."""
-    require_staff(actor)
-    return case_of(report_of(actor, report_id), for_update=for_update)
+def get_case(*, actor, report_id: Any, action: str = "triage", for_update: bool = False) -> Case:
+    """The case of a report the actor may do `action` to (404 otherwise)."""
+    return case_of(report_of(actor, report_id, action), for_update=for_update)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +191,7 @@ def _move(case: Case, to_state: str, actor, now: dt.datetime, comment: str = "")
 # Workflow
 # ---------------------------------------------------------------------------------------------
 
-def _original(value: Any, case: Case) -> Report | None:
+def _original(value: Any, case: Case, actor) -> Report | None:
     """The original report a duplicate points to, by id or reference."""
     if value is None or value == "":
         return None
@@ -213,7 +199,7 @@ def _original(value: Any, case: Case) -> Report | None:
         original = value
     else:
         text = str(value).strip()[:50]
-        qs = Report.objects.sector().select_related("case")
+        qs = Report.objects.restrict(actor, "triage").select_related("case")
         if text.isdigit() and int(text) <= MAX_PK:
             original = qs.filter(pk=int(text)).first()
         else:
@@ -237,13 +223,14 @@ def transition(
     expected_version: Any = None,
 ) -> Case:
     """Move a case to another state, if the state machine allows it."""
-    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    case = get_case(actor=actor, report_id=report_id, action="transition", for_update=True)
     check_version(case, expected_version)
     comment = check_text("comment", comment, required=False, limit=domain.MAX_COMMENT)
     to_state = str(to_state or "")
-    original = _original(duplicate_of, case) if to_state == State.DUPLICATE else None
+    original = _original(duplicate_of, case, actor) if to_state == State.DUPLICATE else None
     refused = domain.transition_error(
-        case.state, to_state, is_admin=actor.role == Role.ADMIN, is_qualified=bool(case.kind),
+        case.state, to_state, is_admin=access.allowed(actor, "reopen", case.report),
+        is_qualified=bool(case.kind),
         has_duplicate_of=original is not None, comment=comment)
     if refused:
         raise ValidationError({refused[0]: [refused[1]]})
@@ -275,7 +262,7 @@ class BulkResult:
 @transaction.atomic
 def bulk_acknowledge(*, actor, report_ids: Iterable[Any]) -> BulkResult:
     """Acknowledge every received report of the list; the others are skipped with a reason."""
-    require_staff(actor)
+    access.require(actor, "acknowledge", Report)
     ids: list[int] = []
     for raw in list(report_ids)[: MAX_BULK + 1]:
         try:
@@ -288,7 +275,7 @@ def bulk_acknowledge(*, actor, report_ids: Iterable[Any]) -> BulkResult:
     if len(ids) > MAX_BULK:
         raise ValidationError({"report_ids": [
             _("At most %(n)d reports at once.") % {"n": MAX_BULK}]})
-    reports = {r.pk: r for r in Report.objects.visible_to(actor).sector()
+    reports = {r.pk: r for r in Report.objects.restrict(actor, "acknowledge")
                .select_related("establishment").filter(pk__in=ids)}
     for report in reports.values():
         Case.objects.get_or_create(report=report,
@@ -353,7 +340,7 @@ def qualify(
     ransomware_extent: str = "", comment: str = "", expected_version: Any = None,
 ) -> Case:
     """Record the analyst's qualification; the previous ones stay in the history."""
-    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    case = get_case(actor=actor, report_id=report_id, action="qualify", for_update=True)
     check_version(case, expected_version)
     path = domain.qualify_path(case.state)
     if path is None:
@@ -399,14 +386,14 @@ def qualify(
 
 def analysts() -> list[User]:
     """Who a case can be assigned to."""
-    return list(User.objects.filter(role__in=[Role.ANALYST, Role.ADMIN], is_active=True)
+    return list(User.objects.filter(role__in=access.roles_for(Report, "triage"), is_active=True)
                 .order_by("full_name", "email"))
 
 
 @transaction.atomic
 def assign(*, actor, report_id: Any, assignee: Any, expected_version: Any = None) -> Case:
     """Give the case to an analyst (or to nobody: assignee None)."""
-    case = get_case(actor=actor, report_id=report_id, for_update=True)
+    case = get_case(actor=actor, report_id=report_id, action="assign", for_update=True)
     check_version(case, expected_version)
     user = None
     if assignee not in (None, ""):
@@ -415,7 +402,7 @@ def assign(*, actor, report_id: Any, assignee: Any, expected_version: Any = None
             pk = parse_pk(pk)
         except Http404:
             pk = None
-        user = User.objects.filter(pk=pk, role__in=[Role.ANALYST, Role.ADMIN],
+        user = User.objects.filter(pk=pk, role__in=access.roles_for(Report, "triage"),
                                    is_active=True).first() if pk else None
         if user is None:
             raise ValidationError({"assigned_to": [_("Choose an analyst of the CERT.")]})

@@ -1,4 +1,5 @@
-"""`vigisante audit verify`: walk the hash chain of the audit trail.
+"""`vigisante audit verify`: walk the hash chain of the audit trail (after chaining the
+journaled events, unless --no-flush); `vigisante audit flush`: chain the journaled events.
 
 Exit status 0 when the chain is intact; 1 when an event was altered, deleted or inserted,
 naming the first one (on stderr).
@@ -24,12 +25,21 @@ class Command(BaseCommand):
         verify.add_argument("--chunk", type=int, default=5000,
                             help="Events read per query (memory bound). Default 5000.")
         verify.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        verify.add_argument("--no-flush", action="store_true",
+                            help="Do not chain the journaled events first (read only).")
+        sub.add_parser("flush", help="Chain the journaled events (reads, refusals) now; the "
+                                     "worker does it every second.")
 
     def handle(self, *args, action: str, **options) -> None:
+        if action == "flush":
+            self.stdout.write(f"{audit.flush()} journaled events chained")
+            return
         if action != "verify":  # pragma: no cover - argparse restricts the choices
             raise CommandError(f"unknown action {action}")
         if options["chunk"] < 1:
             raise CommandError("--chunk must be at least 1.")
+        if not options["no_flush"]:
+            audit.flush()
         result = audit.verify(chunk=options["chunk"])
         if options["json"]:
             self.stdout.write(json.dumps({
