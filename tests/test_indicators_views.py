@@ -140,14 +140,14 @@ def test_warning_list_add_remove_and_bad_input(client_for, analyst, est_a):
     client = client_for(analyst)
     url = reverse("indicators:warninglist_add")
     assert client.post(url, {"value": "10.0.0.0/8"}).status_code == 302
-    assert client.post(url, {"value": "chu-a.example", "finess": est_a.finess}).status_code \
+    assert client.post(url, {"value": "chu-a.fr", "finess": est_a.finess}).status_code \
         == 302
     for bad in ({"value": ""}, {"value": "x" * 3000}, {"value": "not a value !!"},
                 {"value": "a.example", "finess": "000000000"}):
         response = client.post(url, bad)
         assert response.status_code == 400 and html(response).select(".errorlist li")
     assert set(WarningListEntry.objects.values_list("type", "value", "origin")) == {
-        ("ipv4", "10.0.0.0/8", "analyst"), ("domain", "chu-a.example", "establishment")}
+        ("ipv4", "10.0.0.0/8", "analyst"), ("domain", "chu-a.fr", "establishment")}
     entry = WarningListEntry.objects.get(value="10.0.0.0/8")
     client.post(reverse("indicators:warninglist_remove", args=[entry.pk]))
     assert not WarningListEntry.objects.filter(pk=entry.pk).exists()
@@ -155,7 +155,7 @@ def test_warning_list_add_remove_and_bad_input(client_for, analyst, est_a):
 
 MISP = {"name": "List of known hosts of a provider", "version": 3, "type": "hostname",
         "description": "test", "matching_attributes": ["domain", "hostname"],
-        "list": ["provider.example", ".cdn.provider.example", "192.0.2.0/24"]}
+        "list": ["provider.fr", ".cdn.provider.fr", "192.0.2.0/24"]}
 
 
 def test_import_a_misp_warning_list_and_refuse_bad_files(client_for, analyst):
@@ -164,7 +164,7 @@ def test_import_a_misp_warning_list_and_refuse_bad_files(client_for, analyst):
     upload = SimpleUploadedFile("list.json", json.dumps(MISP).encode())
     assert client.post(url, {"file": upload}).status_code == 302
     values = set(WarningListEntry.objects.values_list("value", flat=True))
-    assert {"provider.example", "cdn.provider.example", "192.0.2.0/24"} <= values
+    assert {"provider.fr", "cdn.provider.fr", "192.0.2.0/24"} <= values
     assert client.post(url, {"file": SimpleUploadedFile("list.json", json.dumps(MISP).encode())
                              }).status_code == 302  # a second import replaces the first
     count = WarningListEntry.objects.count()
@@ -184,7 +184,7 @@ def test_listed_values_are_kept_out_of_ingestion(analyst, est_a, reporter_a):
 
     WarningListEntry.objects.create(list_name="misp", type="domain", value="provider.example",
                                     origin="misp")
-    report = new_report(est_a, description="")
+    report = new_report(est_a)
     listed = services._listed(report, {("domain", "www.provider.example"),
                                        ("url", "https://cdn.provider.example/x"),
                                        ("email", "someone@example.org"),
