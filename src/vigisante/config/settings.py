@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "vigisante.clocks",
     "vigisante.notifications",
     "vigisante.indicators",
+    "vigisante.sharing",
 ]
 
 MIDDLEWARE = [
