@@ -14,7 +14,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 
-from vigisante.core.api_views import IsAuthenticatedAndVerified
+from vigisante.core.api_views import AccessMixin, IsAuthenticatedAndVerified
 from vigisante.indicators import feed
 from vigisante.indicators.models import TYPES, Indicator
 
@@ -36,16 +36,6 @@ class FeedIndicator(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CanUseFeed(IsAuthenticatedAndVerified):
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not feed.may_use_feed(request.user):
-            self.message = _("Observers receive figures only, not indicators.")
-            return False
-        return True
-
-
 @extend_schema(
     summary="The confirmed indicators you may receive (feed of check-logs)",
     tags=["indicators"],
@@ -57,13 +47,17 @@ class CanUseFeed(IsAuthenticatedAndVerified):
                          description="Comma-separated types, e.g. `domain,ipv4`."),
     ],
 )
-class IndicatorFeed(ListAPIView):
-    permission_classes = [CanUseFeed]
+class IndicatorFeed(AccessMixin, ListAPIView):
+    """Observers and anyone without the `receive` action get a 404 (the access policy)."""
+
+    permission_classes = [IsAuthenticatedAndVerified]
+    access_model = Indicator
+    access_actions = {"GET": "receive", "HEAD": "receive", "OPTIONS": "receive"}
     serializer_class = FeedIndicator
     pagination_class = FeedPagination
 
     def get_queryset(self):
-        qs = feed.visible_indicators(self.request.user).only(
+        qs = self.restrict(Indicator.objects.all()).only(
             "id", "type", "value", "tlp", "confidence", "first_seen", "last_seen",
             "reviewed_at")
         params = self.request.query_params

@@ -612,8 +612,7 @@ def _regions(text: str) -> list[tuple[int, int]]:
             c_lo = c_hi = pos
             c_ctx = ctx
     clusters.append([c_lo, c_hi, c_ctx])
-    spans: list[tuple[int, int]] = []
-    cur_lo = cur_hi = -1
+    spans: list[list[int]] = []
     for c_lo, c_hi, ctx in clusters:
         lo = cls.rfind(b" ", 0, c_lo) + 1
         hi = cls.find(b" ", c_hi)
@@ -624,14 +623,12 @@ def _regions(text: str) -> list[tuple[int, int]]:
             hi = _next_token_end(cls, hi, n)
         if raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
             hi = _next_token_end(cls, hi, n)  # a URL may go on at the start of the next line
-        if lo <= cur_hi + 32:
-            cur_hi = max(cur_hi, hi)
+        if spans and lo <= spans[-1][1] + 32:
+            if hi > spans[-1][1]:
+                spans[-1][1] = hi
         else:
-            if cur_hi >= 0:
-                spans.append((cur_lo, cur_hi))
-            cur_lo, cur_hi = lo, hi
-    spans.append((cur_lo, cur_hi))
-    return spans
+            spans.append([lo, hi])
+    return [(a, b) for a, b in spans]
 
 
 def _prev_token_start(cls: bytes, lo: int) -> int:
