@@ -62,8 +62,7 @@ def test_staff_get_every_confirmed_non_noisy_indicator(world, analyst, admin_use
 
 
 def test_observers_and_anonymous_are_refused(world, observer, client):
-    response = api_client_for(observer).get(URL)
-    assert response.status_code == 403 and "figures only" in response.json()["detail"]
+    assert api_client_for(observer).get(URL).status_code == 404
     assert client.get(URL).status_code in (401, 403)
 
 
@@ -128,3 +127,20 @@ def test_reporter_list_is_fixed_queries(world, reporter_a, django_assert_max_num
 
 def test_route_name():
     assert reverse("indicators-feed-api:feed") == URL
+
+
+def test_amber_indicators_of_an_alert_reach_its_recipients_only(world, reporter_a, reporter_b,
+                                                                est_b, analyst):
+    from vigisante.sharing.models import Alert, AlertRecipient
+
+    amber = make_indicator("domain", "alerted.example", tlp="amber")
+    alert = Alert.objects.create(title="Phishing (synthetic)", situation="s", actions="a",
+                                 tlp="amber", created_by=analyst, sent_at=timezone.now(),
+                                 created_at=timezone.now(), updated_at=timezone.now())
+    alert.indicators.add(amber)
+    AlertRecipient.objects.create(alert=alert, establishment=est_b, delivered_at=timezone.now())
+    assert "alerted.example" in values(api_client_for(reporter_b).get(URL))
+    assert "alerted.example" not in values(api_client_for(reporter_a).get(URL))
+    alert.sent_at = None  # a draft gives nothing
+    alert.save()
+    assert "alerted.example" not in values(api_client_for(reporter_b).get(URL))

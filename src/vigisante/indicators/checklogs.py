@@ -72,6 +72,9 @@ def _request(url: str, token: str, data: bytes | None = None, timeout: float = 6
         if exc.code in (401, 403):
             raise FeedError(f"{url}: the platform refused the token (HTTP {exc.code}); "
                             "check --token or VIGISANTE_TOKEN") from exc
+        if exc.code == 404:
+            raise FeedError(f"{url}: not found (HTTP 404): no feed at this URL, or this "
+                            "account may not receive indicators") from exc
         detail = ""
         if exc.code == 400:
             try:

@@ -141,9 +141,14 @@ def context(report: ObservatoryReport) -> dict[str, Any]:
     }
 
 
+REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "vigisante" / "observatory.css"
+
+
 def html(report: ObservatoryReport) -> str:
-    """The whole report as a standalone HTML document (also the PDF's source)."""
-    return render_to_string("observatory/report.html", context(report))
+    """The whole report as a standalone HTML document (also the PDF's source); its style
+    is the page's stylesheet, inlined so that the file stands alone."""
+    return render_to_string("observatory/report.html",
+                            {**context(report), "report_css": REPORT_CSS.read_text("utf-8")})
 
 
 def html_and_page(report: ObservatoryReport) -> tuple[str, str]:
@@ -151,7 +156,8 @@ def html_and_page(report: ObservatoryReport) -> tuple[str, str]:
     folded behind a disclosure (<details>) under their chart, no document wrapper. The
     charts are drawn once for both."""
     ctx = context(report)
-    return (render_to_string("observatory/report.html", ctx),
+    return (render_to_string("observatory/report.html",
+                             {**ctx, "report_css": REPORT_CSS.read_text("utf-8")}),
             render_to_string("observatory/_page.html", {**ctx, "in_page": True}))
 
 

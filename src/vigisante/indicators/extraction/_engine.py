@@ -515,7 +515,9 @@ def _class_table() -> bytes:
     table = bytearray(256)
     for b in range(256):
         c = chr(b)
-        if c.isalnum() or c in "-_":
+        if c.isdigit() and c.isascii():
+            table[b] = ord("d")
+        elif c.isalnum() or c in "-_":
             table[b] = ord("a")
         elif c.isspace():
             table[b] = ord(" ")
@@ -540,12 +542,14 @@ def _class_error(exc):
 codecs.register_error("vigisante-class", _class_error)
 
 #: (needle searched in the class map, tokens of context kept on each side)
-_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b"@", 0), (b"[", 2), (b"{", 2), (b"\\", 0),
-                  (b"a" * 26, 0))
+_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b":d", 0), (b"@", 0), (b"[", 2), (b"\\.", 0))
+#: four dotted numbers (an IPv4 address or a version): dates and decimals do not trigger
+_CLASS_IPV4 = re.compile(rb"d\.d{1,3}\.d{1,3}\.d")
+_RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" ")
+                   for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
-_LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b"__p", 0), (b".)", 1),
-                (b"dot)", 1), (b"at)", 1), (b"@)", 1), (b":)", 1), (b"/)", 1), (b" dot ", 3),
-                (b"0t)", 1), (b"( .", 2), (b"( dot", 2), (b"( at", 2), (b"( @", 2))
+_LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b".)", 1), (b"dot)", 1),
+                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2))
 
 
 def _low_table() -> bytes:
@@ -553,6 +557,7 @@ def _low_table() -> bytes:
     for c in b" \t\n\r\x0b\x0c":
         table[c] = ord(" ")
     table[ord("]")] = table[ord("}")] = ord(")")
+    table[ord("[")] = table[ord("{")] = ord("(")
     return bytes(table)
 
 
@@ -582,6 +587,8 @@ def _regions(text: str) -> list[tuple[int, int]]:
     hits: list[int] = []  # position * 4 + tokens of context on each side
     for needle, ctx in _CLASS_NEEDLES:
         _find_all(cls, needle, ctx, hits)
+    hits.extend(m.start() * 4 for m in _CLASS_IPV4.finditer(cls))
+    _find_all(raw.translate(_RUN_TABLE), b"a" * 26, 0, hits)  # hashes, bitcoin addresses
     low = raw.translate(_LOW_TABLE)
     for needle, ctx in _LOW_NEEDLES:
         _find_all(low, needle, ctx, hits)
@@ -605,8 +612,7 @@ def _regions(text: str) -> list[tuple[int, int]]:
             c_lo = c_hi = pos
             c_ctx = ctx
     clusters.append([c_lo, c_hi, c_ctx])
-    spans: list[tuple[int, int]] = []
-    cur_lo = cur_hi = -1
+    spans: list[list[int]] = []
     for c_lo, c_hi, ctx in clusters:
         lo = cls.rfind(b" ", 0, c_lo) + 1
         hi = cls.find(b" ", c_hi)
@@ -615,14 +621,14 @@ def _regions(text: str) -> list[tuple[int, int]]:
         for _ in range(ctx):  # more tokens either side: "evil [.] com", "a dot b"
             lo = max(0, _prev_token_start(cls, lo))
             hi = _next_token_end(cls, hi, n)
-        if lo <= cur_hi + 32:
-            cur_hi = max(cur_hi, hi)
+        if raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
+            hi = _next_token_end(cls, hi, n)  # a URL may go on at the start of the next line
+        if spans and lo <= spans[-1][1] + 32:
+            if hi > spans[-1][1]:
+                spans[-1][1] = hi
         else:
-            if cur_hi >= 0:
-                spans.append((cur_lo, cur_hi))
-            cur_lo, cur_hi = lo, hi
-    spans.append((cur_lo, cur_hi))
-    return spans
+            spans.append([lo, hi])
+    return [(a, b) for a, b in spans]
 
 
 def _prev_token_start(cls: bytes, lo: int) -> int:
@@ -669,18 +675,23 @@ def extract_into(text: str, out: dict[str, set[str]]) -> None:
     regions = _regions(text)
     if not regions:
         return
-    # the regions, refanged, joined by newlines: each pattern then runs once over them
-    pieces: list[str] = []
-    starts: list[int] = []
-    origins: list[int] = []
-    pos = 0
+    # the regions, refanged, joined by newlines: each pattern then runs once over them (the
+    # regions of plain ASCII apart: their patterns are faster)
+    groups: dict[bool, tuple[list[str], list[int], list[int]]] = {True: ([], [], []),
+                                                                  False: ([], [], [])}
     for lo, hi in regions:
         piece = refang(text[lo:hi], unicode=False)
+        pieces, starts, origins = groups[piece.isascii()]
+        starts.append(sum(len(p) + 2 for p in pieces[-1:]) + (starts[-1] if starts else 0))
         pieces.append(piece)
-        starts.append(pos)
         origins.append(lo)
-        pos += len(piece) + 1
-    compact = "\n".join(pieces)
+    for pieces, starts, origins in groups.values():
+        if pieces:
+            _extract_compact(text, pieces, starts, origins, out)
+
+
+def _extract_compact(text, pieces, starts, origins, out) -> None:
+    compact = "\n\n".join(pieces)
 
     def before(cpos: int) -> str:
         i = bisect.bisect_right(starts, cpos) - 1
@@ -696,8 +707,10 @@ _SCHEME_BACK = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|ftps?|sftp|wss?|smb
                           r"telnet|irc|tcp|udp)\Z")
 _URL_TAIL = re.compile(
     r"(?:[^/?#@" + _NOT_URL + r"]+@)?"
-    r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[^/?#" + _NOT_URL + r"]+)" + _PATH
+    r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
 )
+_DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+_WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
 _LOCAL_BACK = re.compile(r"(?<![\w.+-])" + _EMAIL_LOCAL + r"\Z")
 _ULOCAL_BACK = re.compile(r"(?<![\w.+-])[\w!#$%&'*+=?^`{|}~-]+(?:\.[\w!#$%&'*+=?^`{|}~-]+)*\Z")
 _EMAIL_HOST = re.compile(r"(?:" + _LABEL + _D + r")+" + _TLD + r"(?![\w-]|" + _D + r"\w)")
@@ -712,14 +725,21 @@ def _find_urls(text: str, out, masked: list) -> None:
         if m:
             t = _URL_TAIL.match(text, i + 3)
             if t:
-                raw = _trim_url(text[m.start():t.end()])
+                end = t.end()
+                if text[end:end + 1] == "\n" and end - m.start() >= 40:
+                    # a long URL cut at the end of its line: "...?id=\n42&x=1"
+                    w = _WRAPPED.match(text, end + 1)
+                    if w and "://" not in w.group(0) and any(c in w.group(0) for c in "/?=&%") \
+                            and not _DATE_START.match(w.group(0)):
+                        end = w.end()
+                raw = _trim_url(text[m.start():end].replace("\n", ""))
                 url = canonical_url(raw)
                 if url:
                     out["url"].add(url)
                     onion = canonical_onion(url)
                     if onion:
                         out["onion"].add(onion)
-                masked.append((m.start(), m.start() + len(raw)))
+                masked.append((m.start(), max(end, m.start() + len(raw))))
                 i = find("://", max(i + 3, m.start() + len(raw)))
                 continue
         i = find("://", i + 3)
