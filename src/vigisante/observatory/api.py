@@ -57,6 +57,7 @@ class PublishedListView(APIView):
     authentication_classes: list = []
 
     @extend_schema(summary="The published versions of the observatory", tags=["observatory"],
+                   operation_id="observatory_published_list",
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
     def get(self, request: Request) -> Response:
         return Response({"results": [_describe(s) for s in services.published()]})
@@ -67,6 +68,7 @@ class PublishedView(APIView):
     authentication_classes: list = []
 
     @extend_schema(summary="A published version's figures.json", tags=["observatory"],
+                   operation_id="observatory_published_figures",
                    parameters=[OpenApiParameter("version", OpenApiTypes.INT,
                                                 description="Default: the latest.")],
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT),
