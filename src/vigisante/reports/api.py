@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -34,8 +33,8 @@ from vigisante.core.api_views import (
     RestrictedAPIView,
     write_transaction,
 )
+from vigisante.reports import quarantine, services
 from vigisante.reports import serializers as s
-from vigisante.reports import services
 from vigisante.reports.idempotency import SCHEMA_PARAMETER, SCHEMA_RESPONSES, idempotent
 from vigisante.reports.models import Channel, Report, ReportUpdate
 
@@ -361,9 +360,4 @@ class AttachmentDownload(_Base):
         except OSError:
             log.error("attachment %s of report %s is missing from storage", att.pk, pk)
             raise exceptions.NotFound(_("The file is no longer available.")) from None
-        response = FileResponse(handle, as_attachment=True, filename=att.original_name,
-                                content_type=att.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return quarantine.download_response(att, handle)

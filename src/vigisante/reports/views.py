@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.core import access
-from vigisante.reports import presenters, services
+from vigisante.reports import presenters, quarantine, services
 from vigisante.reports.filters import IncomingFilterForm
 from vigisante.reports.forms import (
     AttachmentForm,
@@ -194,12 +194,7 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     except FileNotFoundError:
         log.error("attachment %s of report %s is missing from storage", att.pk, pk)
         raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=att.original_name,
-                            content_type=att.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return quarantine.download_response(att, handle)
 
 
 @login_required
