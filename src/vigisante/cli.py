@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 #: One line per command of ours, in the order a newcomer needs them. A command an app adds
 #: later and that is missing here is still listed (with the first sentence of its help).
 SUMMARIES = {
