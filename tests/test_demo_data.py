@@ -122,7 +122,43 @@ def test_loaded_demo_data(seeded):
     """One load (it takes seconds), three checks."""
     check_figures_follow_the_published_observatory()
     check_loaded_data_is_consistent()
+    check_early_warning()
     check_seed_twice_adds_nothing()
+
+
+def check_early_warning():
+    """Issue 7: fictitious indicators sighted in reports, two confirmed campaigns, alerts sent
+    (every demo reporter has one unread), the supplier registry filled."""
+    import ipaddress
+
+    from vigisante.accounts.models import User
+    from vigisante.establishments.models import SupplierUse
+    from vigisante.indicators.models import Campaign, Indicator
+    from vigisante.sharing import access
+    from vigisante.sharing.models import Alert, AlertRead
+
+    documentation = [ipaddress.ip_network(n) for n in
+                     ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+    for ind in Indicator.objects.filter(status="confirmed"):
+        if ind.type == "ipv4":
+            assert any(ipaddress.ip_address(ind.value) in n for n in documentation), ind
+        elif ind.type in ("domain", "email", "url"):
+            host = ind.value.split("@")[-1].split("//")[-1].split("/")[0]
+            assert host.rsplit(".", 1)[-1] in ("example", "test", "invalid"), ind
+        assert ind.sightings.exists()
+    confirmed = Campaign.objects.filter(status="confirmed")
+    assert confirmed.count() == 2
+    assert sorted(c.memberships.count() for c in confirmed) == [4, 12]
+    assert all(c.indicators().exists() for c in confirmed)
+    assert Alert.objects.sent().count() == 2
+    assert SupplierUse.objects.exists()
+    for account in User.objects.filter(email__in=[
+            "rssi.valbrune@demo.example.org", "direction.ehpad@demo.example.org",
+            "dsi.groupe@demo.example.org"]):
+        visible = access.visible_alerts(account)
+        assert visible.exists()
+        assert visible.exclude(reads__user=account).exists()
+        assert not AlertRead.objects.filter(user=account).exists()
 
 
 def check_figures_follow_the_published_observatory():

@@ -31,3 +31,68 @@ def test_the_worker_correlates_a_new_report(run_tasks):
     run_tasks()
     assert Link.objects.filter(reason="supplier", report_a=first, report_b=second).exists()
     assert Campaign.objects.get().reports.count() == 2
+
+
+def test_texts_updates_and_text_attachments_are_extracted_as_pending(run_tasks, analyst):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vigisante.indicators import services
+    from vigisante.indicators.models import Indicator, Sighting
+
+    report = new_report(description="Lien reçu : hxxps://portail-rh[.]ru/login et 185.220.101.4")
+    user = report.created_by
+    report_services.add_update(actor=user, report_id=report.pk,
+                               text="Le poste contactait aussi c2-update[.]top")
+    report_services.add_attachment(actor=user, report_id=report.pk, uploaded=SimpleUploadedFile(
+        "proxy.log", b"GET http://dl.malware-cdn.xyz/a.exe 200\n"))
+    report_services.add_attachment(actor=user, report_id=report.pk, uploaded=SimpleUploadedFile(
+        "scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100))
+    run_tasks()
+    seen = {(s.indicator.type, s.indicator.value): s.source
+            for s in Sighting.objects.filter(report=report).select_related("indicator")}
+    assert seen[("url", "https://portail-rh.ru/login")] == "report"
+    assert seen[("ipv4", "185.220.101.4")] == "report"
+    assert seen[("domain", "c2-update.top")] == "update"
+    assert seen[("url", "http://dl.malware-cdn.xyz/a.exe")] == "attachment"
+    assert set(Indicator.objects.values_list("status", flat=True)) == {"pending"}
+    assert not Link.objects.exists()
+    # A second report with the same IP: linked once an analyst confirms it.
+    other = new_report(description="Connexions vers 185.220.101.4 depuis le VPN")
+    run_tasks()
+    ip = Indicator.objects.get(value="185.220.101.4")
+    assert ip.sightings.count() == 2 and not Link.objects.exists()
+    services.review(actor=analyst, indicator=ip, status="confirmed", tlp="amber", confidence=70)
+    assert Link.objects.filter(indicator=ip, report_a=report, report_b=other).exists()
+
+
+def test_analyst_adds_an_indicator_and_bad_values_are_refused(analyst):
+    from django.core.exceptions import ValidationError
+
+    from vigisante.indicators import services
+    from vigisante.indicators.models import Indicator
+
+    r1, r2 = new_report(), new_report()
+    ind = services.add_indicator(actor=analyst, report=r1, type_="", value="hxxp://bad[.]ru/x")
+    assert (ind.type, ind.value, ind.status) == ("url", "http://bad.ru/x", "confirmed")
+    services.add_indicator(actor=analyst, report=r2, type_="url", value="http://BAD.ru/x")
+    assert Link.objects.filter(indicator=ind).count() == 1
+    for type_, value in (("", ""), ("domain", "a" * 10_000 + ".ru"), ("bogus", "x.ru"),
+                         ("ipv4", "999.1.1.1"), ("domain", "xn--invalid-.ru"),
+                         ("", "\x00\x01")):
+        with pytest.raises(ValidationError):
+            services.add_indicator(actor=analyst, report=r1, type_=type_, value=value)
+    assert Indicator.objects.count() == 1
+
+
+def test_warning_listed_and_own_domains_are_not_stored(run_tasks):
+    from vigisante.indicators.models import Indicator, WarningListEntry
+
+    WarningListEntry.objects.create(list_name="analyst", type="domain", value="microsoft.com",
+                                    origin="analyst")
+    report = new_report(description="Mail de rssi@hopital7.fr vers login.microsoft.com puis "
+                                    "evil-login.ru")
+    user = report.created_by
+    user.email = "rssi@hopital7.fr"
+    user.save()
+    run_tasks()
+    assert set(Indicator.objects.values_list("value", flat=True)) == {"evil-login.ru"}

@@ -95,3 +95,23 @@ def test_extract_never_raises_on_hostile_fragments(parts):
     for t, values in r.items():
         for v in values:
             assert canonical(t, v) == v, (t, v)
+
+
+@pytest.mark.parametrize("sep", ["\n\n", " "])
+def test_prefilter_loses_nothing(monkeypatch, sep):
+    """Large texts are scanned only around candidate characters: the result must equal a full
+    scan of every pattern over the whole text (indicators at the very start and end included)."""
+    from vigisante.indicators.extraction import _engine
+
+    snippets = [e["text"] for e in ENTRIES if e["kind"] == "text" and any(e["expected"].values())]
+    filler = ("The hospital switched to degraded procedures (version 4.2, 12.03.2024 at 14h30, "
+              "e.g. the laboratory) and reported to the agency. ")
+    text = sep.join(f"{s}{sep}{filler * (i % 4)}" for i, s in enumerate(snippets * 2))
+    text = "1.2.3[.]4 " + text + " hxxp://last[.]example-end.ru/x"
+    assert len(text) > 50 * _engine.SMALL
+    fast = extract(text)
+    monkeypatch.setattr(_engine, "SMALL", 10**9)
+    full = extract(text)
+    assert fast == full
+    assert "1.2.3.4" in fast["ipv4"] and "http://last.example-end.ru/x" in fast["url"]
+    assert sum(map(len, fast.values())) > 500

@@ -30,6 +30,7 @@ SUMMARIES = {
     "backup": "the database and attachments in one checked archive",
     "restore": "restore a `vigisante backup` archive (checksums first)",
     "iocs": "extract indicators (IP, domains, hashes...) from a file; no database needed",
+    "check-logs": "look for known indicators in an establishment's logs; no database needed",
 }
 #: Django commands that make no sense for an installed Vigisanté (they still work).
 HIDDEN = {"startproject", "startapp", "runserver", "testserver"}
@@ -51,7 +52,8 @@ def help_text() -> str:
                 load_command_class(app, name).help)
         elif name not in HIDDEN:
             others.append(name.replace("_", "-"))
-    ours.setdefault("iocs", SUMMARIES["iocs"])
+    for standalone in ("iocs", "check-logs"):  # commands that run without Django
+        ours.setdefault(standalone, SUMMARIES[standalone])
     order = [n for n in SUMMARIES if n in ours] + sorted(set(ours) - set(SUMMARIES))
     width = max(map(len, order)) + 2
     lines = ["usage: vigisante <command> [options]     (vigisante <command> --help for more)",
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigisante.config.settings")
         sys.stdout.write(help_text())
         return
+    if len(argv) > 1 and argv[1] == "check-logs":  # runs on establishments' servers: no Django
+        from vigisante.indicators.checklogs import main as check_logs
+
+        raise SystemExit(check_logs(argv[2:]))
     if len(argv) > 1 and argv[1] == "iocs":
         # no database, no Django settings: pure extraction
         from vigisante.indicators.extraction.cli import main as iocs_main

@@ -35,6 +35,18 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
                  after={"email": email, **_client(request)})
 
 
+@receiver(user_logged_in, dispatch_uid="vigisante.accounts.session_clock")
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """Start the idle and lifetime clocks of a new session (accounts.middleware)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        import time
+
+        from vigisante.accounts.middleware import SESSION_SEEN, SESSION_STARTED
+
+        session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
+
+
 @receiver(user_logged_out, dispatch_uid="vigisante.accounts.audit_logout")
 def audit_logout(sender, request, user, **kwargs) -> None:
     if user is None or not getattr(user, "pk", None):

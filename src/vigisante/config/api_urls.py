@@ -11,5 +11,7 @@ urlpatterns = [
     path("", include("vigisante.triage.api_urls")),
     path("", include("vigisante.observatory.api_urls")),
     path("", include("vigisante.clocks.api_urls")),
+    path("", include("vigisante.sharing.api_urls")),
+    path("", include("vigisante.indicators.feed_api_urls")),
     path("", include("vigisante.indicators.campaign_api_urls")),
 ]

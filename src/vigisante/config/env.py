@@ -33,6 +33,10 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_CERT_EMAIL": "Address of the CERT's incoming mailbox (copy of every new "
     "report). Default cert@localhost.",
     "VIGISANTE_MAX_ATTACHMENT_MB": "Largest attachment accepted, in MiB. Default 20.",
+    "VIGISANTE_LOGCHECK_MAX_UPLOAD_MB": "Largest log accepted by the \"are we affected?\" "
+    "page, in MiB (scanned as it arrives, never stored; gzip counts compressed). Default 200.",
+    "VIGISANTE_TOKEN": "API token of `vigisante check-logs` when --token is not given (keeps "
+    "it out of the process list and shell history). Default empty.",
     "VIGISANTE_SECURE_COOKIES": "1 to mark cookies Secure and send HSTS (behind HTTPS). "
     "Default 0.",
     "VIGISANTE_REQUIRE_2FA": "1 to require a second factor (TOTP) for analysts and admins. "

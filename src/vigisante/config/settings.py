@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "vigisante.clocks",
     "vigisante.notifications",
     "vigisante.indicators",
+    "vigisante.sharing",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "attachments"
 MAX_ATTACHMENT_BYTES = int(env.get("VIGISANTE_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
+LOGCHECK_MAX_UPLOAD_MB = int(env.get("VIGISANTE_LOGCHECK_MAX_UPLOAD_MB", "200"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
@@ -212,6 +214,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "vigisante.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "vigisante.core.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
     # own (accounts.throttling). Counters live in the cache of each server process.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -15,6 +15,9 @@ urlpatterns = [
     path("triage/", include("vigisante.triage.urls")),
     path("observatory/", include("vigisante.observatory.urls")),
     path("notifications/", include("vigisante.notifications.urls")),
+    path("indicators/", include("vigisante.indicators.urls")),
+    path("affected/", include("vigisante.indicators.affected_urls")),
+    path("alerts/", include("vigisante.sharing.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # GET only: its HTML renderer has no page for OPTIONS (a 500 before)

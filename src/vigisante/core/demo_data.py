@@ -71,6 +71,7 @@ class EstablishmentSpec:
     departement: str
     nis2_status: str
     insured: bool
+    town: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def generate_establishments(rng: random.Random) -> list[EstablishmentSpec]:
             legal_status=_choice(rng, LEGAL_STATUS[category]),
             region=DEPARTEMENTS[dept][1], departement=dept,
             nis2_status=_choice(rng, NIS2[category]),
-            insured=rng.random() < INSURED[category],
+            insured=rng.random() < INSURED[category], town=town_name,
         ))
     return out
 

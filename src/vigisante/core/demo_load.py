@@ -109,12 +109,15 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     cases = _insert_cases(data.rows, report_ids, analysts)
     clocks = _insert_clocks(reports, cases)
     log(f"{clocks} regulatory clocks")
+    from vigisante.core import demo_alerts
+
+    early_warning = demo_alerts.seed(data, log)
     years = Counter(row.year for row in data.rows)
     return {
         "seed": data.seed, "synthetic": True, "establishments": len(est_pk),
         "suppliers": len(suppliers), "accounts": len(user_ids), "reports": len(report_ids),
         "reports_by_year": {str(y): n for y, n in sorted(years.items())},
-        "figures": "observatory-published.json",
+        "figures": "observatory-published.json", "early_warning": early_warning,
     }
 
 

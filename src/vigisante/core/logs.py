@@ -17,7 +17,9 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
-            record.request_id = request_id_var.get()
+            # Django logs a 4xx/5xx answer after the middleware returned: read its request.
+            record.request_id = request_id_var.get() or getattr(
+                getattr(record, "request", None), "request_id", "")
         return True
 
 

@@ -7,6 +7,7 @@ then `DatabaseRetryMiddleware` (it retries the whole stack); `AuditAccessMiddlew
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -251,7 +252,8 @@ class AuditAccessMiddleware:
         if event is None:
             return response
         try:
-            with write_transaction():
+            with contextlib.nullcontext() if connection.in_atomic_block \
+                    else write_transaction():
                 audit.journal(actor=actor, after={**_client(request), "status": status},
                               **event)
         except DatabaseError:

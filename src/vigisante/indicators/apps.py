@@ -6,3 +6,8 @@ class IndicatorsConfig(AppConfig):
     name = "vigisante.indicators"
     label = "indicators"
     verbose_name = _("Indicators and campaigns")
+
+    def ready(self) -> None:
+        from vigisante.indicators import feed
+
+        feed.register()  # the `receive` action: the feed, "are we affected?", check-logs

@@ -126,12 +126,13 @@ def link_indicators(now, *, report_ids: Sequence[int] | None = None,
         other = "s2.report_id <> s1.report_id"
     else:
         scope, pair, other = "1 = 1", "s1.report_id, s2.report_id", "s2.report_id > s1.report_id"
+    # A full rebuild writes into an empty table, one row per pair and indicator: no conflict.
+    conflict = "ON CONFLICT DO NOTHING" if scope != "1 = 1" else ""
     sql = (f"INSERT INTO {LINK} ({LINK_COLUMNS}) "
            f"SELECT {pair}, 'indicator', s1.indicator_id, NULL, '', %s "
            f"FROM {SIG} s1 JOIN {IND} i ON i.id = s1.indicator_id "
            f"JOIN {SIG} s2 ON s2.indicator_id = s1.indicator_id AND {other} "
-           f"WHERE {scope} AND i.status = 'confirmed' AND NOT i.noisy "
-           f"ON CONFLICT DO NOTHING")
+           f"WHERE {scope} AND i.status = 'confirmed' AND NOT i.noisy {conflict}")
     return _execute(sql, params)
 
 
@@ -196,6 +197,32 @@ def link_kind_system(now, *, report_ids: Sequence[int] | None = None) -> int:
     return _execute(sql, [now, *sparams, *VAGUE_KINDS, *wparams])
 
 
+def _bucket(col: str) -> str:
+    """The number of the window-sized period a datetime falls in."""
+    if _pg():
+        return f"FLOOR(EXTRACT(EPOCH FROM {col}) / (86400.0 * %s))"
+    return f"CAST(julianday({col}) / %s AS INTEGER)"
+
+
+def _rebuild_kind_system(now) -> int:
+    """Every kind/system link at once: an equality join on (kind, system, period) with the
+    neighbouring periods, then the exact window; the database hash-joins instead of comparing
+    every pair of reports received within the window."""
+    within, wparams = _within("k2.at", "k1.at")
+    vague = ", ".join(["%s"] * len(VAGUE_KINDS))
+    sql = (f"WITH ks AS (SELECT r.id, r.establishment_id AS est, r.created_at AS at, c.kind, "
+           f"s.value AS system, {_bucket('r.created_at')} AS bucket "
+           f"FROM {REP} r JOIN {CASE} c ON c.report_id = r.id, {_systems('s', 'r')} "
+           f"WHERE r.source = 'sector' AND c.kind NOT IN ({vague})) "
+           f"INSERT INTO {LINK} ({LINK_COLUMNS}) "
+           f"SELECT k1.id, k2.id, 'kind_system', NULL, NULL, MIN(k1.kind || ':' || k1.system), "
+           f"%s FROM ks k1, (SELECT -1 AS d UNION ALL SELECT 0 UNION ALL SELECT 1) o, ks k2 "
+           f"WHERE k2.kind = k1.kind AND k2.system = k1.system AND k2.bucket = k1.bucket + o.d "
+           f"AND k2.id > k1.id AND k2.est <> k1.est AND {within} "
+           f"GROUP BY k1.id, k2.id")
+    return _execute(sql, [window_days(), *VAGUE_KINDS, now, *wparams])
+
+
 def correlate_reports(report_ids: Sequence[int], now) -> int:
     """Every link of these reports, by every reason (noise flagged first)."""
     flag_noisy(report_ids=report_ids)
@@ -212,10 +239,19 @@ def correlate_indicators(indicator_ids: Sequence[int], now) -> int:
 
 def rebuild_links(now) -> int:
     """Drop and recompute every link from scratch (noise recomputed too)."""
-    Link.objects.all().delete()
+    if _pg():
+        with connection.cursor() as cursor:
+            # Big one-off statements: compiling them (JIT) costs more than it saves.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"TRUNCATE {LINK}")
+    else:
+        Link.objects.all().delete()
     threshold = noise_threshold()
     Indicator.objects.filter(noisy=True).update(noisy=False)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {IND} SET noisy = %s WHERE id IN (SELECT indicator_id FROM {SIG} "
                        f"GROUP BY indicator_id HAVING COUNT(*) > %s)", [True, threshold])
-    return link_indicators(now) + link_suppliers(now) + link_kind_system(now)
+    link_indicators(now)
+    link_suppliers(now)
+    _rebuild_kind_system(now)
+    return Link.objects.count()

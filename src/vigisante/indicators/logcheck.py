@@ -21,6 +21,7 @@ import ipaddress
 import lzma
 import re
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 
@@ -74,8 +75,12 @@ class Match(NamedTuple):
 
 
 def canonical(type_: str, value: str) -> str | None:
-    """Canonical form of one indicator value, as the extraction package gives it."""
-    return _canonical_function()(type_, value)
+    """Canonical form of one indicator value, as the extraction package gives it.
+
+    A value the extraction package refuses (an internal name such as `intranet.lan`, a
+    reserved TLD such as `.example`) is still matched, in the same lower-cased form: a
+    confirmed indicator or a value an establishment asks for is never dropped silently."""
+    return _canonical_function()(type_, value) or _fallback_canonical(type_, value)
 
 
 @functools.cache
@@ -209,6 +214,10 @@ class Matcher:
             last = block[-1:]
         self.lines = line_base - 1 + (last != b"\n")
 
+    def pusher(self, *, block_size: int = BLOCK_SIZE) -> PushScanner:
+        """A scanner fed piece by piece (an HTTP upload as it arrives; gzip or plain)."""
+        return PushScanner(self, block_size)
+
     def scan_text(self, text: str) -> list[Match]:
         """Matches of pasted text (one value or log line per line)."""
         return list(self.scan(text.encode("utf-8")))
@@ -266,6 +275,86 @@ class Matcher:
                 out.extend((line_start, ind, matched, 0)
                            for _s, ind, matched, _r in self._hits(fixed))
         return out
+
+
+class PushScanner:
+    """Scan a log given in pieces, as it arrives: nothing of it is kept but the current block.
+
+    `push(data)` and `finish()` return the matches of the lines completed so far; gzip is
+    recognised by its magic bytes and inflated piece by piece (bounded output per step)."""
+
+    def __init__(self, matcher: Matcher, block_size: int = BLOCK_SIZE):
+        self.matcher, self.block_size = matcher, block_size
+        self.head = b""
+        self.inflate: zlib._Decompress | None = None
+        self.sniffed = False
+        self.carry = b""
+        self.line_base = 1
+        self.bytes = 0  # decompressed bytes read
+        self.last = b"\n"
+
+    @property
+    def lines(self) -> int:
+        return self.line_base - 1 + (self.last != b"\n")
+
+    def push(self, data: bytes) -> list[Match]:
+        if not self.sniffed:
+            self.head += data
+            if len(self.head) < 2:
+                return []
+            data, self.head, self.sniffed = self.head, b"", True
+            if data.startswith(b"\x1f\x8b"):
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self.inflate is None:
+            return self._add(data)
+        found: list[Match] = []
+        try:
+            while data:
+                out = self.inflate.decompress(data, self.block_size)
+                found += self._add(out)
+                data = self.inflate.unconsumed_tail
+                if self.inflate.eof:  # another gzip member may follow
+                    data = self.inflate.unused_data + data
+                    self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    if not data.startswith(b"\x1f\x8b"):
+                        break  # trailing garbage after the last member is ignored
+        except zlib.error as exc:
+            raise LogReadError(f"corrupt or truncated compressed data ({exc})") from exc
+        return found
+
+    def finish(self) -> list[Match]:
+        found: list[Match] = []
+        if not self.sniffed and self.head:
+            self.sniffed = True
+            found += self._add(self.head)
+        if self.inflate is not None:
+            try:
+                found += self._add(self.inflate.flush())
+            except zlib.error as exc:
+                raise LogReadError(f"corrupt or truncated compressed data ({exc})") from exc
+        if self.carry:
+            found += self._scan(self.carry)
+            self.carry = b""
+        return found
+
+    def _add(self, data: bytes) -> list[Match]:
+        if not data:
+            return []
+        data = self.carry + data if self.carry else data
+        if len(data) < self.block_size:
+            self.carry = data
+            return []
+        cut = data.rfind(b"\n") + 1 or _token_cut(data)
+        self.carry = data[cut:]
+        return self._scan(data[:cut])
+
+    def _scan(self, block: bytes) -> list[Match]:
+        found = [] if self.matcher.empty else list(
+            self.matcher._scan_block(block, self.line_base))
+        self.line_base += block.count(b"\n")
+        self.bytes += len(block)
+        self.last = block[-1:]
+        return found
 
 
 def _bounded(low: bytes, start: int, stop: int, rule: str) -> bool:

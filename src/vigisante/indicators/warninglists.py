@@ -102,7 +102,9 @@ def import_misp(*, actor, uploaded) -> dict[str, int | str]:
     if not isinstance(data, dict):
         raise _bad(_("This is not a MISP warning list (an object with a name and a list)."))
     try:
-        wl = _extraction().warninglists.load_misp_warninglist(data)
+        from vigisante.indicators.extraction.warninglists import load_misp_warninglist
+
+        wl = load_misp_warninglist(data)
     except (ValueError, KeyError, TypeError) as exc:
         raise _bad(_("This is not a MISP warning list: %(reason)s") % {"reason": exc}) from None
     name = str(wl.name or "").strip()[:200]

@@ -40,6 +40,10 @@ EVENTS: dict[str, Event] = {
         _("A regulatory deadline has passed"),
         _("When a deadline passes and nothing has been recorded."),
         frozenset({CERT, ESTABLISHMENT})),
+    "alert": Event(
+        _("The CERT sends an alert"),
+        _("A warning of the CERT to establishments about a threat (phishing wave, supplier "
+          "compromise, ...), with what to do."), frozenset({ESTABLISHMENT})),
 }
 
 

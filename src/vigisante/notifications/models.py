@@ -29,6 +29,7 @@ class NotificationPreference(models.Model):
     assignment = models.BooleanField(_("a report is assigned to me"), default=True)
     clock_reminder = models.BooleanField(_("a regulatory deadline is near"), default=True)
     clock_overdue = models.BooleanField(_("a regulatory deadline has passed"), default=True)
+    alert = models.BooleanField(_("the CERT sends an alert"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

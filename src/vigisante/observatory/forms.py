@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.observatory import domain
@@ -26,9 +27,12 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.default_year = default_year
         # "from" and "to" are the parameter names people type; they are Python keywords
-        self.fields["from"] = forms.DateField(label=_("From"), required=False,
+        # Dates within the years the form accepts: a far date (0001, 9999) overflows.
+        bounds = [MinValueValidator(dt.date(1990, 1, 1)), MaxValueValidator(dt.date(2100, 12, 31))]
+        self.fields["from"] = forms.DateField(label=_("From"), required=False, validators=bounds,
                                               widget=forms.DateInput(attrs={"type": "date"}))
         self.fields["to"] = forms.DateField(label=_("To (included)"), required=False,
+                                            validators=bounds,
                                             widget=forms.DateInput(attrs={"type": "date"}))
         self.order_fields(["year", "from", "to", "source", "view", "health_only"])
         if not can_see_internal:

@@ -18,6 +18,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
 
+from vigisante.core import csvsafe
 from vigisante.observatory import charts
 from vigisante.observatory.services import ObservatoryReport
 from vigisante.observatory.tables import (
@@ -47,16 +48,12 @@ def csv_files(report: ObservatoryReport) -> dict[str, str]:
         for table in section.tables:
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["key", "label", *[c.key for c in table.columns]])
+            w.writerow(["key", "label", *[csvsafe.cell(c.key) for c in table.columns]])
             for row in table.rows:
-                w.writerow([row.key, str(row.label),
-                            *[_csv_value(table.shown(row, c)) for c in table.columns]])
+                w.writerow([csvsafe.cell(row.key), csvsafe.cell(str(row.label)),
+                            *[csvsafe.cell(table.shown(row, c)) for c in table.columns]])
             out[f"{table.id}.csv"] = buf.getvalue()
     return out
-
-
-def _csv_value(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 # -- HTML --------------------------------------------------------------------------------------

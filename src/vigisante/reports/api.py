@@ -21,11 +21,12 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vigisante.core.api import SafeJSONParser
 from vigisante.core.api_views import (
     AccessMixin,
     IsAuthenticatedAndVerified,
@@ -79,7 +80,7 @@ class ReportPagination(LimitOffsetPagination):
 
 class _Base(_JsonErrors, RestrictedAPIView):
     access_model = Report
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self}
@@ -122,7 +123,7 @@ class ReportListCreate(_JsonErrors, AccessMixin, GenericAPIView):
     permission_classes = [IsAuthenticatedAndVerified]
     access_model = Report
     access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "create"}
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     pagination_class = ReportPagination
 
     def get_serializer_class(self):

@@ -52,6 +52,37 @@ def discovered_at_error(discovered_at: dt.datetime, now: dt.datetime) -> str | N
     return None
 
 
+# How long before its discovery an outage may have begun (the cause is often found later).
+OUTAGE_BEFORE_DISCOVERY = dt.timedelta(days=30)
+
+
+def earliest_error(field: str, value: dt.date | dt.datetime, discovered_at: dt.datetime
+                   ) -> str | None:
+    """Dates a reporter gives about an incident cannot be long before it was found: a
+    complaint, a notification or a timeline entry come after it, an outage at most
+    OUTAGE_BEFORE_DISCOVERY before. Keeps year 0001 out of timelines and statistics."""
+    if isinstance(value, dt.datetime):
+        floor = discovered_at - (OUTAGE_BEFORE_DISCOVERY if field == "degraded_since"
+                                 else CLOCK_SKEW)
+        if value < floor:
+            return _("This date is before the incident was found (%(date)s).") % {
+                "date": discovered_at.date().isoformat()}
+    elif value < discovered_at.date() - dt.timedelta(days=1):
+        return _("This date is before the incident was found (%(date)s).") % {
+            "date": discovered_at.date().isoformat()}
+    return None
+
+
+def duplicates(values) -> list:
+    """The items listed more than once, in order."""
+    seen, dup = set(), []
+    for v in values:
+        if v in seen and v not in dup:
+            dup.append(v)
+        seen.add(v)
+    return dup
+
+
 def text_error(value: str, limit: int = MAX_TEXT) -> str | None:
     """Reject megabyte texts and control characters that have no place in a report."""
     if len(value) > limit:

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,6 +18,8 @@ from vigisante.establishments.models import Category
 from vigisante.establishments.regions import REGIONS
 from vigisante.reports.forms import DateInput, VigisanteForm
 from vigisante.reports.models import Channel, Stage, TriState
+
+DATE_BOUNDS = [MinValueValidator(dt.date(1990, 1, 1)), MaxValueValidator(dt.date(2100, 12, 31))]
 
 ANY = [("", _("Any"))]
 YES_NO_ANY = ANY + [("yes", _("Yes")), ("no", _("No"))]
@@ -82,10 +85,11 @@ class IncomingFilterForm(VigisanteForm):
     patient_care_affected = forms.ChoiceField(label=_("Patient care affected"), required=False,
                                               choices=ANY + TriState.choices)
     ongoing = forms.ChoiceField(label=_("Ongoing"), required=False, choices=YES_NO_ANY)
+    # Bounded: a far date (0001-01-01, 9999-12-31) overflows the time-zone arithmetic.
     received_from = forms.DateField(label=_("Received from"), required=False,
-                                    widget=DateInput())
+                                    widget=DateInput(), validators=DATE_BOUNDS)
     received_to = forms.DateField(label=_("Received until"), required=False,
-                                  widget=DateInput())
+                                  widget=DateInput(), validators=DATE_BOUNDS)
 
     def clean(self):
         data = super().clean()

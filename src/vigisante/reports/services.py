@@ -219,6 +219,9 @@ def _validate_notification(data: dict[str, Any], report: Report) -> None:
         if bad:
             errors["systems_hit"] = [_("Unknown system: %(systems)s.") % {
                 "systems": ", ".join(map(str, bad))}]
+        elif domain.duplicates(systems):
+            errors["systems_hit"] = [_("Each system is listed once: %(systems)s repeated.") % {
+                "systems": ", ".join(map(str, domain.duplicates(systems)))}]
     impact = data.get("operations_impact", report.operations_impact)
     if impact and impact not in OperationsImpact.values:
         errors["operations_impact"] = [_("Unknown impact.")]
@@ -246,6 +249,12 @@ def _validate_notification(data: dict[str, Any], report: Report) -> None:
         value = data.get(key)
         if value and value > timezone.now() + domain.CLOCK_SKEW:
             errors[key] = [_("This date cannot be in the future.")]
+    for key in ("complaint_filed_on", "dpa_notified_on", "degraded_since", "degraded_until"):
+        value = data.get(key)
+        if value and key not in errors:
+            err = domain.earliest_error(key, value, report.discovered_at)
+            if err:
+                errors[key] = [err]
     _check_texts(data, errors)
     if errors:
         raise ValidationError(errors)
@@ -350,6 +359,8 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     now = timezone.now()
     if at is not None and at > now + domain.CLOCK_SKEW:
         errors["created_at"] = [_("This date cannot be in the future.")]
+    elif at is not None and domain.earliest_error("created_at", at, report.discovered_at):
+        errors["created_at"] = [domain.earliest_error("created_at", at, report.discovered_at)]
     if errors:
         raise ValidationError(errors)
     update = ReportUpdate.objects.create(report=report, author=actor, created_at=at or now,

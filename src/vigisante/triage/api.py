@@ -15,9 +15,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from vigisante.core.api import SafeJSONParser
 from vigisante.core.api_views import RestrictedAPIView
 from vigisante.reports.models import Report
 from vigisante.triage import exchanges, queries, services
@@ -38,7 +38,7 @@ class BodyTooLarge(exceptions.APIException):
     default_detail = "The request body is too large."
 
 
-class LimitedJSONParser(JSONParser):
+class LimitedJSONParser(SafeJSONParser):
     """JSON bodies, refused before reading when larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
 
     def parse(self, stream, media_type=None, parser_context=None):

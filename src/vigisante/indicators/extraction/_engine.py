@@ -64,10 +64,20 @@ def _bare_dot(m: re.Match) -> str:
     return DDOT
 
 
-def refang(text: str) -> str:
+_UNICODE_CHARS = tuple(chr(k) for k in _UNICODE_MAP)
+
+
+def normalise_unicode(text: str) -> str:
+    """Full-width and ideographic dots, at signs, colons, slashes; drop zero-width characters."""
+    if not text.isascii() and any(c in text for c in _UNICODE_CHARS):
+        return text.translate(_UNICODE_MAP)
+    return text
+
+
+def refang(text: str, *, unicode: bool = True) -> str:
     """Undo the usual defanging; defanged dots become DDOT (a private-use character)."""
-    if not text.isascii():
-        text = text.translate(_UNICODE_MAP)
+    if unicode:
+        text = normalise_unicode(text)
     if "[" in text or "(" in text or "{" in text or "\\" in text:
         text = _BRACKETED.sub(_bracket, text)
     low_check = text
@@ -109,12 +119,13 @@ def _bracket(m: re.Match) -> str:
 # --- candidate patterns --------------------------------------------------------------------------
 
 _D = r"[.\ue000]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
 _ULABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _TLD = r"(?:[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]|xn--[A-Za-z0-9-]{1,59})"
 _UTLD = r"(?:[^\W\d_][\w-]{0,61}[^\W_]|xn--[A-Za-z0-9-]{1,59})"
 
-_PATH = r"(?:[/?#][^\s<>\"'`{}|\\^\[\]]*)?"
+_NOT_URL = "\\s<>\"'`{}|\\\\^\\[\\]\u00ab\u00bb\u201c\u201d\u2018\u2019\u2026"
+_PATH = r"(?:[/?#][^" + _NOT_URL + r"]*)?"
 _URL = re.compile(
     r"(?i)\b(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|telnet|irc|tcp|udp)://"
     r"(?:[^\s/?#<>\"'`{}|\\^\[\]@]+@)?"
@@ -131,11 +142,11 @@ _UEMAIL = re.compile(
 )
 _DOMAIN = re.compile(
     r"(?<![\w.\ue000@/\\-])((?:" + _LABEL + _D + r")+" + _TLD + r")\.?(?![\w\ue000-]|" + _D
-    + r"\w)(/[^\s<>\"'`{}|\\^\[\]]+)?"
+    + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _UDOMAIN = re.compile(
     r"(?<![\w.\ue000@/\\-])((?:" + _ULABEL + _D + r")+" + _UTLD + r")\.?(?![\w\ue000-]|" + _D
-    + r"\w)(/[^\s<>\"'`{}|\\^\[\]]+)?"
+    + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _IPV4 = re.compile(
     r"(?<![\w.\ue000-])(\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3})"
@@ -149,7 +160,8 @@ _HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32}(?:[0-9A-Fa-f]{8}(?:[0-9A-Fa-
                   r"(?![0-9A-Za-z])")
 _CVE = re.compile(r"(?i)(?<![\w-])cve[\s_\u2010-\u2014-]?((?:19|20)\d\d)[\s_\u2010-\u2014-]+"
                   r"(\d{4,7})(?!\d)")
-_BTC_LEGACY = re.compile(r"(?<![\w])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![\w])")
+_BTC_LEGACY = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![\w])")
+_ONION_BACK = re.compile(r"(?<![a-z0-9-])([a-z2-7]{56}|[a-z2-7]{16})\Z")
 _BTC_BECH32 = re.compile(r"(?i)(?<![\w])bc1[02-9ac-hj-np-z]{11,87}(?![\w])")
 _ONION = re.compile(r"(?i)(?<![\w-])(?:[a-z0-9-]+[.\ue000])*([a-z2-7]{56}|[a-z2-7]{16})"
                     r"[.\ue000]onion(?![\w-])")
@@ -178,6 +190,13 @@ _REVERSE_DNS_FIRST = frozenset("com org net io fr de uk edu gov android java jav
 _TECH_NAMES = frozenset("asp.net vb.net ado.net node.js vue.js next.js nuxt.js socket.io "
                         "chart.js three.js".split())
 _CAMEL = re.compile(r"[a-z][A-Z]")
+#: First names of two-label code expressions (`self.name`, `os.system`, `this.run`).
+_CODE_OBJECTS = frozenset(
+    "self this window document os sys re json console math string process system wscript "
+    "shell obj object req res request response args kwargs config settings app ctx context "
+    "data item el elem node event e err error exc logger log file f fh path result params "
+    "options opts module exports super cls np pd plt".split()
+)
 
 
 def _looks_like_name(raw: str, start: int, text: str) -> bool:
@@ -195,6 +214,8 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
         return True
     first = labels[0].lower()
     if first in _AV_PREFIXES:
+        return True
+    if len(labels) == 2 and first in _CODE_OBJECTS:
         return True
     if len(labels) >= 3 and first in _REVERSE_DNS_FIRST:
         return True
@@ -245,7 +266,8 @@ def canonical_host(host: str) -> str | None:
             return None
     if labels[-1] == "onion":
         return None
-    if _checks.registrable(host) is None:
+    reg = _checks.registrable(host)
+    if reg is None or "_" in reg:
         return None
     return host
 
@@ -345,10 +367,9 @@ def canonical_onion(value: str) -> str | None:
     m = _ONION.fullmatch(value)
     if not m:
         return None
-    label = m.group(1).lower()
-    if len(label) == 56 and not _checks.onion_v3_ok(label):
-        return None
-    return label + ".onion"
+    # the v3 checksum is not required: a 56-character base32 label before .onion is never
+    # anything else, and a report may carry a mistyped address (see _checks.onion_v3_ok)
+    return m.group(1).lower() + ".onion"
 
 
 def canonical_email(value: str) -> str | None:
@@ -465,7 +486,7 @@ _TRAIL = ".,;:!?'\"*_)]}>"
 def _trim_url(url: str) -> str:
     while url:
         last = url[-1]
-        if last in ".,;:!?'\"*_>":
+        if last in ".,;:!?'\"*_>\ue000":
             url = url[:-1]
             continue
         if last in ")]}":
@@ -494,7 +515,9 @@ def _class_table() -> bytes:
     table = bytearray(256)
     for b in range(256):
         c = chr(b)
-        if c.isalnum() or c in "-_":
+        if c.isdigit() and c.isascii():
+            table[b] = ord("d")
+        elif c.isalnum() or c in "-_":
             table[b] = ord("a")
         elif c.isspace():
             table[b] = ord(" ")
@@ -519,12 +542,14 @@ def _class_error(exc):
 codecs.register_error("vigisante-class", _class_error)
 
 #: (needle searched in the class map, tokens of context kept on each side)
-_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b"@", 0), (b"[", 0), (b"{", 0), (b"\\", 0),
-                  (b"a" * 26, 0))
+_CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b":d", 0), (b"@", 0), (b"[", 2), (b"\\.", 0))
+#: four dotted numbers (an IPv4 address or a version): dates and decimals do not trigger
+_CLASS_IPV4 = re.compile(rb"d\.d{1,3}\.d{1,3}\.d")
+_RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" ")
+                   for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
-_LOW_NEEDLES = ((b"cve", 1), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b"__p", 0), (b".)", 1),
-                (b"dot)", 1), (b"at)", 1), (b"@)", 1), (b":)", 1), (b"/)", 1), (b" dot ", 3),
-                (b"0t)", 1))
+_LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b".)", 1), (b"dot)", 1),
+                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2))
 
 
 def _low_table() -> bytes:
@@ -532,19 +557,23 @@ def _low_table() -> bytes:
     for c in b" \t\n\r\x0b\x0c":
         table[c] = ord(" ")
     table[ord("]")] = table[ord("}")] = ord(")")
+    table[ord("[")] = table[ord("{")] = ord("(")
     return bytes(table)
 
 
 _LOW_TABLE = _low_table()
 SMALL = 2048
+CHUNK_CHARS = 1 << 20
 
 
 def _find_all(hay: bytes, needle: bytes, ctx: int, hits: list) -> None:
+    """Append pos * 4 + ctx for every occurrence (plain ints: no work for the GC)."""
     find = hay.find
+    append = hits.append
     i = find(needle)
     step = len(needle)
     while i >= 0:
-        hits.append((i, ctx))
+        append(i * 4 + ctx)
         i = find(needle, i + step)
 
 
@@ -555,9 +584,11 @@ def _regions(text: str) -> list[tuple[int, int]]:
     else:
         raw = text.encode("latin-1", errors="vigisante-class")
     cls = raw.translate(_CLASS_TABLE)
-    hits: list[tuple[int, int]] = []  # (position, tokens of context on each side)
+    hits: list[int] = []  # position * 4 + tokens of context on each side
     for needle, ctx in _CLASS_NEEDLES:
         _find_all(cls, needle, ctx, hits)
+    hits.extend(m.start() * 4 for m in _CLASS_IPV4.finditer(cls))
+    _find_all(raw.translate(_RUN_TABLE), b"a" * 26, 0, hits)  # hashes, bitcoin addresses
     low = raw.translate(_LOW_TABLE)
     for needle, ctx in _LOW_NEEDLES:
         _find_all(low, needle, ctx, hits)
@@ -565,26 +596,39 @@ def _regions(text: str) -> list[tuple[int, int]]:
         return []
     hits.sort()
     n = len(cls)
-    spans: list[tuple[int, int]] = []
-    cur_lo = cur_hi = -1
-    for pos, ctx in hits:
-        if pos < cur_hi - 1 and ctx == 0:
-            continue
-        lo = cls.rfind(b" ", 0, pos) + 1
-        hi = cls.find(b" ", pos)
+    # cluster nearby hits first (cheap), then widen each cluster to whole tokens
+    clusters: list[list[int]] = []
+    c_lo = c_hi = -(10**9)
+    c_ctx = 0
+    for h in hits:
+        pos, ctx = h >> 2, h & 3
+        if pos <= c_hi + 64:
+            c_hi = pos
+            if ctx > c_ctx:
+                c_ctx = ctx
+        else:
+            if c_lo >= 0:
+                clusters.append([c_lo, c_hi, c_ctx])
+            c_lo = c_hi = pos
+            c_ctx = ctx
+    clusters.append([c_lo, c_hi, c_ctx])
+    spans: list[list[int]] = []
+    for c_lo, c_hi, ctx in clusters:
+        lo = cls.rfind(b" ", 0, c_lo) + 1
+        hi = cls.find(b" ", c_hi)
         if hi < 0:
             hi = n
-        for _ in range(ctx + 1):  # one more token either side: "evil [.] com", "a dot b"
+        for _ in range(ctx):  # more tokens either side: "evil [.] com", "a dot b"
             lo = max(0, _prev_token_start(cls, lo))
             hi = _next_token_end(cls, hi, n)
-        if lo <= cur_hi:
-            cur_hi = max(cur_hi, hi)
+        if raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
+            hi = _next_token_end(cls, hi, n)  # a URL may go on at the start of the next line
+        if spans and lo <= spans[-1][1] + 32:
+            if hi > spans[-1][1]:
+                spans[-1][1] = hi
         else:
-            if cur_hi >= 0:
-                spans.append((cur_lo, cur_hi))
-            cur_lo, cur_hi = lo, hi
-    spans.append((cur_lo, cur_hi))
-    return spans
+            spans.append([lo, hi])
+    return [(a, b) for a, b in spans]
 
 
 def _prev_token_start(cls: bytes, lo: int) -> int:
@@ -608,49 +652,142 @@ def _next_token_end(cls: bytes, hi: int, n: int) -> int:
 
 def extract_into(text: str, out: dict[str, set[str]]) -> None:
     """Add the indicators found in `text` to the sets of `out` (keys: TYPES)."""
-    if not text.isascii():
-        text = text.translate(_UNICODE_MAP)
-    if len(text) <= SMALL:
-        _extract_region(text, out)
+    if len(text) > CHUNK_CHARS:
+        # bounded working set: cut at a line end (else a space) near every CHUNK_CHARS
+        start = 0
+        n = len(text)
+        while start < n:
+            end = min(n, start + CHUNK_CHARS)
+            if end < n:
+                cut = text.rfind("\n", start + CHUNK_CHARS // 2, end)
+                if cut < 0:
+                    cut = text.rfind(" ", start + CHUNK_CHARS // 2, end)
+                if cut >= 0:
+                    end = cut + 1
+            extract_into(text[start:end], out)
+            start = end
         return
-    for lo, hi in _regions(text):
-        _extract_region(text[lo:hi], out)
+    text = normalise_unicode(text)
+    if len(text) <= SMALL:
+        rt = refang(text, unicode=False)
+        _extract_region(rt, out, lambda pos: rt[max(0, pos - 80):pos])
+        return
+    regions = _regions(text)
+    if not regions:
+        return
+    # the regions, refanged, joined by newlines: each pattern then runs once over them (the
+    # regions of plain ASCII apart: their patterns are faster)
+    groups: dict[bool, tuple[list[str], list[int], list[int]]] = {True: ([], [], []),
+                                                                  False: ([], [], [])}
+    for lo, hi in regions:
+        piece = refang(text[lo:hi], unicode=False)
+        pieces, starts, origins = groups[piece.isascii()]
+        starts.append(sum(len(p) + 2 for p in pieces[-1:]) + (starts[-1] if starts else 0))
+        pieces.append(piece)
+        origins.append(lo)
+    for pieces, starts, origins in groups.values():
+        if pieces:
+            _extract_compact(text, pieces, starts, origins, out)
 
 
-def _extract_region(text: str, out: dict[str, set[str]]) -> None:
-    text = refang(text)
-    ascii_text = text.replace(DDOT, ".").isascii()
-    masked: list[tuple[int, int]] = []
+def _extract_compact(text, pieces, starts, origins, out) -> None:
+    compact = "\n\n".join(pieces)
 
-    if "://" in text:
-        for m in _URL.finditer(text):
-            raw = _trim_url(m.group(0))
-            url = canonical_url(raw)
-            if url:
-                out["url"].add(url)
-                onion = canonical_onion(url)
-                if onion:
-                    out["onion"].add(onion)
-            masked.append((m.start(), m.start() + len(raw)))
-    emails: list[tuple[int, int]] = []
-    if "@" in text:
-        masked.sort()
-        for m in (_EMAIL if ascii_text else _UEMAIL).finditer(text):
-            if masked and _inside(masked, m.start()):
+    def before(cpos: int) -> str:
+        i = bisect.bisect_right(starts, cpos) - 1
+        inside = compact[starts[i]:cpos]
+        if len(inside) >= 80:
+            return inside[-80:]
+        return (text[max(0, origins[i] - 80):origins[i]] + inside)[-80:]
+
+    _extract_region(compact, out, before)
+
+
+_SCHEME_BACK = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|"
+                          r"telnet|irc|tcp|udp)\Z")
+_URL_TAIL = re.compile(
+    r"(?:[^/?#@" + _NOT_URL + r"]+@)?"
+    r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
+)
+_DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+_WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
+_LOCAL_BACK = re.compile(r"(?<![\w.+-])" + _EMAIL_LOCAL + r"\Z")
+_ULOCAL_BACK = re.compile(r"(?<![\w.+-])[\w!#$%&'*+=?^`{|}~-]+(?:\.[\w!#$%&'*+=?^`{|}~-]+)*\Z")
+_EMAIL_HOST = re.compile(r"(?:" + _LABEL + _D + r")+" + _TLD + r"(?![\w-]|" + _D + r"\w)")
+_UEMAIL_HOST = re.compile(r"(?:" + _ULABEL + _D + r")+" + _UTLD + r"(?![\w-]|" + _D + r"\w)")
+
+
+def _find_urls(text: str, out, masked: list) -> None:
+    find = text.find
+    i = find("://")
+    while i >= 0:
+        m = _SCHEME_BACK.search(text, max(0, i - 8), i)
+        if m:
+            t = _URL_TAIL.match(text, i + 3)
+            if t:
+                end = t.end()
+                if text[end:end + 1] == "\n" and end - m.start() >= 40:
+                    # a long URL cut at the end of its line: "...?id=\n42&x=1"
+                    w = _WRAPPED.match(text, end + 1)
+                    if w and "://" not in w.group(0) and any(c in w.group(0) for c in "/?=&%") \
+                            and not _DATE_START.match(w.group(0)):
+                        end = w.end()
+                raw = _trim_url(text[m.start():end].replace("\n", ""))
+                url = canonical_url(raw)
+                if url:
+                    out["url"].add(url)
+                    onion = canonical_onion(url)
+                    if onion:
+                        out["onion"].add(onion)
+                masked.append((m.start(), max(end, m.start() + len(raw))))
+                i = find("://", max(i + 3, m.start() + len(raw)))
                 continue
-            email = canonical_email(m.group(0))
-            if email:
-                out["email"].add(email)
-                emails.append((m.start(), m.end()))
-    masked = sorted(masked + emails)
+        i = find("://", i + 3)
 
-    has_dot = "." in text or DDOT in text
-    if has_dot:
+
+def _find_emails(text: str, out, masked: list, ascii_text: bool) -> list:
+    emails = []
+    local_rx = _LOCAL_BACK if ascii_text else _ULOCAL_BACK
+    host_rx = _EMAIL_HOST if ascii_text else _UEMAIL_HOST
+    find = text.find
+    i = find("@")
+    while i >= 0:
+        lm = local_rx.search(text, max(0, i - 64), i)
+        if lm and not (masked and _inside(masked, lm.start())):
+            hm = host_rx.match(text, i + 1)
+            if hm:
+                email = canonical_email(text[lm.start():hm.end()])
+                if email:
+                    out["email"].add(email)
+                    emails.append((lm.start(), hm.end()))
+        i = find("@", i + 1)
+    return emails
+
+
+def _extract_region(text: str, out: dict[str, set[str]], before) -> None:
+    """Find every indicator in a refanged text. `before(pos)`: up to 80 characters preceding
+    pos in the original text (context for version numbers)."""
+    ascii_text = text.isascii() or text.replace(DDOT, ".").isascii()
+    masked: list[tuple[int, int]] = []
+    if "://" in text:
+        _find_urls(text, out, masked)
+        masked.sort()
+    if "@" in text:
+        emails = _find_emails(text, out, masked, ascii_text)
+        if emails:
+            masked = sorted(masked + emails)
+
+    if "." in text or DDOT in text:
         if "onion" in text or "ONION" in text:
-            for m in _ONION.finditer(text):
-                onion = canonical_onion(m.group(0))
-                if onion:
-                    out["onion"].add(onion)
+            low = text.lower()
+            i = low.find("onion")
+            while i >= 0:
+                if i > 16 and low[i - 1] in ".\ue000":
+                    m = _ONION_BACK.search(low, max(0, i - 57), i - 1)
+                    if m and not (i + 5 < len(low) and (low[i + 5].isalnum() or
+                                                         low[i + 5] in "-_")):
+                        out["onion"].add(m.group(1) + ".onion")
+                i = low.find("onion", i + 5)
         for m in (_DOMAIN if ascii_text else _UDOMAIN).finditer(text):
             start = m.start(1)
             if masked and _inside(masked, start):
@@ -666,7 +803,8 @@ def _extract_region(text: str, out: dict[str, set[str]]) -> None:
             path = m.group(2)
             if path:
                 path = _trim_url(path)
-            if path and len(path) > 1 and not re.fullmatch(r"/\d{1,2}", path):
+            if path and len(path) > 1 and not re.fullmatch(r"(?::\d{1,5})?/\d{1,2}", path) \
+                    and not re.fullmatch(r":\d{1,5}/?", path):
                 url = canonical_url(raw + path)
                 if url:
                     out["url"].add(url)
@@ -680,7 +818,7 @@ def _extract_region(text: str, out: dict[str, set[str]]) -> None:
             if start and text[start - 1] == ":" and _V6_BEFORE.search(text, max(0, start - 50),
                                                                         start):
                 continue
-            if DDOT not in raw and _VERSION_CONTEXT.search(text, max(0, start - 80), start):
+            if DDOT not in raw and _VERSION_CONTEXT.search(before(start)):
                 continue
             ip = canonical_ipv4(raw)
             if ip:
@@ -697,17 +835,26 @@ def _extract_region(text: str, out: dict[str, set[str]]) -> None:
             ip = canonical_ipv6(cand + (m.group(2) or ""))
             if ip:
                 out["ipv6"].add(ip)
+    if "cve" in text or "CVE" in text or "Cve" in text:
+        low = text.lower()
+        i = low.find("cve")
+        while i >= 0:
+            m = _CVE.match(text, i)
+            if m:
+                cve = canonical_cve(m.group(0))
+                if cve:
+                    out["cve"].add(cve)
+            i = low.find("cve", i + 3)
+    if len(text) < 26:
+        return
     for m in _HEX.finditer(text):
         h = m.group(0)
         if h.isdigit() or not any(c.isdigit() for c in h):
             continue
         out[{32: "md5", 40: "sha1", 64: "sha256"}[len(h)]].add(h.lower())
-    if "cve" in text or "CVE" in text or "Cve" in text:
-        for m in _CVE.finditer(text):
-            cve = canonical_cve(m.group(0))
-            if cve:
-                out["cve"].add(cve)
     for m in _BTC_LEGACY.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_"):
+            continue
         if _checks.base58check_ok(m.group(0)):
             out["bitcoin"].add(m.group(0))
     if "bc1" in text or "BC1" in text:

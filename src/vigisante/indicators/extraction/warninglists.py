@@ -138,6 +138,9 @@ class _Compiled:
             self.subs = [v.lower() for v in wl.values if v]
         else:
             self.set = frozenset(v.lower().rstrip(".") for v in wl.values)
+            # MISP: a string entry starting with a dot matches that domain and its subdomains
+            self.suffixes = frozenset(v.lower().strip(".") for v in wl.values
+                                      if v.startswith(".") and len(v) > 1)
 
     def match(self, type_: str, value: str) -> bool:
         wl = self.wl
@@ -163,8 +166,15 @@ class _Compiled:
         if t == "string":
             if low in self.set:
                 return True
-            host = _host_of(type_, value) if type_ in ("url", "email") else None
-            return bool(host and host in self.set and type_ != "email")
+            host = _host_of(type_, value) if type_ in ("domain", "url", "email") else None
+            if not host:
+                return False
+            if type_ == "url" and host in self.set:
+                return True
+            if self.suffixes:
+                labels = host.split(".")
+                return any(".".join(labels[i:]) in self.suffixes for i in range(len(labels)))
+            return False
         if t == "hostname":
             host = _host_of(type_, value)
             if not host:
