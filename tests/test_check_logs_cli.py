@@ -151,3 +151,38 @@ def test_runs_without_django(tmp_path, logs):
 def test_help_documents_exit_codes():
     result = run("--help")
     assert result.returncode == 0 and b"exit codes:" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_files_one_report_without_any_log_line(feed, logs, est_a):
+    from vigisante.reports.models import Report
+
+    url, token = feed
+    plain, packed = logs
+    quiet = run("--feed", url, "--token", token, str(plain))
+    assert quiet.returncode == 1 and not Report.objects.exists()  # nothing sent by default
+    sent = run("--feed", url, "--token", token, "--send", str(plain), str(packed))
+    assert sent.returncode == 1, sent.stderr
+    report = Report.objects.get()
+    assert report.establishment == est_a and report.channel == "api"
+    assert report.reference.encode() in sent.stderr
+    assert "evil.example (2)" in report.description and "192.0.2.1 (2)" in report.description
+    for private in ("10.1.2.3", "TCP_MISS", "notevil", str(plain)):
+        assert private not in report.description
+    assert set(report.sightings.values_list("indicator__value", flat=True)) == {
+        "evil.example", "192.0.2.1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_errors_are_clear(feed, logs, live_server, reporter_a):
+    url, token = feed
+    wrong = run("--feed", url, "--token", token, "--send", "--establishment", "000000000",
+                str(logs[0]))
+    assert wrong.returncode == 4 and b"establishment" in wrong.stderr
+    from conftest import api_client_for
+
+    client = api_client_for(reporter_a)
+    for body in ({}, {"matches": "x"}, {"matches": [1]}, {"matches": [{"type": "domain"}]},
+                 {"matches": [{"type": "domain", "value": "unknown.example"}]}):
+        response = client.post("/api/v1/indicators/matches/", body, format="json")
+        assert response.status_code == 400, (body, response.content)

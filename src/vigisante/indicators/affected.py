@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,22 +167,70 @@ def report_match(*, actor, establishment_id: Any, indicator_id: Any, count: Any 
     est = access.get_or_404(Establishment.objects.all(), actor, "report", establishment_id)
     count, first_line = _small_int(count), _small_int(first_line)
     source = " ".join(str(source or "").split())[:MAX_SOURCE_NAME] or _("a log")
-    now = timezone.now()
     description = _(
         '"Are we affected?" check: the indicator %(type)s %(value)s shared by the CERT was '
         "found in %(count)d line(s) of %(source)s (first at line %(line)d). Filed from the "
         "match; complete it with what you know.") % {
         "type": indicator.type, "value": indicator.value, "count": max(count, 1),
         "source": source, "line": max(first_line, 1)}
-    report = report_services.create_early_warning(actor=actor, channel=Channel.WEB, data={
+    return _file_report(actor, est, [indicator], description, lines=count)
+
+
+MAX_SENT_MATCHES = 1000
+
+
+@transaction.atomic
+def report_matches(*, actor, matches: Any, establishment: Any = None) -> Report:
+    """`check-logs --send`: one early warning for the indicators a server found in its logs
+    (type, value and count only: no log line ever reaches the platform)."""
+    access.require(actor, "receive", Indicator)
+    if not isinstance(matches, list) or not matches or len(matches) > MAX_SENT_MATCHES:
+        raise ValidationError({"matches": [_("Send a list of 1 to 1,000 matches.")]})
+    wanted: dict[tuple[str, str], int] = {}
+    for item in matches:
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str) \
+                or not isinstance(item.get("value"), str) or len(item["value"]) > 2048:
+            raise ValidationError({"matches": [_("Each match is an object with a type, a "
+                                                 "value and a count.")]})
+        wanted[(item["type"], item["value"])] = _small_int(item.get("count", 1))
+    ests = access.restrict(Establishment.objects.all(), actor, "report")
+    if establishment not in (None, ""):
+        est = ests.filter(finess=str(establishment)[:20]).first()
+    else:
+        choices = list(ests[:2])
+        est = choices[0] if len(choices) == 1 else None
+    if est is None:
+        raise ValidationError({"establishment": [_("Name one of your establishments (its "
+                                                   "FINESS number).")]})
+    query = Q()
+    for type_, value in wanted:
+        query |= Q(type=type_, value=value)
+    found = list(feed.visible_indicators(actor).filter(query).order_by("type", "value")[:1000])
+    if not found:
+        raise ValidationError({"matches": [_("None of these indicators is shared with you.")]})
+    total = sum(wanted.get((i.type, i.value), 1) for i in found)
+    listed = "; ".join(f"{i.type} {i.value} ({wanted.get((i.type, i.value), 1)})"
+                       for i in found[:50])
+    description = _(
+        "vigisante check-logs found %(n)d indicator(s) shared by the CERT in the logs of the "
+        "establishment's server, in %(lines)d line(s): %(list)s. Filed by the command; "
+        "complete it with what you know.") % {"n": len(found), "lines": total, "list": listed}
+    return _file_report(actor, est, found, description, lines=total, channel=Channel.API)
+
+
+def _file_report(actor, est, indicators: list[Indicator], description: str, *, lines: int,
+                 channel: str = Channel.WEB) -> Report:
+    now = timezone.now()
+    report = report_services.create_early_warning(actor=actor, channel=channel, data={
         "establishment": est, "description": description[:5000], "discovered_at": now,
         "ongoing": True, "suspected_malicious": "yes", "patient_care_affected": "unknown",
         "support_requested": False, "callback_phone": ""})
-    Sighting.objects.get_or_create(report=report, indicator=indicator, defaults=dict(
-        source=SightingSource.REPORT, created_at=now))
+    for indicator in indicators:
+        Sighting.objects.get_or_create(report=report, indicator=indicator, defaults=dict(
+            source=SightingSource.REPORT, created_at=now))
     campaigns = list(Campaign.objects.filter(
         status__in=feed.LIVE_CAMPAIGNS,
-        memberships__report__sightings__indicator=indicator).distinct().values_list(
+        memberships__report__sightings__indicator__in=indicators).distinct().values_list(
         "id", flat=True))
     for campaign_id in campaigns:
         CampaignReport.objects.get_or_create(campaign_id=campaign_id, report=report,
@@ -190,7 +238,8 @@ def report_match(*, actor, establishment_id: Any, indicator_id: Any, count: Any 
     if campaigns:
         Campaign.objects.filter(pk__in=campaigns).update(last_link_at=now)
     audit.record(actor=actor, action="indicators.match_reported", obj=report,
-                 after={"indicator": indicator.pk, "campaigns": campaigns, "lines": count})
+                 after={"indicators": [i.pk for i in indicators], "campaigns": campaigns,
+                        "lines": lines})
     return report
 
 

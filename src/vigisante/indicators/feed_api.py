@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from vigisante.core.api_views import AccessMixin, IsAuthenticatedAndVerified
-from vigisante.indicators import feed
+from vigisante.core.api_views import AccessMixin, IsAuthenticatedAndVerified, write_transaction
+from vigisante.indicators import affected, feed
 from vigisante.indicators.models import TYPES, Indicator
 
 
@@ -76,3 +79,31 @@ class IndicatorFeed(AccessMixin, ListAPIView):
                     {"type": [_("Unknown type: %(types)s.") % {"types": ", ".join(unknown)[:200]}]})
             qs = qs.filter(type__in=types)
         return qs
+
+
+@extend_schema(
+    summary="File an early warning for indicators found by check-logs --send",
+    tags=["indicators"],
+    request=inline_serializer("LogMatches", {
+        "matches": serializers.ListField(child=serializers.DictField()),
+        "establishment": serializers.CharField(required=False)}),
+    responses={201: inline_serializer("LogMatchesReport", {
+        "id": serializers.IntegerField(), "reference": serializers.CharField()})},
+)
+class LogMatches(AccessMixin, APIView):
+    """`POST {"matches": [{"type", "value", "count"}], "establishment": FINESS}`: the indicators
+    a server found in its logs (no log line); creates one early warning (201 with its
+    reference), linked to the indicators' campaigns."""
+
+    permission_classes = [IsAuthenticatedAndVerified]
+    parser_classes = [JSONParser]
+    access_model = Indicator
+    access_actions = {"POST": "receive", "OPTIONS": "receive"}
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        with write_transaction():
+            report = affected.report_matches(actor=request.user, matches=data.get("matches"),
+                                             establishment=data.get("establishment"))
+        return Response({"id": report.pk, "reference": report.reference},
+                        status=status.HTTP_201_CREATED)
