@@ -1,48 +1,68 @@
-"""Who may see which alert: decided here only (to be switched over to vigisante.core.access
-when it lands).
+"""Who may do what to alerts: the rules of `vigisante.core.access` for `Alert` (registered by
+the app), and the small helpers the sharing pages, API and services call.
 
-CERT staff see every alert, drafts included; a reporter sees the sent alerts delivered to one
-of its establishments; observers and everyone else see none.
+CERT staff see, write, send every alert and see who read it; a reporter sees the sent alerts
+delivered to one of its establishments and records that it read them; observers and everyone
+else get nothing (404).
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
 
+from vigisante.accounts.access import REPORTER, STAFF, establishment_ids
+from vigisante.accounts.models import Membership
+from vigisante.core import access
 from vigisante.sharing.models import Alert, AlertRecipient
 
 
+def _delivered_q(user) -> Q:
+    mine = Membership.objects.filter(user_id=user.pk).values("establishment_id")
+    return Q(sent_at__isnull=False,
+             pk__in=AlertRecipient.objects.filter(establishment_id__in=mine).values("alert_id"))
+
+
+def _delivered_test(user, alert: Alert) -> bool:
+    # Recipients exist only once sent (an in-memory draft object may be stale).
+    return AlertRecipient.objects.filter(
+        alert_id=alert.pk, establishment_id__in=establishment_ids(user)).exists()
+
+
+DELIVERED = access.where("sent to one of the user's establishments", _delivered_q,
+                         _delivered_test)
+
+ALERT_RULES = {
+    "view": {STAFF: access.EVERY, REPORTER: DELIVERED},
+    "write": {STAFF: access.EVERY},         # drafts: create, change, preview
+    "send": {STAFF: access.EVERY},
+    "receipts": {STAFF: access.EVERY},      # who has read it
+    "mark_read": {REPORTER: DELIVERED},     # the read receipt of a recipient
+}
+
+
+def register() -> None:
+    access.register(Alert, ALERT_RULES, app="sharing")
+
+
 def is_staff(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and getattr(user, "is_cert_staff", False))
+    """May write and send alerts (CERT staff)."""
+    return access.allowed(user, "write", Alert)
 
 
 def is_reader(user) -> bool:
-    """A reporter: the alerts of its establishments are for it."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and getattr(user, "is_reporter", False))
+    """Receives alerts and records readings (reporters)."""
+    return access.allowed(user, "mark_read", Alert)
 
 
 def require_staff(user) -> None:
-    if not is_staff(user):
-        raise Http404("No such page.")
+    access.require(user, "write", Alert)
 
 
 def visible_alerts(user) -> QuerySet[Alert]:
     """The alerts `user` may see."""
-    if is_staff(user):
-        return Alert.objects.all()
-    if is_reader(user):
-        delivered = AlertRecipient.objects.filter(
-            alert=OuterRef("pk"), establishment__memberships__user=user)
-        return Alert.objects.sent().filter(Exists(delivered))
-    return Alert.objects.none()
+    return access.restrict(Alert.objects.all(), user, "view")
 
 
 def get_visible_alert(user, pk) -> Alert:
     """The alert if `user` may see it; 404 otherwise (no hint that it exists)."""
-    try:
-        return visible_alerts(user).get(pk=int(pk))
-    except (Alert.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such alert.") from None
+    return access.get_or_404(Alert.objects.all(), user, "view", pk)

@@ -6,3 +6,8 @@ class SharingConfig(AppConfig):
     name = "vigisante.sharing"
     label = "sharing"
     verbose_name = _("Alerts to establishments")
+
+    def ready(self) -> None:
+        from vigisante.sharing import access
+
+        access.register()

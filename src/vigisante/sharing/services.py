@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -264,9 +264,10 @@ def send(*, actor, alert: Alert, now=None) -> Sent:
     """Deliver the alert to the establishments its targets designate, once; audited. The
     e-mails go out from the worker after the commit. Raises ValidationError (by field) when
     the alert cannot be sent, e.g. when it names a reporting establishment."""
+    from vigisante.core import access as policy
     from vigisante.core.api_views import write_transaction
 
-    access.require_staff(actor)
+    policy.require(actor, "send", alert)
     now = now or timezone.now()
     with write_transaction():
         # The conditional update is the claim: of two concurrent sends, one gets the row.
@@ -341,10 +342,11 @@ def email_alert(alert_id: int, now=None) -> int:
 def mark_read(*, actor, alert: Alert, now=None) -> AlertRead:
     """Record that `actor` (a reporter of a recipient establishment) read the alert; the
     first reading is kept."""
+    from vigisante.core import access as policy
+
     if not access.is_reader(actor):
         raise ValidationError(_("Only the establishments' reporters record a reading."))
-    if not access.visible_alerts(actor).filter(pk=alert.pk).exists():
-        raise PermissionDenied
+    policy.require(actor, "mark_read", alert)
     now = now or timezone.now()
     read, _created = AlertRead.objects.get_or_create(alert=alert, user=actor,
                                                      defaults={"read_at": now})
