@@ -162,16 +162,69 @@ def test_html_and_csv_inputs():
     assert r["ipv4"] == ["5.6.7.8"] and r["url"] == ["http://bad.ru/a"]
 
 
-@pytest.mark.parametrize("data", [b"\x00\x01\x02binary" * 100, b"caf\xe9 evil.com\n",
-                                  b"\x89PNG\r\n\x1a\n\0\0\0"])
+BINARIES = [
+    b"\x00\x01\x02binary" * 100, b"\x89PNG\r\n\x1a\n\0\0\0",
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\xff" * 60 + b"This program cannot be run",
+    b"\x7fELF\x02\x01\x01" + b"\xe9evil.com" * 20, b"PK\x03\x04\x14\x00\x08" + b"\xc3evil.com" * 9,
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <</URI (http://evil.ru/a)>>\nendobj\n",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xe9" * 100,
+]
+
+
+@pytest.mark.parametrize("data", BINARIES)
 def test_bad_bytes_raise_a_clear_error(data):
     with pytest.raises(ExtractionError) as exc:
         extract_bytes(data)
-    assert str(exc.value)
+    assert "binary" in str(exc.value)
+
+
+@pytest.mark.parametrize("data,name", [
+    ("Le serveur piraté évil.fr a contacté 185.220.101.4 – voir hxxp://bad[.]ru/a\n", "cp1252"),
+    ("Opération « déjà vu » : C2 185.220.101.4, URL hxxp://bad[.]ru/a ; №\n", "utf-16"),
+    ("Opération « déjà vu » : C2 185.220.101.4, URL hxxp://bad[.]ru/a\n", "latin-1"),
+])
+@pytest.mark.parametrize("filename", ["", "log.txt", "iocs.csv", "page.html"])
+def test_cp1252_latin1_and_utf16_are_decoded(data, name, filename):
+    raw = data.encode(name)
+    if name == "latin-1":
+        raw = raw.replace(b"\xe9", b"\x81\xe9", 1)  # 0x81 is undefined in cp1252
+    r = extract_bytes(raw, filename)
+    assert r["ipv4"] == ["185.220.101.4"] and r["url"] == ["http://bad.ru/a"], r
+
+
+def test_invalid_utf8_late_in_a_streamed_file_switches_to_cp1252():
+    import io
+
+    from vigisante.indicators.extraction import extract_file
+
+    data = ("déjà 1.2.3[.]9\n".encode() * 200000 + "Fichier reçu de évil[.]fr/x?id=1\n"
+            .encode("cp1252") + b"2.3.4[.]5\n")
+    r = extract_file(io.BytesIO(data))
+    assert r["ipv4"] == ["1.2.3.9", "2.3.4.5"]
+
+
+def test_text_starting_with_mz_is_still_text():
+    assert extract_bytes(b"MZ-Team report: C2 hxxp://bad[.]ru/a\n")["url"] == ["http://bad.ru/a"]
+
+
+def test_eml_part_with_a_wrong_or_unknown_charset_is_read():
+    for declared, body in [("utf-8", "Caf\xe9 : voir hxxp://bad[.]ru/a 185.220.101.4\n"
+                            .encode("cp1252")),
+                           ("x-unknown-42", b"voir hxxp://bad[.]ru/a 185.220.101.4\n"),
+                           ("utf-16", b"voir hxxp://bad[.]ru/a 185.220.101.4\n"),
+                           ("us-ascii", "\xe9t\xe9 hxxp://bad[.]ru/a 185.220.101.4\n"
+                            .encode("latin-1"))]:
+        eml = (b"From: a@sender.fr\nTo: b@chu.fr\nSubject: test\nMIME-Version: 1.0\n"
+               b"Content-Type: text/plain; charset=" + declared.encode() + b"\n"
+               b"Content-Transfer-Encoding: 8bit\n\n" + body)
+        r = extract_bytes(eml, "m.eml")
+        assert r["url"] == ["http://bad.ru/a"] and r["ipv4"] == ["185.220.101.4"], declared
 
 
 def test_explicit_encoding():
     assert extract_bytes(b"caf\xe9 evil.com\n", encoding="cp1252")["domain"] == ["evil.com"]
+    with pytest.raises(ExtractionError):
+        extract_bytes(b"caf\xe9 evil.com\n", encoding="utf-8")
 
 
 def run_cli(*args, stdin=b""):
@@ -210,6 +263,18 @@ def test_cli_bad_input_has_a_clear_message(data, tmp_path):
         assert b"No indicator found" in done.stdout
 
 
+def test_cli_reads_cp1252_and_utf16(tmp_path):
+    f = tmp_path / "journal.log"
+    f.write_bytes("Connexion refusée depuis 185.220.101.4 à 10h\n".encode("cp1252"))
+    done = run_cli("--json", str(f))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ipv4"] == ["185.220.101.4"]
+    done = run_cli("--json", stdin="Hôte hxxp://bad[.]ru/a\n".encode("utf-16"))
+    assert done.returncode == 0 and json.loads(done.stdout)["url"] == ["http://bad.ru/a"]
+    done = run_cli(stdin=b"\x7fELF\x02\x01\x01" + b"\xe9" * 100)
+    assert done.returncode == 1 and b"binary" in done.stderr
+
+
 def test_cli_missing_file_and_directory(tmp_path):
     for path in (str(tmp_path / "missing.txt"), str(tmp_path)):
         done = run_cli(path)
@@ -224,3 +289,38 @@ def test_large_input_is_streamed():
     line = b"nothing to see here, just words and words 12.5 percent\n"
     data = line * 60000 + b"last line hxxp://late[.]bad.ru/x\n"
     assert extract_file(io.BytesIO(data))["url"] == ["http://late.bad.ru/x"]
+
+
+@pytest.mark.parametrize("text,url", [
+    ("Le C2 hxxps://cdn-update[.]net/wp-content/\nuploads/2024/03/loader.php a été observé.",
+     "https://cdn-update.net/wp-content/uploads/2024/03/loader.php"),
+    ("URL: hxxps://update-micro-\nsoft[.]com/download/setup.exe",
+     "https://update-micro-soft.com/download/setup.exe"),
+    ("payload at https://evil.com/dl/stage-\n2.bin today", "https://evil.com/dl/stage-2.bin"),
+    ("https://evil.com/gate.php?id=\n4242&k=1 was seen", "https://evil.com/gate.php?id=4242&k=1"),
+    ("Voir https://evil.com/a/b/\r\nc/d.php ici", "https://evil.com/a/b/c/d.php"),
+])
+def test_url_wrapped_in_a_pdf_export_is_rejoined(text, url):
+    assert extract(text)["url"] == [url]
+    filler = "Le centre hospitalier a basculé en mode dégradé pendant trois jours. " * 40
+    assert url in extract(filler + "\n" + text + "\n" + filler)["url"]  # the prefilter path
+
+
+@pytest.mark.parametrize("text,urls", [
+    ("https://evil.com/\nevil2.org\n", ["https://evil.com/"]),
+    ("https://evil.com/a/\nevil2[.]org/x.php\n", ["evil2.org/x.php", "https://evil.com/a/"]),
+    ("See https://evil.com/\nThe attacker then left.", ["https://evil.com/"]),
+    ("See https://evil.com/files/\n2024-03-01 next day", ["https://evil.com/files/"]),
+    ("hxxp://evil[.]com/dl/\nhxxp://bad[.]ru/x", ["http://bad.ru/x", "http://evil.com/dl/"]),
+])
+def test_unrelated_next_lines_are_not_joined(text, urls):
+    assert extract(text)["url"] == urls
+
+
+def test_quoted_printable_soft_break_in_a_url():
+    eml = (b"From: a@sender.fr\nTo: b@chu.fr\nSubject: lien\nMIME-Version: 1.0\n"
+           b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n"
+           b"\nMerci de v=C3=A9rifier https://paie-sante-secure.com/bulletin/2024/consult=\n"
+           b"er.php?id=3D42&u=3Dagent avant lundi.\n")
+    assert extract_bytes(eml, "m.eml")["url"] == [
+        "https://paie-sante-secure.com/bulletin/2024/consulter.php?id=42&u=agent"]
