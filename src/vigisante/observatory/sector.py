@@ -261,6 +261,8 @@ def non_malicious(ctx: Context, kinds: list[dict[str, Any]]) -> Section:
     t = Table("07_kinds", _("Non-malicious incidents by cause"), _share_cols())
     distribution(t, s, counts, order, None, sum(counts.values()), total_row=L.TOTAL)
     s.at_most(t.cell_id("total", "reports"), TOTAL_ID)
+    # malicious and non-malicious kinds are disjoint
+    s.at_most([("06_kinds:total:reports", 1), (t.cell_id("total", "reports"), 1)], TOTAL_ID)
     rows = queries.suppliers(ctx.qs)
     sup = Table("07_suppliers", _("Incidents involving a supplier"),
                 [Column("value", L.COLUMNS["value"])])
