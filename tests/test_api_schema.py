@@ -23,8 +23,9 @@ OUR_SOURCES = ("reports/api.py", "reports/serializers.py", "reports/idempotency.
                "core/api_views.py")
 
 
-def test_schema_is_served_and_valid(client):
-    response = client.get("/api/schema/", {"format": "json"})
+def test_schema_is_served_and_valid(client_for, reporter_a):
+    # Logged-in users only (issue 9): see test_security_headers.py for the anonymous refusal.
+    response = client_for(reporter_a).get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
@@ -41,8 +42,8 @@ def test_schema_is_served_and_valid(client):
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 
-def test_docs_page_is_served(client):
-    response = client.get("/api/docs/")
+def test_docs_page_is_served(client_for, reporter_a):
+    response = client_for(reporter_a).get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
 

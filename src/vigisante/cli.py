@@ -26,9 +26,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigisante.config.settings")
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["vigisante", *argv[1:]])
+    try:
+        execute_from_command_line(["vigisante", *argv[1:]])
+    except ImproperlyConfigured as exc:  # e.g. production refusing an unsafe setting
+        sys.stderr.write(f"vigisante: {exc}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

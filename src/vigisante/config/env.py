@@ -96,10 +96,63 @@ def get_bool(name: str, default: bool = False) -> bool:
 
 
 def data_dir() -> Path:
-    """The data folder, created on first use."""
+    """The data folder, created on first use, readable by its owner only (700): it holds the
+    database, the attachments and the secret key."""
     path = Path(get("VIGISANTE_DATA_DIR") or platformdirs.user_data_dir("vigisante"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:
+        pass
     return path
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 600 if missing (an SQLite database starts empty), and
+    take group and world rights off an existing one of ours."""
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass
+
+
+WEAK_KEY_MARKERS = ("insecure", "secret", "change", "test", "example", "default", "demo")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a secret key is not fit for production, or None."""
+    if len(key) < 50:
+        return "shorter than 50 characters"
+    if len(set(key)) < 5:
+        return "fewer than 5 different characters"
+    lowered = key.lower()
+    for marker in WEAK_KEY_MARKERS:
+        if marker in lowered:
+            return f"contains '{marker}': a default or example key"
+    return None
+
+
+def refuse_unsafe_production(*, debug: bool, secret_key: str) -> None:
+    """Production (VIGISANTE_SECURE_COOKIES=1) refuses to start with debug pages on or a
+    default or weak secret key."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if debug:
+        raise ImproperlyConfigured(
+            "VIGISANTE_DEBUG=1 with VIGISANTE_SECURE_COOKIES=1: debug pages show settings and "
+            "data to anyone. Refusing to start in production with debug on.")
+    # A key generated into the data folder is random: only a key given by hand is checked.
+    problem = secret_key_problem(secret_key) if get("VIGISANTE_SECRET_KEY") else None
+    if problem:
+        raise ImproperlyConfigured(
+            f"VIGISANTE_SECRET_KEY is {problem}. Refusing to start in production: unset it "
+            "(a strong key is generated into the data folder) or give a random key of at "
+            "least 50 characters.")
 
 
 def secret_key() -> str:

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -54,6 +56,10 @@ MIDDLEWARE = [
     "vigisante.core.middleware.DatabaseRetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long cache; every other answer gets the CSP,
+    # Permissions-Policy and Cache-Control: no-store (core.security_headers).
+    "csp.middleware.CSPMiddleware",
+    "vigisante.core.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +96,8 @@ TEMPLATES = [
 ]
 
 _sqlite_path = DATA_DIR / "vigisante.sqlite3"
+if not env.get("VIGISANTE_DATABASE_URL"):
+    env.private_file(_sqlite_path)  # SQLite then creates its -wal and -shm files alike
 DATABASES = {
     "default": dj_database_url.parse(
         env.get("VIGISANTE_DATABASE_URL") or f"sqlite:///{_sqlite_path}",
@@ -175,6 +183,7 @@ LOGCHECK_MAX_UPLOAD_MB = int(env.get("VIGISANTE_LOGCHECK_MAX_UPLOAD_MB", "200"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 _email_backends = {
     "console": "django.core.mail.backends.console.EmailBackend",
@@ -199,10 +208,35 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if env.get_bool("VIGISANTE_SECURE_COOKIES"):
+    # Production: HTTPS behind the documented TLS proxy. `vigisante check --deploy` gives no
+    # warning with these settings.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = True
+    # A load balancer probes the health check over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    env.refuse_unsafe_production(debug=DEBUG, secret_key=SECRET_KEY)
+
+# Content-Security-Policy (django-csp): the site's own scripts, styles and images only; no
+# inline script or style anywhere (the API docs page has a looser policy of its own).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -237,9 +271,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Report IT security incidents of health establishments, in stages.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are for users of the API: log in first. Swagger UI comes from
+    # the drf-spectacular-sidecar package, never from a CDN (the site works offline).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set shared by several fields (else a warning per schema build).
-    "ENUM_NAME_OVERRIDES": {"TriStateEnum": "vigisante.reports.models.TriState"},
+    "ENUM_NAME_OVERRIDES": {
+        "TriStateEnum": "vigisante.reports.models.TriState",
+        # Shared choice sets of the indicators API (else a warning in `check --deploy`).
+        "IndicatorTypeEnum": "vigisante.indicators.models.IndicatorType",
+        "CampaignStatusEnum": "vigisante.indicators.models.CampaignStatus",
+    },
 }
 
 TASKS = {

@@ -1,8 +1,9 @@
 """Root URL configuration: each app mounts its own urls module."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from vigisante.core import views as core_views
 
@@ -20,8 +21,12 @@ urlpatterns = [
     path("alerts/", include("vigisante.sharing.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # GET only: its HTML renderer has no page for OPTIONS (a 500 before)
-    path("api/docs/", SpectacularSwaggerView.as_view(
-        url_name="schema", http_method_names=["get", "head"]), name="api-docs"),
+    # GET only: its HTML renderer has no page for OPTIONS (a 500 before). Log in first; the
+    # split view serves its start-up script as a file (no inline script under the CSP).
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(
+        url_name="schema", template_name="api/swagger_ui.html",
+        http_method_names=["get", "head"])), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "vigisante.core.errors.not_found"

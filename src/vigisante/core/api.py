@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,3 +35,18 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(_("JSON parse error: nested too deeply.")) from None
+
+
+def page_of(child: type[serializers.Serializer], *, name: str, capped: bool = False
+            ) -> type[serializers.Serializer]:
+    """The schema of a limit/offset page of `child` rows, for views that paginate by hand
+    (drf-spectacular would otherwise document a bare array)."""
+    fields: dict = {
+        "count": serializers.IntegerField(),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "results": child(many=True),
+    }
+    if capped:
+        fields["count_capped"] = serializers.BooleanField()
+    return type(name, (serializers.Serializer,), fields)

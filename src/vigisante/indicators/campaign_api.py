@@ -9,12 +9,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vigisante.core.api import page_of
 from vigisante.core.api_views import IsAuthenticatedAndVerified
 from vigisante.indicators import campaign_queries, campaigns
 from vigisante.indicators.access import is_staff
@@ -60,6 +66,7 @@ class CampaignReportOut(serializers.Serializer):
     supplier_name = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="CampaignIndicatorOut")  # sharing has an IndicatorOut
 class IndicatorOut(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     type = serializers.ChoiceField(choices=IndicatorType.choices)
@@ -163,9 +170,11 @@ class Pagination(LimitOffsetPagination):
 
 class CampaignListView(StaffView):
     @extend_schema(summary="Campaigns (merged ones only when asked), latest links first",
+                   operation_id="campaigns_list",
                    parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=[
                        c for c, _l in CampaignStatus.choices])],
-                   responses={200: CampaignRow(many=True), 400: ERROR_400, 404: ERROR_404},
+                   responses={200: page_of(CampaignRow, name="CampaignPage"), 400: ERROR_400,
+                              404: ERROR_404},
                    tags=TAGS)
     def get(self, request):
         status_ = request.query_params.get("status", "")

@@ -114,8 +114,33 @@ def _short(label: str, limit: int = 42) -> str:
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
+_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+
+
+def _declarations(css: str) -> str:
+    out = []
+    for decl in css.split(";"):
+        name, sep, value = decl.partition(":")
+        name, value = name.strip(), value.strip().replace('"', "'")
+        if sep and re.fullmatch(r"[a-z-]+", name):
+            out.append(f' {name}="{value}"')
+    return "".join(out)
+
+
+def _without_inline_css(svg: str) -> str:
+    """Matplotlib's style="..." attributes and <style> element as SVG presentation
+    attributes: the site's Content-Security-Policy allows no inline style."""
+    rules = "".join(m.group(1) for m in _STYLE_ELEMENT.finditer(svg))
+    svg = _STYLE_ELEMENT.sub("", svg)
+    svg = _STYLE_ATTR.sub(lambda m: _declarations(m.group(1)), svg)
+    root = _declarations(";".join(re.findall(r"\*\s*\{([^}]*)\}", rules)))
+    return svg.replace("<svg ", "<svg" + root + " ", 1) if root else svg
+
+
 def _inline(svg: str, prefix: str, title: str) -> str:
     svg = _PROLOG.sub("", svg, count=1)
+    svg = _without_inline_css(svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)

@@ -141,9 +141,14 @@ def context(report: ObservatoryReport) -> dict[str, Any]:
     }
 
 
+REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "vigisante" / "observatory.css"
+
+
 def html(report: ObservatoryReport) -> str:
-    """The whole report as a standalone HTML document (also the PDF's source)."""
-    return render_to_string("observatory/report.html", context(report))
+    """The whole report as a standalone HTML document (also the PDF's source); its style
+    is the page's stylesheet, inlined so that the file stands alone."""
+    return render_to_string("observatory/report.html",
+                            {**context(report), "report_css": REPORT_CSS.read_text("utf-8")})
 
 
 def pdf(html_text: str) -> bytes:

@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from vigisante.core.api import SafeJSONParser
+from vigisante.core.api import SafeJSONParser, page_of
 from vigisante.core.api_views import RestrictedAPIView
 from vigisante.reports.models import Report
 from vigisante.triage import exchanges, queries, services
@@ -132,7 +132,9 @@ QUEUE_PARAMS = [
 
 class QueueView(StaffView):
     @extend_schema(summary="The analyst's queue of sector reports, newest first",
-                   parameters=QUEUE_PARAMS, responses={200: s.QueueRow(many=True),
+                   operation_id="triage_cases_list",
+                   parameters=QUEUE_PARAMS,
+                   responses={200: page_of(s.QueueRow, name="QueuePage", capped=True),
                                                        400: ERROR_400, 404: ERROR_404},
                    tags=TAGS)
     def get(self, request):
