@@ -214,3 +214,33 @@ def test_tokens_and_invitations(population):
     assert list(access.restrict(ApiToken, users["analyst"], "view")) == []
     assert access.allowed(users["analyst"], "create", Invitation)
     assert not access.allowed(users["reporter of A"], "create", Invitation)
+
+
+def test_the_view_decorator_checks_the_object_of_the_url(population, rf):
+    from django.http import Http404, HttpResponse
+
+    users, reports, _ = population
+
+    @access.requires({"GET": "view", "POST": "change"}, Report, kwarg="pk")
+    def page(request, pk):
+        return HttpResponse(request.access_object.reference)
+
+    @access.requires("triage", Report)
+    def queue(request):
+        return HttpResponse("queue")
+
+    def call(view, user, method="get", **kwargs):
+        request = getattr(rf, method)("/")
+        request.user = user
+        return view(request, **kwargs)
+
+    assert call(page, users["reporter of A"], pk=reports[0].pk).content == b"T-1"
+    assert call(page, users["analyst"], "post", pk=reports[1].pk).content == b"T-2"
+    assert call(page, users["analyst"], "delete", pk=reports[1].pk).status_code == 405
+    for user, pk in ((users["reporter of A"], reports[1].pk), (users["observer"], reports[0].pk),
+                     (users["analyst"], reports[2].pk), (users["analyst"], "x")):
+        with pytest.raises(Http404):
+            call(page, user, pk=pk)
+    assert call(queue, users["admin"]).content == b"queue"
+    with pytest.raises(Http404):
+        call(queue, users["reporter of A"])

@@ -162,16 +162,69 @@ def test_html_and_csv_inputs():
     assert r["ipv4"] == ["5.6.7.8"] and r["url"] == ["http://bad.ru/a"]
 
 
-@pytest.mark.parametrize("data", [b"\x00\x01\x02binary" * 100, b"caf\xe9 evil.com\n",
-                                  b"\x89PNG\r\n\x1a\n\0\0\0"])
+BINARIES = [
+    b"\x00\x01\x02binary" * 100, b"\x89PNG\r\n\x1a\n\0\0\0",
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\xff" * 60 + b"This program cannot be run",
+    b"\x7fELF\x02\x01\x01" + b"\xe9evil.com" * 20, b"PK\x03\x04\x14\x00\x08" + b"\xc3evil.com" * 9,
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <</URI (http://evil.ru/a)>>\nendobj\n",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xe9" * 100,
+]
+
+
+@pytest.mark.parametrize("data", BINARIES)
 def test_bad_bytes_raise_a_clear_error(data):
     with pytest.raises(ExtractionError) as exc:
         extract_bytes(data)
-    assert str(exc.value)
+    assert "binary" in str(exc.value)
+
+
+@pytest.mark.parametrize("data,name", [
+    ("Le serveur piraté évil.fr a contacté 185.220.101.4 – voir hxxp://bad[.]ru/a\n", "cp1252"),
+    ("Opération « déjà vu » : C2 185.220.101.4, URL hxxp://bad[.]ru/a ; №\n", "utf-16"),
+    ("Opération « déjà vu » : C2 185.220.101.4, URL hxxp://bad[.]ru/a\n", "latin-1"),
+])
+@pytest.mark.parametrize("filename", ["", "log.txt", "iocs.csv", "page.html"])
+def test_cp1252_latin1_and_utf16_are_decoded(data, name, filename):
+    raw = data.encode(name)
+    if name == "latin-1":
+        raw = raw.replace(b"\xe9", b"\x81\xe9", 1)  # 0x81 is undefined in cp1252
+    r = extract_bytes(raw, filename)
+    assert r["ipv4"] == ["185.220.101.4"] and r["url"] == ["http://bad.ru/a"], r
+
+
+def test_invalid_utf8_late_in_a_streamed_file_switches_to_cp1252():
+    import io
+
+    from vigisante.indicators.extraction import extract_file
+
+    data = ("déjà 1.2.3[.]9\n".encode() * 200000 + "Fichier reçu de évil[.]fr/x?id=1\n"
+            .encode("cp1252") + b"2.3.4[.]5\n")
+    r = extract_file(io.BytesIO(data))
+    assert r["ipv4"] == ["1.2.3.9", "2.3.4.5"]
+
+
+def test_text_starting_with_mz_is_still_text():
+    assert extract_bytes(b"MZ-Team report: C2 hxxp://bad[.]ru/a\n")["url"] == ["http://bad.ru/a"]
+
+
+def test_eml_part_with_a_wrong_or_unknown_charset_is_read():
+    for declared, body in [("utf-8", "Caf\xe9 : voir hxxp://bad[.]ru/a 185.220.101.4\n"
+                            .encode("cp1252")),
+                           ("x-unknown-42", b"voir hxxp://bad[.]ru/a 185.220.101.4\n"),
+                           ("utf-16", b"voir hxxp://bad[.]ru/a 185.220.101.4\n"),
+                           ("us-ascii", "\xe9t\xe9 hxxp://bad[.]ru/a 185.220.101.4\n"
+                            .encode("latin-1"))]:
+        eml = (b"From: a@sender.fr\nTo: b@chu.fr\nSubject: test\nMIME-Version: 1.0\n"
+               b"Content-Type: text/plain; charset=" + declared.encode() + b"\n"
+               b"Content-Transfer-Encoding: 8bit\n\n" + body)
+        r = extract_bytes(eml, "m.eml")
+        assert r["url"] == ["http://bad.ru/a"] and r["ipv4"] == ["185.220.101.4"], declared
 
 
 def test_explicit_encoding():
     assert extract_bytes(b"caf\xe9 evil.com\n", encoding="cp1252")["domain"] == ["evil.com"]
+    with pytest.raises(ExtractionError):
+        extract_bytes(b"caf\xe9 evil.com\n", encoding="utf-8")
 
 
 def run_cli(*args, stdin=b""):
@@ -208,6 +261,18 @@ def test_cli_bad_input_has_a_clear_message(data, tmp_path):
         assert done.returncode == 1 and done.stderr.startswith(b"vigisante iocs: ")
     else:
         assert b"No indicator found" in done.stdout
+
+
+def test_cli_reads_cp1252_and_utf16(tmp_path):
+    f = tmp_path / "journal.log"
+    f.write_bytes("Connexion refusée depuis 185.220.101.4 à 10h\n".encode("cp1252"))
+    done = run_cli("--json", str(f))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ipv4"] == ["185.220.101.4"]
+    done = run_cli("--json", stdin="Hôte hxxp://bad[.]ru/a\n".encode("utf-16"))
+    assert done.returncode == 0 and json.loads(done.stdout)["url"] == ["http://bad.ru/a"]
+    done = run_cli(stdin=b"\x7fELF\x02\x01\x01" + b"\xe9" * 100)
+    assert done.returncode == 1 and b"binary" in done.stderr
 
 
 def test_cli_missing_file_and_directory(tmp_path):

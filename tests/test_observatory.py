@@ -191,12 +191,37 @@ def test_support_detection_clocks(data, figures):
             assert row[state] == expected.get((regime, state), 0), (regime, state)
 
 
-def test_campaigns_say_not_available(data):
-    report = services.build_report(domain.Period.year(2023))
+def test_campaigns_hitting_several_establishments(data, django_assert_max_num_queries):
+    from vigisante.indicators.models import Campaign, CampaignReport
+    from vigisante.reports.models import Report
+
+    reports = list(Report.objects.sector().filter(created_at__year=2023)
+                   .order_by("establishment_id", "id"))
+    ests: dict[int, list] = {}
+    for r in reports:
+        ests.setdefault(r.establishment_id, []).append(r)
+    picked = [rs[0] for rs in list(ests.values())[:3]] + [list(ests.values())[0][-1]]
+    now = picked[0].created_at
+    wave = Campaign.objects.create(name="Vague (internal name)", status="confirmed",
+                                   created_at=now)
+    alone = Campaign.objects.create(name="One establishment", status="confirmed",
+                                    created_at=now)
+    proposal = Campaign.objects.create(status="proposed", created_at=now)
+    for r in picked:
+        CampaignReport.objects.create(campaign=wave, report=r, added_at=now)
+        CampaignReport.objects.create(campaign=proposal, report=r, added_at=now)
+    CampaignReport.objects.create(campaign=alone, report=picked[0], added_at=now)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        report = services.build_report(domain.Period.year(2023))
     section = report.sections[-1]
-    assert (section.number, section.available) == (15, False)
-    with translation.override("en"):
-        assert "Campaign detection not yet available." in [str(n) for n in section.notes]
+    assert (section.number, section.available) == (15, True)
+    [row] = section.table("15_campaigns").rows
+    assert row.label == "Vague (internal name)"
+    assert row.values == {"establishments": 3, "reports": len(set(picked)),
+                          "regions": len({r.establishment.region for r in picked})}
+    public = services.build_report(domain.Period.year(2023), public=True)
+    assert [str(r.label) for r in public.sections[-1].table("15_campaigns").rows] == [
+        "Campaign 1"]
 
 
 def test_bounded_number_of_queries(data, django_assert_max_num_queries):

@@ -105,7 +105,7 @@ def varied(reporter_a, reporter_b, analyst, est_a, est_b):
     return {"a1": a1, "b1": b1, "c1": c1, "lab": lab}
 
 
-@pytest.mark.parametrize("query, expected", [
+FILTER_CASES = [
     ("", ["c1", "b1", "a1"]),
     ("stage=notification", ["a1"]),
     ("stage=early_warning", ["c1", "b1"]),
@@ -121,10 +121,24 @@ def varied(reporter_a, reporter_b, analyst, est_a, est_b):
     ("q=laboratoire", ["c1"]),
     ("q=690000022", ["b1"]),
     ("region=IDF&suspected_malicious=yes&stage=notification", ["a1"]),
-])
+]
+
+
+@pytest.mark.parametrize("query, expected", FILTER_CASES)
 def test_incoming_filters(client_for, analyst, varied, query, expected):
     page = html(client_for(analyst).get(reverse("reports:incoming") + "?" + query))
     assert references(page) == [varied[k].reference for k in expected]
+
+
+@pytest.mark.parametrize("query, expected", FILTER_CASES)
+def test_the_api_list_has_the_same_filters(analyst, varied, query, expected):
+    """One filter implementation (reports.filters.ReportFilters) for the page and the API."""
+    from conftest import api_client_for
+
+    response = api_client_for(analyst).get(reverse("reports-api:report-list") + "?" + query)
+    assert response.status_code == 200, response.content
+    assert [r["reference"] for r in response.json()["results"]] == [
+        varied[k].reference for k in expected]
 
 
 def test_incoming_text_search_on_reference(client_for, analyst, varied):

@@ -1,15 +1,23 @@
-"""Walk EVERY URL pattern of the project as outsiders and prove none of them leaks.
+"""Walk EVERY URL pattern of the project, with EVERY HTTP method, as every role, and prove that
+none of them leaks or changes what the caller may not touch.
 
 Establishment A files a report (with an update, an attachment, a triage case with a note and a
-message). Then every route the URL resolver knows (including routes other apps add later) is
-requested with its path parameters filled with A's ids, as: a reporter of establishment B, an
-observer, and an anonymous visitor; API routes also with B's and the observer's API tokens.
-GET first; a route that answers 405 to GET is POSTed with an empty body.
+message); a VERIS and an HHS record are imported. Then every route the URL resolver knows
+(including routes other apps add later) is requested with its path parameters filled with A's
+ids, with GET, HEAD, OPTIONS, POST, PUT, PATCH and DELETE (the writes carry a body that would
+change A's report, its case, A's token... if accepted), as:
 
-It fails when an answer is a 500 (or raises), when a 200/201 answer (or a header) contains A's
-data (reference, texts, establishment name, file content), or when an anonymous visitor gets a
-200 from a page that is not in the small allow-list of public pages. It also checks that
-reporter A does see A's data, so that it can fail.
+- outsiders: a reporter of establishment B, an observer, an anonymous visitor (API routes also
+  with B's and the observer's tokens, and an anonymous API client);
+- CERT staff (analyst, admin; session and token) and reporter A, against the imported VERIS and
+  HHS records: imported records are read-only for everyone and are not reports;
+- CERT staff and reporter A against A's own report: every method answers without a 500.
+
+It fails when an answer is a 500 (or raises), when a 200/201 answer (or a header) contains data
+the caller may not see (A's reference, texts, establishment name, file content; the imported
+records' texts), when any of that data changed after the caller's requests, or when an
+anonymous visitor gets a 200 from a page that is not in the small allow-list of public pages.
+It also checks that reporter A does see A's data, and proves with leaky routes that it fails.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from conftest import api_client_for, login
@@ -104,6 +113,34 @@ def iter_routes(patterns=None, prefix: str = "/", namespace: str = "") -> Iterat
             yield Route(prefix + piece, f"{namespace}{p.name}" if p.name else "")
 
 
+METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+SAFE = ("GET", "HEAD", "OPTIONS")
+# Pages are function views: HEAD runs the GET code, and OPTIONS, PUT and DELETE take the same
+# path as PATCH (no form data, refused by require_http_methods): these three cover them.
+# API views dispatch on each method: all seven. Django's admin has one gate: GET.
+PAGE_METHODS = ("GET", "POST", "PATCH")
+
+
+def methods_for(route: Route, methods: tuple[str, ...]) -> tuple[str, ...]:
+    if route.template.startswith("/admin/"):
+        return tuple(m for m in methods if m == "GET") or methods[:1]
+    if route.is_api:
+        return methods
+    return tuple(m for m in methods if m in PAGE_METHODS) or methods[:1]
+CHANGED = "Wr1te attempt by someone who may not"  # echoes of it are no leak: not MARK
+IMPORTED_MARK = "Qx9Imported"
+
+#: The body of every write: each field some route would change if it accepted the request.
+PAYLOAD = {
+    "perimeter": CHANGED, "root_cause": CHANGED, "measures_taken": CHANGED, "text": CHANGED,
+    "description": CHANGED, "comment": CHANGED, "notes": CHANGED, "name": CHANGED,
+    "operations_impact": "stopped", "complete": False, "action": "draft",
+    "to_state": "acknowledged", "origin": "malicious", "kind": "ransomware",
+    "severity": "major", "type": "remote_advice", "started_at": "2024-01-02T10:00:00+01:00",
+    "out_of_hours": "auto", "email": "intruder@example.org", "password": "x",
+}
+
+
 @pytest.fixture
 def world(est_a, est_b, reporter_a, reporter_b, analyst, observer, early_warning_data):
     """A's data, everywhere it can be; B has data of its own so its pages are not empty."""
@@ -127,7 +164,48 @@ def world(est_a, est_b, reporter_a, reporter_b, analyst, observer, early_warning
     needles = [report.reference, A_DESCRIPTION, A_ESTABLISHMENT_NAME, A_UPDATE, A_FILE,
                A_FILE_CONTENT.strip(), A_NOTE, A_MESSAGE, MARK]
     return {"report": report, "report_b": report_b, "ids": ids, "needles": needles,
-            "reporter_a": reporter_a, "reporter_b": reporter_b, "observer": observer}
+            "reporter_a": reporter_a, "reporter_b": reporter_b, "observer": observer,
+            "analyst": analyst, "imported": _imported_records(est_a)}
+
+
+def _imported_records(est_a) -> list:
+    """A VERIS record (no establishment) and an HHS one (pointing at A, as a worst case),
+    stored as the importers store them: Report rows of another source."""
+    from django.utils import timezone
+
+    from vigisante.reports.models import Report
+
+    now = timezone.now()
+    return [Report.objects.create(
+        reference=f"{source.upper()}-{IMPORTED_MARK}", source=source, source_id=f"{source}-1",
+        channel="import", establishment=establishment, created_at=now, discovered_at=now,
+        description=f"{IMPORTED_MARK} {source} breach of a hospital", perimeter="as imported",
+        original={"summary": f"{IMPORTED_MARK} original"})
+        for source, establishment in (("veris", None), ("hhs", est_a))]
+
+
+def fingerprint(report_ids: list[int], token_id: int | None = None,
+                user_id: int | None = None) -> dict:
+    """Everything the walk must find unchanged: the reports and all that hangs off them, a
+    token and a user."""
+    from vigisante.accounts.models import ApiToken, User
+    from vigisante.reports.models import Attachment, Report, ReportUpdate
+    from vigisante.triage.models import Case, Message, Note, Qualification, Support, Transition
+
+    cases = Case.objects.filter(report_id__in=report_ids)
+    out = {
+        "reports": list(Report.objects.filter(pk__in=report_ids).order_by("pk").values()),
+        "updates": list(ReportUpdate.objects.filter(report_id__in=report_ids).values()),
+        "attachments": list(Attachment.objects.filter(report_id__in=report_ids).values()),
+        "cases": list(cases.order_by("pk").values()),
+    }
+    for model in (Note, Message, Support, Qualification, Transition):
+        out[model.__name__] = list(model.objects.filter(case__in=cases).values())
+    if token_id is not None:
+        out["token"] = list(ApiToken.objects.filter(pk=token_id).values())
+    if user_id is not None:
+        out["user"] = list(User.objects.filter(pk=user_id).values())
+    return out
 
 
 def _triage_objects(report, analyst) -> dict[str, int]:
@@ -220,97 +298,231 @@ def _leaks(response, needles: list[str], url: str = "", texts: tuple = ()) -> li
     return found
 
 
-def _request(client, url: str, api: bool):
-    response = client.get(url)
-    method = "GET"
-    if response.status_code == 405:
-        method = "POST"
-        response = client.post(url, {}, format="json") if api else client.post(url, {})
-    return method, response
+def _request(client, method: str, url: str, api: bool):
+    if method in SAFE:
+        return getattr(client, method.lower())(url)
+    if api:
+        return client.generic(method, url, json.dumps(PAYLOAD), "application/json")
+    return client.generic(method, url, urlencode(PAYLOAD, doseq=True),
+                          "application/x-www-form-urlencoded")
+
+
+def _session(user):
+    def make():
+        c = Client()
+        login(c, user)
+        return c
+    return make
+
+
+def _with_token(user):
+    def make():
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user, 'walk')[1]}")
+        return c
+    return make
 
 
 def _actors(world, api: bool):
     """(label, make_client, is_api_client) for every outsider."""
-
-    def session(user):
-        def make():
-            c = Client()
-            login(c, user)
-            return c
-        return make
-
-    def with_token(raw):
-        def make():
-            c = APIClient()
-            c.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
-            return c
-        return make
-
-    actors = [("reporter B (session)", session(world["reporter_b"]), False),
-              ("observer (session)", session(world["observer"]), False),
+    actors = [("reporter B (session)", _session(world["reporter_b"]), False),
+              ("observer (session)", _session(world["observer"]), False),
               ("anonymous", Client, False)]
-    if api:
-        token_b, token_observer = world["tokens"]
-        actors += [("reporter B (token)", with_token(token_b), True),
-                   ("observer (token)", with_token(token_observer), True),
-                   ("anonymous (API client)", APIClient, True)]
+    if api:  # the observer's token takes the same path as B's; anonymous is anonymous
+        actors.append(("reporter B (token)", _with_token(world["reporter_b"]), True))
     return actors
 
 
-def walk(world, routes: list[Route]) -> tuple[int, list[str]]:
-    """Request every route as every outsider; return (requests made, failures)."""
+def _insiders(world, api: bool):
+    """CERT staff and reporter A, the roles that do see A's data: the admin and reporter A by
+    session, the analyst by token on API routes (tokens and sessions share the policy)."""
+    actors = [("admin (session)", _session(world["admin"]), False),
+              ("reporter A (session)", _session(world["reporter_a"]), False)]
+    if api:
+        actors.append(("analyst (token)", _with_token(world["analyst"]), True))
+    return actors
+
+
+def _staff_and(*others: str):
+    """Actors for the imported records: the analyst by session, the admin by token on API
+    routes, and the given others ("reporter A")."""
+
+    def actors(world, api: bool):
+        out = [("analyst (session)", _session(world["analyst"]), False)]
+        if "reporter A" in others:
+            out.append(("reporter A (session)", _session(world["reporter_a"]), False))
+        if api:
+            out.append(("admin (token)", _with_token(world["admin"]), True))
+        return out
+
+    return actors
+
+
+def _logged_out(client, label: str, api_client: bool) -> bool:
+    """A session client whose session lost its user (a logout route): log in again."""
+    if api_client or label.startswith("anonymous"):
+        return False
+    return "_auth_user_id" not in client.session
+
+
+def walk(world, routes: list[Route], *, actors=_actors, ids: dict | None = None,
+         needles: list[str] | None = None, watch: dict | None = None,
+         methods: tuple[str, ...] = METHODS) -> tuple[int, list[str]]:
+    """Request every route with every method as every actor; return (requests, failures).
+
+    `ids` fill the path parameters (default: A's objects); `needles` must not show in any
+    200/201 answer (None: do not look); `watch` (arguments of `fingerprint`) must not change.
+    """
+    ids = ids or world["ids"]
+    needles = world["needles"] if needles is None else needles
+    before = fingerprint(**watch) if watch else None
     failures: list[str] = []
     visited = 0
     clients: dict[str, object] = {}
+    target = ids["report"]
+    reference = world["report"].reference
     for route in routes:
-        filled = [fill(route.template, world["ids"], world["report"].reference)]
-        if route.template.count("<") >= 2:
+        filled = [fill(route.template, ids, reference)]
+        if route.template.count("<") >= 2 and target == world["report"].pk:
             # B's own report with A's sub-objects (an attachment, an update...): no IDOR.
-            filled.append(fill(route.template, world["ids"], world["report"].reference,
+            filled.append(fill(route.template, ids, reference,
                                first_report=world["report_b"].pk))
+        route_methods = methods_for(route, methods)
         for url, texts in filled:
-            for label, make, api_client in _actors(world, route.is_api):
-                visited += 1
-                client = clients.get(label) or clients.setdefault(label, make())
-                try:
-                    method, response = _request(client, url, api_client)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported at once
-                    failures.append(f"{label} {url} [{route.name}]: raised {exc!r}")
-                    clients.pop(label)
-                    continue
-                if method == "POST":  # it may have logged B out: start afresh
-                    clients.pop(label)
-                where = f"{label} {method} {url} [{route.name or 'unnamed'}]"
-                if response.status_code >= 500 and not (
-                        response.status_code == 503 and route.name in STATUS_ROUTES):
-                    failures.append(f"{where}: {response.status_code}")
-                leaked = _leaks(response, world["needles"], url, tuple(texts))
-                if leaked:
-                    failures.append(f"{where}: {response.status_code} shows A's data {leaked}")
-                if label.startswith("anonymous") and response.status_code == 200 \
-                        and route.name not in PUBLIC_ROUTES:
-                    failures.append(f"{where}: 200 to an anonymous visitor; log in first, or "
-                                    "add the route to PUBLIC_ROUTES if it is meant to be public")
+            for label, make, api_client in actors(world, route.is_api):
+                sent = []
+                for method in route_methods:
+                    visited += 1
+                    client = clients.get(label) or clients.setdefault(label, make())
+                    where = f"{label} {method} {url} [{route.name or 'unnamed'}]"
+                    try:
+                        response = _request(client, method, url, api_client)
+                    except Exception as exc:  # noqa: BLE001 - every failure is reported at once
+                        failures.append(f"{label} {url} [{route.name}]: {method} raised {exc!r}")
+                        clients.pop(label)
+                        continue
+                    sent.append(method)
+                    if method not in SAFE and _logged_out(client, label, api_client):
+                        clients.pop(label)  # start afresh
+                    if response.status_code >= 500 and not (
+                            response.status_code == 503 and route.name in STATUS_ROUTES):
+                        failures.append(f"{where}: {response.status_code}")
+                    if needles:
+                        leaked = _leaks(response, needles, url, tuple(texts))
+                        if leaked:
+                            failures.append(f"{where}: {response.status_code} shows {leaked}")
+                    if label.startswith("anonymous") and response.status_code == 200 \
+                            and route.name not in PUBLIC_ROUTES:
+                        failures.append(f"{where}: 200 to an anonymous visitor; log in first, "
+                                        "or add the route to PUBLIC_ROUTES if it is meant to "
+                                        "be public")
+                if before is not None:
+                    after = fingerprint(**watch)
+                    if after != before:
+                        changed = sorted(k for k in before if before[k] != after[k])
+                        failures.append(f"{label} {'/'.join(sent)} {url} "
+                                        f"[{route.name or 'unnamed'}]: changed {changed}")
+                        before = after
     return visited, failures
 
 
 @pytest.fixture
-def tokens(world):
-    world["tokens"] = (ApiToken.issue(world["reporter_b"], "walk")[1],
-                       ApiToken.issue(world["observer"], "walk")[1])
+def tokens(world, admin_user):
+    world["admin"] = admin_user
     return world
 
 
-def test_every_route_as_outsiders(tokens):
+def _outsider_watch(world) -> dict:
+    return {"report_ids": [world["report"].pk] + [r.pk for r in world["imported"]],
+            "token_id": world["ids"]["token"], "user_id": world["reporter_a"].pk}
+
+
+def _routes(admin: bool = True) -> list[Route]:
+    return [r for r in iter_routes() if admin or not r.template.startswith("/admin/")]
+
+
+def _report_routes() -> list[Route]:
+    """The routes naming a report in their path (outside the admin)."""
+    out = []
+    for route in _routes(admin=False):
+        for m in _PARAM.finditer(route.template):
+            before = route.template[:m.start()].rstrip("/").rsplit("/", 1)[-1]
+            if _object_for(m.group("name"), before) == "report":
+                out.append(route)
+                break
+    return out
+
+
+def test_every_route_and_method_as_outsiders(tokens):
     world = tokens
-    routes = list(iter_routes())
-    assert len(routes) > 20
+    routes = _routes()
     names = {r.name for r in routes}
     for expected in ("reports-api:report-detail", "reports-api:attachment-download",
-                     "reports:detail", "api-ping"):
+                     "reports-api:report-notification", "reports:detail", "api-ping",
+                     "triage-api:qualify"):
         assert expected in names, f"the walk does not see {expected}"
-    visited, failures = walk(world, routes)
-    assert visited > 100
+    visited, failures = walk(world, routes, watch=_outsider_watch(world))
+    assert visited > 1000
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("source", ["veris", "hhs"])
+def test_imported_records_are_read_only_for_every_role(tokens, source):
+    """Staff and reporter A (the HHS record points at A's establishment) neither see nor change
+    an imported record through any route and method (its id in every parameter); outsiders
+    were walked above with the imported records watched."""
+    world = tokens
+    record = next(r for r in world["imported"] if r.source == source)
+    ids = {**world["ids"], "report": record.pk}
+    # The HHS record points at A's establishment: reporter A must not reach it either.
+    actors = _staff_and("reporter A") if source == "hhs" else _staff_and()
+    routes = _report_routes()
+    assert {"reports-api:report-notification", "reports:notification", "triage-api:qualify",
+            "reports-api:attachment-download"} <= {r.name for r in routes}
+    visited, failures = walk(world, routes, actors=actors, ids=ids,
+                             needles=[IMPORTED_MARK], watch={"report_ids": [record.pk]})
+    lists = [r for r in _routes(admin=False) if "<" not in r.template]
+    more_visited, more = walk(world, lists, actors=actors, ids=ids, needles=[IMPORTED_MARK],
+                              methods=("GET",))
+    visited, failures = visited + more_visited, failures + more
+    assert visited > 200
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("source", ["veris", "hhs"])
+@pytest.mark.parametrize("who", ["analyst", "admin_user"])
+def test_staff_cannot_edit_imported_records_through_reporter_endpoints(
+        tokens, request, source, who):
+    """The hole of the code review: PATCH /api/v1/reports/<veris id>/notification/ answered
+    200 to an analyst and changed the record."""
+    record = next(r for r in tokens["imported"] if r.source == source)
+    user = request.getfixturevalue(who)
+    before = fingerprint([record.pk])
+    api = api_client_for(user)
+    for name, method in (("report-notification", "patch"), ("report-final", "patch"),
+                         ("report-updates", "post"), ("report-detail", "get"),
+                         ("report-updates", "get"), ("report-attachments", "get")):
+        url = reverse(f"reports-api:{name}", args=[record.pk])
+        response = getattr(api, method)(url, {"perimeter": CHANGED, "root_cause": CHANGED,
+                                              "text": CHANGED}, format="json")
+        assert response.status_code == 404, (method, url, response.status_code)
+    listing = api.get(reverse("reports-api:report-list")).json()
+    assert record.reference not in [r["reference"] for r in listing["results"]]
+    web = Client()
+    login(web, user)
+    for name in ("reports:notification", "reports:final", "reports:add_update",
+                 "reports:detail"):
+        url = reverse(name, args=[record.pk])
+        assert web.post(url, {"perimeter": CHANGED, "text": CHANGED}).status_code == 404, url
+    assert fingerprint([record.pk]) == before
+
+
+def test_every_route_and_method_as_staff_and_owner_answers(tokens):
+    """Analyst, admin and reporter A on A's own report: every method of every route answers
+    (what they may do is done; nothing raises or answers 500)."""
+    world = tokens
+    visited, failures = walk(world, _report_routes(), actors=_insiders, needles=[])
+    assert visited > 200
     assert not failures, "\n".join(failures)
 
 
@@ -336,9 +548,11 @@ def test_reporter_a_does_see_a_data(world):
 
 
 def test_the_walk_catches_leaks(tokens, settings):
-    """Self-test: routes that leak (to anyone logged in, to anyone at all, by an error) fail."""
-    from django.http import HttpResponse, JsonResponse
+    """Self-test: routes that leak (to anyone logged in, to anyone at all, by an error) or that
+    let an outsider change A's report with a method other than GET/POST fail."""
+    from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
     from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
 
     from vigisante.reports.models import Report
 
@@ -355,22 +569,47 @@ def test_the_walk_catches_leaks(tokens, settings):
     def crash(request, pk):
         raise RuntimeError("boom")
 
+    @csrf_exempt
+    def patch_only(request, pk):  # forgot the check, and only PATCH changes anything
+        if request.method != "PATCH":
+            return HttpResponseNotAllowed(["PATCH"])
+        Report.objects.filter(pk=pk).update(perimeter="changed")
+        return HttpResponse(status=204)
+
+    def staff_sees_imported(request, pk):  # what `visible_to` did for staff
+        return HttpResponse(Report.objects.get(pk=pk).description)
+
     urlconf = type("LeakyUrls", (), {"urlpatterns": [
         path("leak/<int:pk>/", leaky_page, name="leak-page"),
         path("api/leak/<int:report_id>/", leaky_api, name="leak-api"),
         path("leak/ref/<str:reference>/", by_reference, name="leak-reference"),
         path("crash/<int:pk>/", crash, name="crash"),
+        path("patch/<int:pk>/", patch_only, name="patch-only"),
+        path("imported/<int:pk>/", staff_sees_imported, name="imported"),
     ]})
     settings.ROOT_URLCONF = urlconf
     routes = list(iter_routes(urlconf.urlpatterns))
     assert fill(routes[0].template, tokens["ids"], "x")[0] == f"/leak/{tokens['report'].pk}/"
-    _visited, failures = walk(tokens, routes)
+    _visited, failures = walk(tokens, routes[:4], watch=_outsider_watch(tokens))
+    _visited, more = walk(tokens, routes[4:5], watch=_outsider_watch(tokens),
+                          methods=("GET", "PATCH"))
+    failures += more
+    record = tokens["imported"][0]
+    _visited, more = walk(tokens, routes[5:], actors=_staff_and(),
+                          ids={**tokens["ids"], "report": record.pk}, needles=[IMPORTED_MARK],
+                          methods=("GET",))
+    failures += more
     text = "\n".join(failures)
     for label in ("reporter B (session)", "observer (session)", "anonymous"):
         assert f"{label} GET /leak/{tokens['report'].pk}/ [leak-page]" in text
         ref = tokens["report"].reference
-        assert f"{label} GET /leak/ref/{ref}/ [leak-reference]: 200 shows A's data" in text
-    for label in ("reporter B (token)", "observer (token)", "anonymous (API client)"):
+        assert f"{label} GET /leak/ref/{ref}/ [leak-reference]: 200 shows" in text
+    for label in ("reporter B (token)", "anonymous"):
         assert f"{label} GET /api/leak/{tokens['report'].pk}/ [leak-api]: 200 shows" in text
     assert "200 to an anonymous visitor" in text
-    assert "[crash]: raised RuntimeError" in text
+    assert "[crash]: GET raised RuntimeError" in text
+    pk = tokens["report"].pk
+    assert f"reporter B (session) GET/PATCH /patch/{pk}/ [patch-only]: changed ['reports']" \
+        in text
+    assert f"analyst (session) GET /imported/{record.pk}/ [imported]: 200 shows " \
+        f"['{IMPORTED_MARK}']" in text

@@ -194,7 +194,33 @@ def clocks(ctx: Context) -> Section:
 
 
 def campaigns(ctx: Context) -> Section:
-    s = Section(15, "campaigns", _("Campaigns that hit several establishments"),
-                available=False)
-    s.notes.append(_("Campaign detection not yet available."))
+    """Campaigns confirmed by the CERT with reports of the period from two establishments or
+    more: one aggregate query (reports, establishments and regions counted in the database)."""
+    from django.db.models import Count, Min
+
+    from vigisante.indicators.models import CampaignReport, CampaignStatus
+
+    s = Section(15, "campaigns", _("Campaigns that hit several establishments"))
+    rows = list(
+        CampaignReport.objects.filter(
+            report__in=ctx.qs.values("pk"),
+            campaign__status__in=(CampaignStatus.CONFIRMED, CampaignStatus.CLOSED))
+        .values("campaign_id", "campaign__name")
+        .annotate(reports=Count("report_id", distinct=True),
+                  establishments=Count("report__establishment_id", distinct=True),
+                  regions=Count("report__establishment__region", distinct=True),
+                  first=Min("report__created_at"))
+        .filter(establishments__gte=2).order_by("first", "campaign_id"))
+    t = Table("15_campaigns", _("Campaigns confirmed by the CERT, reports of the period"), [
+        Column("establishments", _("Establishments hit")), Column("reports", L.COLUMNS["reports"]),
+        Column("regions", _("Regions"))])
+    for i, r in enumerate(rows, start=1):
+        label = r["campaign__name"] if ctx.internal and r["campaign__name"] else \
+            _("Campaign %(n)d") % {"n": i}
+        t.rows.append(Row(f"c{i}", label, {k: r[k] for k in ("establishments", "reports",
+                                                            "regions")}))
+    s.tables.append(t)
+    s.notes.append(_("Linked by the CERT from shared indicators, a shared supplier or the same "
+                     "kind of incident on the same system, then confirmed by an analyst; one row "
+                     "per campaign."))
     return s

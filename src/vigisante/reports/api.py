@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -34,8 +33,9 @@ from vigisante.core.api_views import (
     RestrictedAPIView,
     write_transaction,
 )
+from vigisante.reports import downloads, services
 from vigisante.reports import serializers as s
-from vigisante.reports import services
+from vigisante.reports.filters import ReportFilters
 from vigisante.reports.idempotency import SCHEMA_PARAMETER, SCHEMA_RESPONSES, idempotent
 from vigisante.reports.models import Channel, Report, ReportUpdate
 
@@ -140,15 +140,7 @@ class ReportListCreate(_JsonErrors, AccessMixin, GenericAPIView):
         filters = s.ReportFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        qs = self.get_queryset()
-        if "stage" in f:
-            qs = qs.filter(stage=f["stage"])
-        if "establishment" in f:
-            qs = qs.filter(establishment_id=f["establishment"])
-        if "created_after" in f:
-            qs = qs.filter(created_at__gte=f["created_after"])
-        if "created_before" in f:
-            qs = qs.filter(created_at__lt=f["created_before"])
+        qs = ReportFilters.of(f).apply(self.get_queryset())
         page = self.paginate_queryset(qs)
         data = s.ReportSummary(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
@@ -357,13 +349,6 @@ class AttachmentDownload(_Base):
         """Download one attachment (as a file, never rendered inline)."""
         att = services.open_attachment(actor=request.user, report_id=pk, attachment_id=aid)
         try:
-            handle = att.file.open("rb")
-        except OSError:
-            log.error("attachment %s of report %s is missing from storage", att.pk, pk)
-            raise exceptions.NotFound(_("The file is no longer available.")) from None
-        response = FileResponse(handle, as_attachment=True, filename=att.original_name,
-                                content_type=att.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+            return downloads.attachment_response(att)
+        except downloads.AttachmentMissing as exc:
+            raise exceptions.NotFound(str(exc)) from None

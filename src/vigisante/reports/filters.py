@@ -1,8 +1,11 @@
-"""Filters of the CERT's list of incoming reports (a GET form; invalid values are ignored)."""
+"""Filters of report lists: one implementation (`ReportFilters.apply`), fed by the page's GET
+form (`IncomingFilterForm`, invalid values ignored) and by the API's query parameters
+(`serializers.ReportFilter`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -21,6 +24,47 @@ DATE_BOUNDS = [MinValueValidator(dt.date(1990, 1, 1)), MaxValueValidator(dt.date
 ANY = [("", _("Any"))]
 YES_NO_ANY = ANY + [("yes", _("Yes")), ("no", _("No"))]
 MAX_QUERY = 100
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a list of reports may be narrowed by (empty values: no filter)."""
+
+    q: str = ""  # part of the reference, part of the establishment's name, or its FINESS
+    stage: str = ""
+    establishment: int | None = None
+    region: str = ""
+    category: str = ""
+    channel: str = ""
+    suspected_malicious: str = ""
+    patient_care_affected: str = ""
+    support_requested: bool | None = None
+    ongoing: bool | None = None
+    created_after: dt.datetime | None = None  # received at or after
+    created_before: dt.datetime | None = None  # received before
+
+    @classmethod
+    def of(cls, data: dict) -> ReportFilters:
+        """From validated data (unknown keys are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names and v not in ("", None)})
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        exact = {"stage": "stage", "establishment": "establishment_id",
+                 "region": "establishment__region", "category": "establishment__category",
+                 "channel": "channel", "suspected_malicious": "suspected_malicious",
+                 "patient_care_affected": "patient_care_affected",
+                 "support_requested": "support_requested", "ongoing": "ongoing",
+                 "created_after": "created_at__gte", "created_before": "created_at__lt"}
+        for name, lookup in exact.items():
+            value = getattr(self, name)
+            if value not in ("", None):
+                qs = qs.filter(**{lookup: value})
+        text = self.q.strip()
+        if text:
+            qs = qs.filter(Q(reference__icontains=text) | Q(establishment__name__icontains=text)
+                           | Q(establishment__finess=text.upper()))
+        return qs
 
 
 class IncomingFilterForm(VigisanteForm):
@@ -54,28 +98,19 @@ class IncomingFilterForm(VigisanteForm):
             self.add_error("received_to", gettext("The end date is before the start date."))
         return data
 
-    def filter(self, qs: QuerySet) -> QuerySet:
-        """Apply every valid filter (call after is_valid(); invalid ones are left out)."""
-        data = getattr(self, "cleaned_data", {})
-        exact = {"stage": "stage", "region": "establishment__region",
-                 "category": "establishment__category", "channel": "channel",
-                 "suspected_malicious": "suspected_malicious",
-                 "patient_care_affected": "patient_care_affected"}
-        for key, lookup in exact.items():
-            if data.get(key):
-                qs = qs.filter(**{lookup: data[key]})
+    def filters(self) -> ReportFilters:
+        """The valid filters (call after is_valid(); invalid ones are left out)."""
+        data = dict(getattr(self, "cleaned_data", {}))
         for key in ("support_requested", "ongoing"):
-            if data.get(key):
-                qs = qs.filter(**{key: data[key] == "yes"})
+            data[key] = {"yes": True, "no": False}.get(data.get(key) or "")
         if data.get("received_from"):
-            qs = qs.filter(created_at__gte=_start_of(data["received_from"]))
+            data["created_after"] = _start_of(data["received_from"])
         if data.get("received_to"):
-            qs = qs.filter(created_at__lt=_start_of(data["received_to"] + dt.timedelta(days=1)))
-        text = (data.get("q") or "").strip()
-        if text:
-            qs = qs.filter(Q(reference__icontains=text) | Q(establishment__name__icontains=text)
-                           | Q(establishment__finess=text.upper()))
-        return qs
+            data["created_before"] = _start_of(data["received_to"] + dt.timedelta(days=1))
+        return ReportFilters.of(data)
+
+    def filter(self, qs: QuerySet) -> QuerySet:
+        return self.filters().apply(qs)
 
     def active(self) -> bool:
         return any(getattr(self, "cleaned_data", {}).get(name) for name in self.fields)

@@ -16,6 +16,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from vigisante.core import access
+from vigisante.establishments.models import Category
+from vigisante.establishments.regions import REGIONS
 from vigisante.reports import services
 from vigisante.reports.models import (
     Attachment,
@@ -165,10 +167,20 @@ class AttachmentInput(StrictMixin, serializers.Serializer):
 
 
 class ReportFilter(serializers.Serializer):
-    """Query parameters of the report list."""
+    """Query parameters of the report list (the same filters as the CERT's list page)."""
 
+    q = serializers.CharField(required=False, max_length=100, help_text="Part of the "
+                              "reference, part of the establishment's name, or its FINESS.")
     stage = serializers.ChoiceField(choices=Stage.choices, required=False)
     establishment = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
+    region = serializers.ChoiceField(choices=sorted(REGIONS), required=False,
+                                     help_text="Region code of the establishment.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    suspected_malicious = serializers.ChoiceField(choices=TriState.choices, required=False)
+    patient_care_affected = serializers.ChoiceField(choices=TriState.choices, required=False)
+    support_requested = serializers.BooleanField(required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False, allow_null=True)
     created_after = serializers.DateTimeField(
         required=False, help_text="Received at or after this date/time (ISO 8601)."
     )

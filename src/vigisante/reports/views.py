@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.core import access
-from vigisante.reports import presenters, services
+from vigisante.reports import downloads, presenters, services
 from vigisante.reports.filters import IncomingFilterForm
 from vigisante.reports.forms import (
     AttachmentForm,
@@ -189,17 +189,7 @@ def add_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     """Serve a file only to who may see the report; never rendered by the browser."""
     att = services.open_attachment(actor=request.user, report_id=pk, attachment_id=attachment_pk)
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError:
-        log.error("attachment %s of report %s is missing from storage", att.pk, pk)
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=att.original_name,
-                            content_type=att.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.attachment_response(att)
 
 
 @login_required

@@ -102,8 +102,8 @@ class StaffView(RestrictedAPIView):
 
 
 def case_detail(actor, report_id) -> dict[str, Any]:
-    """The case as the API shows it."""
-    view = queries.case_view(actor=actor, report_id=report_id)
+    """The case as the API shows it (no audit history, no analysts list)."""
+    view = queries.case_view(actor=actor, report_id=report_id, history=False)
     case = view.case
     data = {f: getattr(case, f) for f in (
         "report_id", "state", "state_changed_at", "version", "updated_at", "updated_by",
@@ -229,13 +229,11 @@ class _CaseItems(StaffView):
     """GET lists one kind of item of a case; POST adds one."""
 
     item_serializer: Any = None
-
-    def items(self, view: queries.CaseView) -> list:
-        raise NotImplementedError
+    kind = ""
 
     def get(self, request, report_id: int):
-        view = queries.case_view(actor=request.user, report_id=report_id)
-        return Response(self.item_serializer(self.items(view), many=True).data)
+        items = queries.case_items(actor=request.user, report=self.object, kind=self.kind)
+        return Response(self.item_serializer(items, many=True).data)
 
 
 class NotesView(_CaseItems):
@@ -243,8 +241,7 @@ class NotesView(_CaseItems):
 
     item_serializer = s.NoteOut
 
-    def items(self, view):
-        return view.notes
+    kind = "notes"
 
     @extend_schema(summary="Internal notes of a case (never shown to the establishment)",
                    responses={200: s.NoteOut(many=True), 404: ERROR_404}, tags=TAGS)
@@ -265,8 +262,7 @@ class MessagesView(_CaseItems):
 
     item_serializer = s.MessageOut
 
-    def items(self, view):
-        return view.messages
+    kind = "messages"
 
     @extend_schema(summary="Messages exchanged with the establishment",
                    responses={200: s.MessageOut(many=True), 404: ERROR_404}, tags=TAGS)
@@ -287,8 +283,7 @@ class SupportView(_CaseItems):
 
     item_serializer = s.SupportOut
 
-    def items(self, view):
-        return view.supports
+    kind = "supports"
 
     @extend_schema(summary="Support given on a case",
                    responses={200: s.SupportOut(many=True), 404: ERROR_404}, tags=TAGS)

@@ -36,7 +36,7 @@ from vigisante.establishments.models import Establishment
 from vigisante.reports.models import Report
 from vigisante.triage import domain, services
 from vigisante.triage.domain import State
-from vigisante.triage.models import Case
+from vigisante.triage.models import Case, Message, Note, Support
 
 SORTS: dict[str, list[str]] = {
     "-received": ["-created_at", "-id"],
@@ -215,18 +215,15 @@ class CaseView:
                  "secondary": s in (State.REJECTED, State.DUPLICATE)} for s in self.allowed]
 
 
-def case_view(*, actor, report_id: Any) -> CaseView:
-    """The case of a report with its histories (CERT staff only)."""
-    case = services.get_case(actor=actor, report_id=report_id)
-    case = (Case.objects.select_related("assigned_to", "updated_by", "duplicate_of",
-                                        "report__establishment", "report__created_by")
-            .get(pk=case.pk))
+def case_view(*, actor, report_id: Any, history: bool = True) -> CaseView:
+    """The case of a report with its histories (CERT staff only).
+
+    One query for the case with its report and people, one per list; `history` adds the
+    audit events and the analysts (the page; the API has neither).
+    """
+    case = _case_with_report(actor, report_id)
     report = case.report
-    events = (AuditEvent.objects.filter(
-        Q(object_type="reports.report", object_id=str(report.pk))
-        | Q(object_type="triage.case", object_id=str(case.pk))).order_by("-id")
-        [:MAX_AUDIT_ROWS])
-    return CaseView(
+    view = CaseView(
         case=case, report=report,
         allowed=domain.allowed_targets(
             case.state, is_admin=access.allowed(actor, "reopen", report),
@@ -237,8 +234,44 @@ def case_view(*, actor, report_id: Any) -> CaseView:
         notes=list(case.notes.select_related("author").order_by("-at", "-id")),
         messages=list(case.messages.select_related("author").order_by("at", "id")),
         supports=list(case.supports.select_related("by").order_by("-started_at", "-id")),
-        events=list(events), analysts=services.analysts(),
     )
+    if history:
+        view.events = list(AuditEvent.objects.filter(
+            Q(object_type="reports.report", object_id=str(report.pk))
+            | Q(object_type="triage.case", object_id=str(case.pk))).order_by("-id")
+            [:MAX_AUDIT_ROWS])
+        view.analysts = services.analysts()
+    return view
+
+
+def _case_with_report(actor, report_id: Any) -> Case:
+    """The case of a report the actor may triage, with its report and people, in one query
+    (the policy's test runs on the loaded report); 404 otherwise."""
+    pk = access.parse_pk(report_id)
+    case = (Case.objects.select_related("assigned_to", "updated_by", "duplicate_of",
+                                        "report__establishment", "report__created_by")
+            .filter(report_id=pk).first())
+    if case is None:  # no case yet (or no such report): the service checks and creates it
+        services.get_case(actor=actor, report_id=pk)
+        return _case_with_report(actor, pk)
+    access.require(actor, "triage", case.report)
+    return case
+
+
+def case_items(*, actor, report: Report, kind: str) -> list:
+    """One list of a case (notes, messages or supports) of a loaded report the actor may
+    triage, in one query, without the rest of the case."""
+    access.require(actor, "triage", report)
+    if kind == "notes":
+        return list(Note.objects.filter(case__report_id=report.pk).select_related("author")
+                    .order_by("-at", "-id"))
+    if kind == "messages":
+        return list(Message.objects.filter(case__report_id=report.pk)
+                    .select_related("author").order_by("at", "id"))
+    if kind == "supports":
+        return list(Support.objects.filter(case__report_id=report.pk).select_related("by")
+                    .order_by("-started_at", "-id"))
+    raise ValueError(kind)
 
 
 @dataclass

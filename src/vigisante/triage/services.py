@@ -65,17 +65,18 @@ def report_of(actor, report_id: Any, action: str = "triage") -> Report:
 
 
 def case_of(report: Report, *, for_update: bool) -> Case:
-    """The report's case, created if missing (reports older than the triage app)."""
-    case, _created = Case.objects.get_or_create(
-        report=report, defaults={"state_changed_at": report.created_at})
+    """The report's case (locked with `for_update`), created if missing (reports older than
+    the triage app). One query when the case exists."""
+    # No joins: a locked row re-read after waiting would come with stale joined rows.
+    qs = Case.objects.filter(report_id=report.pk)
     if for_update:
-        # No joins: a locked row re-read after waiting would come with stale joined rows.
-        qs = Case.objects.all()
-        if connection.features.has_select_for_update_of:
-            qs = qs.select_for_update(of=("self",))
-        else:
-            qs = qs.select_for_update()
-        case = qs.get(pk=case.pk)
+        qs = (qs.select_for_update(of=("self",)) if connection.features.has_select_for_update_of
+              else qs.select_for_update())
+    case = next(iter(qs[:1]), None)
+    if case is None:
+        Case.objects.get_or_create(report=report,
+                                   defaults={"state_changed_at": report.created_at})
+        case = qs.get()
     case.report = report
     return case
 

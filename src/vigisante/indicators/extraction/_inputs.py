@@ -34,16 +34,35 @@ _MAIL_HEADERS = (b"from", b"to", b"subject", b"date", b"received", b"message-id"
                  b"x-mailer", b"sender", b"dkim-signature", b"authentication-results")
 
 
+#: Starts of binary formats that may hold few NUL or control bytes in their first bytes.
+BINARY_MAGIC = (
+    b"MZ", b"\x7fELF", b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"%PDF-",
+    b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf",
+    b"Rar!\x1a\x07", b"\x1f\x8b\x08", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa",
+    b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"\x00asm",
+    b"dex\n", b"OTTO", b"wOFF", b"ID3", b"OggS", b"fLaC", b"RIFF", b"\x1aE\xdf\xa3",
+)
+
+
 def looks_binary(sample: bytes) -> bool:
-    """NUL bytes or many control characters in the first bytes (text with a UTF-16 BOM is text)."""
+    """A binary format's magic number, NUL bytes or many control characters in the first bytes
+    (text with a UTF-16 BOM is text)."""
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
+    if sample.startswith(BINARY_MAGIC):
+        if not sample.startswith(b"MZ") or _is_pe(sample):
+            return True
     if b"\0" in sample:
         return True
     if not sample:
         return False
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
     return controls / len(sample) > 0.05
+
+
+def _is_pe(sample: bytes) -> bool:
+    """"MZ" starts a DOS/PE executable only with a plausible header (text may start "MZ")."""
+    return len(sample) >= 64 and (b"\0" in sample[:64] or b"This program" in sample[:512])
 
 
 def looks_like_email(sample: bytes) -> bool:
@@ -73,9 +92,13 @@ def looks_like_html(sample: bytes, filename: str = "") -> bool:
 
 
 def decode(data: bytes, charset: str | None = None) -> str:
-    """Decode text: BOM, then the declared charset, then UTF-8; invalid bytes are an error."""
+    """Decode text. With a charset given: that charset, strictly (invalid bytes are an error).
+    Without: a UTF-8 BOM or valid UTF-8, then a BOM-signalled UTF-16, then cp1252, then
+    latin-1 (which reads any byte)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict")
+        data = data[3:]
+        if not charset:
+            return data.decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
@@ -92,11 +115,32 @@ def decode(data: bytes, charset: str | None = None) -> str:
             ) from exc
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ExtractionError(
-            f"The file is not valid UTF-8 text (invalid byte at offset {exc.start}); "
-            "give its encoding (for example cp1252)."
-        ) from exc
+    except UnicodeDecodeError:
+        return decode_8bit(data)
+
+
+def decode_8bit(data: bytes) -> str:
+    """cp1252 (French Windows), or latin-1 when a byte is undefined in cp1252."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def decode_lenient(data: bytes, charset: str | None) -> str:
+    """A MIME part: its declared charset if it is known and fits the bytes, else as `decode`."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        return decode(data)
+    if charset:
+        try:
+            # a wide charset (UTF-16, UTF-32) declared for bytes without NUL is wrong
+            if b"\0" in data or "Az09.:/@".encode(charset) == b"Az09.:/@":
+                return data.decode(charset)
+        except (LookupError, UnicodeError, ValueError):
+            pass
+    return decode(data)
 
 
 class _HTMLText(HTMLParser):
@@ -285,10 +329,7 @@ def _walk_body(part, result: ParsedEmail, depth: int) -> None:
 def _text_into(raw: bytes, charset, ctype: str, name: str, out) -> None:
     if looks_binary(raw[:8192]):
         return
-    try:
-        text = raw.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        text = raw.decode("utf-8", errors="replace")
+    text = decode_lenient(raw, charset)
     if ctype == "text/html" or looks_like_html(raw[:4096], name):
         text = html_to_text(text)
     elif ctype == "text/csv" or name.lower().endswith(".csv"):
@@ -347,20 +388,30 @@ def extract_file_details(stream, filename: str = "", encoding: str | None = None
         text = decode(data, encoding)
         extract_into(csv_to_text(text) if is_csv else text, out)
         return finish(out), None
+    # without an encoding: UTF-8 while the bytes are valid UTF-8, then cp1252/latin-1 for the
+    # rest (text decoded before the first invalid byte was valid UTF-8, so it stays right)
     decoder = codecs.getincrementaldecoder(_codec(encoding))(errors="strict")
+    eight_bit = False
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
     carry = ""
     offset = 0
     chunk = head
     while chunk:
-        try:
-            text = decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            raise ExtractionError(
-                f"The file is not valid {encoding or 'UTF-8'} text (invalid byte near offset "
-                f"{offset + exc.start}); give its encoding (for example cp1252)."
-            ) from exc
+        if eight_bit:
+            text = decode_8bit(chunk)
+        else:
+            pending = decoder.getstate()[0]
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                if encoding:
+                    raise ExtractionError(
+                        f"The file is not valid {encoding} text (invalid byte near offset "
+                        f"{offset + exc.start})."
+                    ) from exc
+                eight_bit = True
+                text = decode_8bit(pending + chunk)
         offset += len(chunk)
         text = carry + text
         cut = text.rfind("\n")
@@ -377,12 +428,16 @@ def extract_file_details(stream, filename: str = "", encoding: str | None = None
         if nxt and b"\0" in nxt:
             raise ExtractionError("The file looks binary (not text); nothing was extracted.")
         chunk = nxt
-    try:
-        carry += decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise ExtractionError(
-            f"The file is not valid {encoding or 'UTF-8'} text (it ends inside a character)."
-        ) from exc
+    if not eight_bit:
+        pending = decoder.getstate()[0]
+        try:
+            carry += decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            if encoding:
+                raise ExtractionError(
+                    f"The file is not valid {encoding} text (it ends inside a character)."
+                ) from exc
+            carry += decode_8bit(pending)
     if carry:
         extract_into(csv_to_text(carry) if is_csv else carry, out)
     return finish(out), None

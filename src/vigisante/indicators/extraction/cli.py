@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep private, reserved and documentation addresses and domains")
     p.add_argument("--warninglists", action="store_true",
                    help="also drop values of MISP's warning lists (large providers, ...)")
-    p.add_argument("--encoding", help="text encoding of the input (default: UTF-8)")
+    p.add_argument("--encoding", help="text encoding of the input (default: UTF-8, else "
+                                      "UTF-16 with a BOM, else cp1252, else latin-1)")
     return p
 
 

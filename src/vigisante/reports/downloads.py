@@ -1,0 +1,35 @@
+"""The one download answer for attachments, shared by the pages and the API."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+
+from vigisante.reports.models import Attachment
+
+log = logging.getLogger(__name__)
+
+
+class AttachmentMissing(Http404):
+    """The attachment's file is gone from storage (a 404 that says so)."""
+
+
+def attachment_response(att: Attachment) -> FileResponse:
+    """The file as a download, never rendered by the browser nor kept in a cache.
+
+    The caller has checked access (action "download") and audited the download
+    (`services.open_attachment` does both).
+    """
+    try:
+        handle = att.file.open("rb")
+    except OSError:
+        log.error("attachment %s of report %s is missing from storage", att.pk, att.report_id)
+        raise AttachmentMissing(_("The file is no longer available.")) from None
+    response = FileResponse(handle, as_attachment=True, filename=att.original_name,
+                            content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
