@@ -186,6 +186,9 @@ READS: dict[str, tuple[str, str, str]] = {
     "triage-api:notes": ("case.view", "reports.report", "report_id"),
     "triage-api:messages": ("case.view", "reports.report", "report_id"),
     "triage-api:support": ("case.view", "reports.report", "report_id"),
+    "indicators:report": ("indicators.view", "reports.report", "report_id"),
+    "indicators:campaigns": ("campaign.list", "indicators.campaign", ""),
+    "indicators:campaign": ("campaign.view", "indicators.campaign", "pk"),
     "observatory:index": ("observatory.view", "observatory", ""),
     "observatory:figures": ("observatory.export", "observatory", ""),
     "observatory:pdf": ("observatory.export", "observatory", ""),
@@ -206,6 +209,8 @@ NOT_READS: dict[str, str] = {
     "triage:support": "POST only: the change is audited by the service",
     "triage:reply": "POST only: the change is audited by the service",
     "triage-api:qualify": "POST only: the change is audited by the service",
+    "indicators:review": "POST only: a change, not a read",
+    "indicators:add": "POST only: a change, not a read",
     "triage-api:transition": "POST only: the change is audited by the service",
     "triage-api:assign": "POST only: the change is audited by the service",
 }
