@@ -289,3 +289,38 @@ def test_large_input_is_streamed():
     line = b"nothing to see here, just words and words 12.5 percent\n"
     data = line * 60000 + b"last line hxxp://late[.]bad.ru/x\n"
     assert extract_file(io.BytesIO(data))["url"] == ["http://late.bad.ru/x"]
+
+
+@pytest.mark.parametrize("text,url", [
+    ("Le C2 hxxps://cdn-update[.]net/wp-content/\nuploads/2024/03/loader.php a été observé.",
+     "https://cdn-update.net/wp-content/uploads/2024/03/loader.php"),
+    ("URL: hxxps://update-micro-\nsoft[.]com/download/setup.exe",
+     "https://update-micro-soft.com/download/setup.exe"),
+    ("payload at https://evil.com/dl/stage-\n2.bin today", "https://evil.com/dl/stage-2.bin"),
+    ("https://evil.com/gate.php?id=\n4242&k=1 was seen", "https://evil.com/gate.php?id=4242&k=1"),
+    ("Voir https://evil.com/a/b/\r\nc/d.php ici", "https://evil.com/a/b/c/d.php"),
+])
+def test_url_wrapped_in_a_pdf_export_is_rejoined(text, url):
+    assert extract(text)["url"] == [url]
+    filler = "Le centre hospitalier a basculé en mode dégradé pendant trois jours. " * 40
+    assert url in extract(filler + "\n" + text + "\n" + filler)["url"]  # the prefilter path
+
+
+@pytest.mark.parametrize("text,urls", [
+    ("https://evil.com/\nevil2.org\n", ["https://evil.com/"]),
+    ("https://evil.com/a/\nevil2[.]org/x.php\n", ["evil2.org/x.php", "https://evil.com/a/"]),
+    ("See https://evil.com/\nThe attacker then left.", ["https://evil.com/"]),
+    ("See https://evil.com/files/\n2024-03-01 next day", ["https://evil.com/files/"]),
+    ("hxxp://evil[.]com/dl/\nhxxp://bad[.]ru/x", ["http://bad.ru/x", "http://evil.com/dl/"]),
+])
+def test_unrelated_next_lines_are_not_joined(text, urls):
+    assert extract(text)["url"] == urls
+
+
+def test_quoted_printable_soft_break_in_a_url():
+    eml = (b"From: a@sender.fr\nTo: b@chu.fr\nSubject: lien\nMIME-Version: 1.0\n"
+           b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n"
+           b"\nMerci de v=C3=A9rifier https://paie-sante-secure.com/bulletin/2024/consult=\n"
+           b"er.php?id=3D42&u=3Dagent avant lundi.\n")
+    assert extract_bytes(eml, "m.eml")["url"] == [
+        "https://paie-sante-secure.com/bulletin/2024/consulter.php?id=42&u=agent"]

@@ -10,11 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from vigisante.core import access
 from vigisante.indicators import campaign_queries, campaigns, services, warninglists
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
@@ -38,11 +38,10 @@ def _errors(exc: ValidationError) -> list[str]:
 
 
 def _report(user, report_id) -> Report:
+    """A sector report the user may triage (imported VERIS/HHS records are not reports)."""
     require_staff(user)
-    report = Report.objects.select_related("establishment").filter(pk=report_id).first()
-    if report is None:
-        raise Http404("No such report.")
-    return report
+    return access.get_or_404(Report.objects.select_related("establishment"), user, "triage",
+                             report_id)
 
 
 # --- a report's indicators ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ import logging
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
+from vigisante.reports import quarantine
 from vigisante.reports.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,5 @@ def attachment_response(att: Attachment) -> FileResponse:
     except OSError:
         log.error("attachment %s of report %s is missing from storage", att.pk, att.report_id)
         raise AttachmentMissing(_("The file is no longer available.")) from None
-    response = FileResponse(handle, as_attachment=True, filename=att.original_name,
-                            content_type=att.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # Phishing e-mails and possible malware go out in an AES zip (reports.quarantine).
+    return quarantine.download_response(att, handle)

@@ -621,7 +621,10 @@ def _regions(text: str) -> list[tuple[int, int]]:
         for _ in range(ctx):  # more tokens either side: "evil [.] com", "a dot b"
             lo = max(0, _prev_token_start(cls, lo))
             hi = _next_token_end(cls, hi, n)
-        if raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
+        if raw[hi:hi + 1] == b"\r" and raw[hi + 1:hi + 2] == b"\n":
+            if hi + 2 < n and cls[hi + 2] != 32:
+                hi = _next_token_end(cls, hi, n)
+        elif raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
             hi = _next_token_end(cls, hi, n)  # a URL may go on at the start of the next line
         if spans and lo <= spans[-1][1] + 32:
             if hi > spans[-1][1]:
@@ -717,6 +720,30 @@ _EMAIL_HOST = re.compile(r"(?:" + _LABEL + _D + r")+" + _TLD + r"(?![\w-]|" + _D
 _UEMAIL_HOST = re.compile(r"(?:" + _ULABEL + _D + r")+" + _UTLD + r"(?![\w-]|" + _D + r"\w)")
 
 
+_HOST_START = re.compile(r"[A-Za-z0-9-]+(?:[.\ue000][A-Za-z0-9-]+)+(?=[/:?#]|\Z)")
+
+
+def _wrapped_url_goes_on(head: str, cont: str) -> bool:
+    """Whether `cont`, the first token of the next line, continues the URL `head` cut at the end
+    of its line (PDF-to-text exports, narrow columns): never a new URL, a date or a plain word;
+    after a '/' never a token that is itself a host ("https://a.com/" then "b.org" on the next
+    line of a list)."""
+    if "://" in cont or _DATE_START.match(cont) or not (cont[0].isalnum() or cont[0] in "%_?#&="):
+        return False
+    last = head[-1]
+    if last == "-":  # a host or a path cut at a hyphen: "update-micro-" / "soft.com/a"
+        return head.count("/") > 2 or "." in cont or "\ue000" in cont
+    if last == "/" and head.count("/") > 2:
+        host = _HOST_START.match(cont)
+        if host and canonical("domain", host.group(0).replace(DDOT, ".")):
+            return False
+        return any(c in cont for c in "/.?=&%_-\ue000")
+    if last in "?&=":
+        return any(c in cont for c in "=&%") or any(c.isdigit() for c in cont)
+    # a long URL cut anywhere: "...?id=4" / "2&x=1"
+    return len(head) >= 40 and any(c in cont for c in "/?=&%")
+
+
 def _find_urls(text: str, out, masked: list) -> None:
     find = text.find
     i = find("://")
@@ -726,13 +753,13 @@ def _find_urls(text: str, out, masked: list) -> None:
             t = _URL_TAIL.match(text, i + 3)
             if t:
                 end = t.end()
-                if text[end:end + 1] == "\n" and end - m.start() >= 40:
-                    # a long URL cut at the end of its line: "...?id=\n42&x=1"
-                    w = _WRAPPED.match(text, end + 1)
-                    if w and "://" not in w.group(0) and any(c in w.group(0) for c in "/?=&%") \
-                            and not _DATE_START.match(w.group(0)):
+                nl = end + 1 if text[end:end + 1] == "\n" else \
+                    end + 2 if text[end:end + 2] == "\r\n" else 0
+                if nl:
+                    w = _WRAPPED.match(text, nl)
+                    if w and _wrapped_url_goes_on(text[m.start():end], w.group(0)):
                         end = w.end()
-                raw = _trim_url(text[m.start():end].replace("\n", ""))
+                raw = _trim_url(text[m.start():end].replace("\n", "").replace("\r", ""))
                 url = canonical_url(raw)
                 if url:
                     out["url"].add(url)
