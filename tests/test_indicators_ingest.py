@@ -25,6 +25,7 @@ def test_each_change_of_a_report_queues_its_indicators(reporter_a, report_a):
     assert queued() == 3
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks
 def test_the_worker_correlates_a_new_report(run_tasks):
     first = new_report(supplier_name="Acme Santé")
     second = new_report(supplier_name="ACME santé")
@@ -33,6 +34,7 @@ def test_the_worker_correlates_a_new_report(run_tasks):
     assert Campaign.objects.get().reports.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks
 def test_texts_updates_and_text_attachments_are_extracted_as_pending(run_tasks, analyst):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -84,6 +86,7 @@ def test_analyst_adds_an_indicator_and_bad_values_are_refused(analyst):
     assert Indicator.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks
 def test_warning_listed_and_own_domains_are_not_stored(run_tasks):
     from vigisante.indicators.models import Indicator, WarningListEntry
 

@@ -324,3 +324,14 @@ def test_quoted_printable_soft_break_in_a_url():
            b"er.php?id=3D42&u=3Dagent avant lundi.\n")
     assert extract_bytes(eml, "m.eml")["url"] == [
         "https://paie-sante-secure.com/bulletin/2024/consulter.php?id=42&u=agent"]
+
+
+@pytest.mark.parametrize("text", ["DestinationHostname|endswith: '.tunnel-relay.top'",
+                                  "wildcard *.tunnel-relay.top", "- .tunnel-relay.top"])
+def test_domain_written_with_a_leading_dot_or_wildcard(text):
+    assert extract(text)["domain"] == ["tunnel-relay.top"]
+
+
+def test_leading_dot_does_not_cut_longer_names():
+    assert extract("log...evil.com, (.co.uk), .NET 4.8, .htaccess, a.b.evil.com")["domain"] == [
+        "a.b.evil.com"]

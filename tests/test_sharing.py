@@ -346,3 +346,16 @@ def test_analyst_reporter_of_nobody(world, client_for):
     lonely = make_user("lonely@example.org", Role.REPORTER)
     sent_alert(world)
     assert html(client_for(lonely).get(reverse("sharing:list"))).select(".alert-list li") == []
+
+
+def test_campaign_page_offers_an_alert_and_the_alert_links_back(world, client_for):
+    client = client_for(world.analyst)
+    page = html(client.get(reverse("indicators:campaign", args=[world.campaign.pk])))
+    href = f"{reverse('sharing:new')}?campaign={world.campaign.pk}"
+    assert page.select_one(f"a[href='{href}']")
+    alert = sent_alert(world)
+    staff = html(client.get(reverse("sharing:detail", args=[alert.pk])))
+    assert staff.select_one(f"a[href='{reverse('indicators:campaign', args=[world.campaign.pk])}']")
+    # never on the recipients' page
+    mine = html(client_for(world.reporters[0]).get(reverse("sharing:detail", args=[alert.pk])))
+    assert not mine.select("a[href*='/campaigns/']")

@@ -243,7 +243,11 @@ def rebuild_links(now) -> int:
         with connection.cursor() as cursor:
             # Big one-off statements: compiling them (JIT) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
+            # TRUNCATE refuses pending deferred foreign-key checks (links written earlier in
+            # this transaction): run them now, then defer again (Django's default).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {LINK}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
         Link.objects.all().delete()
     threshold = noise_threshold()

@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from handwritten import HAND  # noqa: E402
+from reports import REPORTS  # noqa: E402
 from values import Values  # noqa: E402
 
 V = Values(20240607)
@@ -296,6 +297,9 @@ def main() -> None:
     for i in range(10):
         exp, doc = csv_doc(i)
         entries.append({"id": f"csv-{i:02d}", "kind": "csv", "text": doc, "expected": exp})
+    for n, (text, kind, exp) in enumerate(REPORTS):
+        entries.append({"id": f"report-{n:03d}", "kind": kind, "text": text,
+                        "expected": {t: sorted(v) for t, v in exp.items()}})
     with open(HERE / "corpus.jsonl", "w", encoding="utf-8") as fh:
         for e in entries:
             fh.write(json.dumps(e, ensure_ascii=False) + "\n")
