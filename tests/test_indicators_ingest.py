@@ -99,3 +99,19 @@ def test_warning_listed_and_own_domains_are_not_stored(run_tasks):
     user.save()
     run_tasks()
     assert set(Indicator.objects.values_list("value", flat=True)) == {"evil-login.ru"}
+
+
+@pytest.mark.django_db(transaction=True)  # the worker runs committed tasks
+def test_qualifying_cases_links_them_by_kind_and_system(run_tasks, analyst):
+    from vigisante.reports.models import Report
+    from vigisante.triage import services as triage_services
+
+    first, second = new_report(days_ago=1), new_report(days_ago=0)
+    Report.objects.filter(pk__in=[first.pk, second.pk]).update(systems_hit=["imaging"])
+    run_tasks()
+    assert not Link.objects.filter(reason="kind_system").exists()  # not qualified yet
+    for report in (first, second):
+        triage_services.qualify(actor=analyst, report_id=report.pk, origin="malicious",
+                                kind="ransomware")
+    run_tasks()
+    assert Link.objects.filter(reason="kind_system", report_a=first, report_b=second).exists()

@@ -378,7 +378,17 @@ def qualify(
     _save_audited(case, actor, "case.qualify", before, {
         "qualification_id": qualification.pk, "suggestion_reasons": list(assessment.reasons),
         **({"comment": values["comment"]} if values["comment"] else {})})
+    _queue_correlation(case.report_id)
     return case
+
+
+def _queue_correlation(report_id: int) -> None:
+    """The kind links reports hit on the same system: correlate the report again in the
+    worker (queued in this transaction). Imported at call time, as the reports services do,
+    so that loading triage never loads the indicators app."""
+    from vigisante.indicators import services as indicators
+
+    indicators.queue_ingest(report_id=report_id)
 
 
 # ---------------------------------------------------------------------------------------------
