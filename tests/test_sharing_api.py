@@ -117,8 +117,9 @@ def test_lists_have_a_fixed_number_of_queries(world, django_assert_max_num_queri
         assert staff.get(LIST).json()["count"] == 12
 
 
-def test_schema_documents_the_alerts_api(client):
-    schema = client.get("/api/schema/?format=json").json()
+def test_schema_documents_the_alerts_api(client_for, reporter_a):
+    # The schema is served to signed-in accounts only.
+    schema = client_for(reporter_a).get("/api/schema/?format=json").json()
     paths = schema["paths"]
     assert "/api/v1/alerts/" in paths and "/api/v1/alerts/{id}/read/" in paths
     assert paths["/api/v1/alerts/"]["get"]["tags"] == ["alerts"]
