@@ -57,6 +57,13 @@ PUBLIC_ROUTES = {
     "admin:login",
     "admin:logout",
     "healthz",  # for load balancers: states only, no data
+    # published observatory snapshots are open to anyone (issue 12): frozen, suppressed figures
+    "observatory:published_index",
+    "observatory:published",
+    "observatory:published_version",
+    "observatory:published_file",
+    "observatory-api:published_list",
+    "observatory-api:published",
 }
 # Routes whose 503 is an answer, not a failure (no worker beats during the walk).
 STATUS_ROUTES = {"healthz"}
