@@ -65,6 +65,8 @@ def test_analyst_reading_case_page_queue_and_api_is_audited(client_for, analyst,
     assert len(events("case.list")) == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_observatory_exports_are_audited(client_for, analyst, observer, run_tasks):
     from vigisante.observatory.models import Snapshot
 

@@ -75,6 +75,8 @@ def _publish(admin, year: int, run_tasks, note: str = ""):
     return services.publish(actor=admin, snapshot_id=snap.pk, now=timezone.now())
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_the_attack_fails_on_the_published_snapshots(admin_user, observer, run_tasks,
                                                        tmp_path):
     build()

