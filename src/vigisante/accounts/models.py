@@ -17,6 +17,12 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
     ADMIN = "admin", _("Administrator")
     OBSERVER = "observer", _("Observer")
+    # An authority (regional health agency, ministry, defence chain): sees the summaries of
+    # the reports of its scope (issue 11). Second factor required.
+    AUTHORITY = "authority", _("Authority")
+    # A machine account of a partner or an establishment's security tool: TAXII and feeds
+    # only, by HTTP Basic or token, never the pages (issue 8).
+    MACHINE = "machine", _("Machine account")
 
 
 STAFF_ROLES = {Role.ANALYST, Role.ADMIN}
@@ -78,6 +84,14 @@ class User(AbstractUser):
     @property
     def is_observer(self) -> bool:
         return self.role == Role.OBSERVER
+
+    @property
+    def is_authority(self) -> bool:
+        return self.role == Role.AUTHORITY
+
+    @property
+    def is_machine(self) -> bool:
+        return self.role == Role.MACHINE
 
     def set_password(self, raw_password):
         super().set_password(raw_password)
