@@ -133,7 +133,7 @@ def _key_rows(scope: str) -> str:
     """A SELECT of (report_id, reason, key, detail, supplier_id, establishment_id, at): the
     correlation keys of the sector reports matching `scope` (a condition on r)."""
     vague = ", ".join(["%s"] * len(VAGUE_KINDS))
-    name = f"SUBSTR(TRIM(r.supplier_name), 1, 300)"
+    name = "SUBSTR(TRIM(r.supplier_name), 1, 300)"
     return (
         f"SELECT r.id, 'kind_system', SUBSTR(c.kind || ':' || s.value, 1, 320), "
         f"SUBSTR(c.kind || ':' || s.value, 1, 300), NULL, r.establishment_id, r.created_at "
