@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "vigisante.notifications",
     "vigisante.indicators",
     "vigisante.sharing",
+    "vigisante.drafts",
 ]
 
 MIDDLEWARE = [
