@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import api_client_for, html, make_user
-from drafts_fixtures import LATE_NOW, NOW, make_complete, make_partial
 from django.urls import reverse
 from django.utils import timezone
+from drafts_fixtures import LATE_NOW, NOW, make_complete, make_partial
 
 from vigisante.accounts.models import Role
 from vigisante.clocks.models import Clock

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.core import access
-from vigisante.drafts import domain, render as files, services
+from vigisante.drafts import domain, services
+from vigisante.drafts import render as files
 from vigisante.drafts.forms import DpoForm, FactsForm, SentForm
 from vigisante.drafts.models import Submission
 from vigisante.reports.models import Report
