@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from vigisante.core import errors
 
-
 # --- 7. error pages: styled, translated, with the menu ---------------------------------------
 
 @pytest.mark.french
@@ -45,7 +44,7 @@ def test_500_page_is_styled_and_translated(rf: RequestFactory, reporter_a):
     assert response.status_code == 500
     page = html(response)
     assert page.select_one("main h1").get_text(strip=True) == "Une erreur est survenue"
-    assert page.select_one("header.top")
+    assert page.select_one("header.top a.brand") and page.select_one("main a.button")
 
 
 def test_500_page_falls_back_without_context(rf: RequestFactory):

@@ -11,11 +11,10 @@ import datetime as dt
 import os
 
 import pytest
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from vigisante.accounts.models import Role
 from vigisante.reports import services as report_services
 
 from .axe import axe_violations

@@ -1,8 +1,8 @@
 """Error pages: under /api/ an error is JSON like every other API answer (the schema says so),
 elsewhere the site's own page, styled, translated, with the menu and a way back (issue 10).
 
-The 500 page is rendered with the request when that still works (the menu, the user's
-language), and falls back to a page without context when rendering itself fails.
+The 500 page stands alone (templates/500.html): it reads no database and reverses no URL that
+could fail, since either may be the error; it is rendered in the request's language.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _API_DETAIL[500]}, status=500)
     try:
-        return render(request, "500.html", {"status": 500}, status=500)
+        return HttpResponseServerError(loader.get_template("500.html").render({}, request))
     except Exception:  # noqa: BLE001 - the error page must never fail in its turn
-        log.exception("the 500 page could not be rendered with its context")
-        return HttpResponseServerError(loader.get_template("500.html").render({}))
+        log.exception("the 500 page could not be rendered")
+        return HttpResponseServerError("<h1>Server error (500)</h1>")
 
 
 def csrf_failure(request, reason: str = ""):
