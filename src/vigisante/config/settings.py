@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "vigisante.notifications",
     "vigisante.indicators",
     "vigisante.sharing",
+    "vigisante.taxii",
 ]
 
 MIDDLEWARE = [
@@ -311,7 +312,15 @@ PERIODIC_JOBS = [
     ("vigisante.core.audit.flush", 1.0),
     ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
     ("vigisante.reports.idempotency.purge_expired", 3600.0),
+    # TAXII (vigisante.taxii): poll due subscriptions.
+    ("vigisante.taxii.tasks.schedule_polls", 60.0),
 ]
+
+# TAXII 2.1 server (vigisante.taxii, docs/taxii.md).
+TAXII_MAX_CONTENT_LENGTH = 10 * 1024 * 1024     # bytes of one "add objects" request
+TAXII_MAX_OBJECTS_PER_REQUEST = 10_000
+TAXII_DEFAULT_PAGE_SIZE = 1000
+TAXII_MAX_PAGE_SIZE = 10_000
 
 LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()
 
