@@ -15,6 +15,7 @@ from vigisante.accounts.models import ApiToken
 from vigisante.taxii import storage
 from vigisante.taxii.defaults import ensure_collections
 from vigisante.taxii.models import Collection as StoredCollection
+from vigisante.taxii.models import Status as StoredStatus
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -88,3 +89,82 @@ def test_refusals_reach_the_client_as_http_errors(server, est_b):
     with pytest.raises(requests.HTTPError):
         Status(f"{server}/taxii2/api/status/00000000-0000-4000-8000-000000000000/",
                user=sensor.email, password=PASSWORD)
+
+
+def test_partner_adds_objects_they_land_as_incoming_intelligence(server, analyst):
+    from vigisante.sharing.models import IncomingIntel
+
+    partner = machine("cert.partner.e2e@example.org")
+    inbox = StoredCollection.objects.get(alias="inbox")
+    inbox.writers.add(partner)
+    objects = sample("malicious-email-indicator-with-attachment")
+    broken = {"type": "indicator", "id": "indicator--not-a-uuid"}
+    root = ApiRoot(f"{server}/taxii2/api/", user=partner.email, password=PASSWORD)
+    remote = next(c for c in root.collections if c.alias == "inbox")
+    assert remote.can_write and not remote.can_read
+    status = remote.add_objects({"objects": [*objects, broken]})
+    assert status.status == "complete"
+    assert status.total_count == len(objects) + 1
+    assert status.success_count == len(objects) and status.failure_count == 1
+    assert {s["id"] for s in status.successes} == {o["id"] for o in objects}
+    again = Status(status.url, user=partner.email, password=PASSWORD)
+    assert again.id == status.id and again.success_count == len(objects)
+    intel = IncomingIntel.objects.get(pk=StoredStatus.objects.get(pk=status.id).intel_id)
+    assert intel.object_count == len(objects)
+    assert {o["id"] for o in intel.content} == {o["id"] for o in objects}
+    # another machine account does not see that status
+    other = machine("sensor.other.e2e@example.org")
+    with pytest.raises(requests.HTTPError) as caught:
+        Status(status.url, user=other.email, password=PASSWORD)
+    assert caught.value.response.status_code == 404
+    # staff read the inbox and delete from it
+    raw = ApiToken.issue(analyst, "e2e")[1]
+    staff = ApiRoot(f"{server}/taxii2/api/", auth=TokenAuth(raw))
+    staff_inbox = next(c for c in staff.collections if c.alias == "inbox")
+    assert len(staff_inbox.get_objects()["objects"]) == len(objects)
+    staff_inbox.delete_object(objects[0]["id"])
+    assert len(staff_inbox.get_objects()["objects"]) == len(objects) - 1
+    with pytest.raises(requests.HTTPError) as caught:
+        staff_inbox.get_object(objects[0]["id"])
+    assert caught.value.response.status_code == 404
+
+
+def test_subscription_polls_our_own_server(server, analyst):
+    """The client side, against our server on loopback: everything once, then only what
+    was added since, each page as incoming intelligence."""
+    from vigisante.sharing.models import IncomingIntel
+    from vigisante.taxii import client
+    from vigisante.taxii.models import Subscription
+
+    partner = machine("cert.poller.e2e@example.org")
+    objects = fill("partners", "poisonivy")
+    partners = StoredCollection.objects.get(alias="partners")
+    sub = Subscription.objects.create(
+        name="Our own partners collection",
+        collection_url=f"{server}/taxii2/api/collections/{partners.pk}/",
+        username=partner.email, password=PASSWORD)
+    original = client.PAGE
+    client.PAGE = 60
+    try:
+        assert client.poll(sub) == len(objects)
+    finally:
+        client.PAGE = original
+    sub.refresh_from_db()
+    assert sub.last_error == "" and sub.objects_received == len(objects)
+    assert sub.added_after
+    intel = IncomingIntel.objects.filter(source="TAXII: Our own partners collection")
+    assert intel.count() == -(-len(objects) // 60)
+    assert sorted(o["id"] for i in intel for o in i.content) == sorted(o["id"] for o in objects)
+    assert client.poll(sub) == 0  # nothing new
+    more = fill("partners", "apt1")
+    assert client.poll(sub) == len(more)
+    token_sub = Subscription.objects.create(
+        name="By token", collection_url=sub.collection_url,
+        token=ApiToken.issue(analyst, "poll")[1])
+    assert client.poll(token_sub) == len(objects) + len(more)
+    bad = Subscription.objects.create(name="Wrong password",
+                                      collection_url=sub.collection_url,
+                                      username=partner.email, password="nope")
+    assert client.poll(bad) == 0
+    bad.refresh_from_db()
+    assert "401" in bad.last_error and bad.last_polled_at is not None

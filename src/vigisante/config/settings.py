@@ -313,7 +313,8 @@ PERIODIC_JOBS = [
     ("vigisante.core.audit.flush", 1.0),
     ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
     ("vigisante.reports.idempotency.purge_expired", 3600.0),
-    # TAXII (vigisante.taxii): poll due subscriptions.
+    # TAXII (vigisante.taxii): bring the collections up to date, poll due subscriptions.
+    ("vigisante.taxii.tasks.schedule_publication", 300.0),
     ("vigisante.taxii.tasks.schedule_polls", 60.0),
 ]
 

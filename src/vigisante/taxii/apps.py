@@ -8,6 +8,10 @@ class TaxiiConfig(AppConfig):
     verbose_name = _("TAXII and feeds")
 
     def ready(self) -> None:
-        from vigisante.taxii import access
+        from vigisante.core import events
+        from vigisante.taxii import access, tasks
 
         access.register()
+        # What changes what is published: bring the collections up to date in the worker.
+        for name in ("alert.sent", "indicator.reviewed", "campaign.changed"):
+            events.subscribe(name, tasks.publication_needed)

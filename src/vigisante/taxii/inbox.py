@@ -15,13 +15,6 @@ from vigisante.taxii import protocol, storage
 from vigisante.taxii.models import Collection, Status, StatusState
 
 
-def available() -> bool:
-    """Whether the CERT's intake of incoming intelligence exists (sharing.services)."""
-    from vigisante.sharing import services
-
-    return hasattr(services, "ingest_intel")
-
-
 def _ingest(objects: list[dict], user) -> int | None:
     from vigisante.sharing import services
 
@@ -61,7 +54,7 @@ def _receive(collection, objects, valid, failures, user, requested_at) -> Status
                 for stix_id, version, _outcome in storage.store(collection, valid,
                                                                 added_by=user):
                     successes.append({"id": stix_id, "version": version})
-        except (ValidationError, ValueError) as exc:
+        except (ValidationError, ValueError, RecursionError) as exc:
             message = _message(exc)
             failures.extend({"id": o["id"], "message": message} for o in valid)
             successes = []

@@ -12,8 +12,10 @@ Routing, by TLP (the object's marking) and audience:
   on the site and get its indicators in their feeds;
 - nothing TLP:RED, nothing unconfirmed or noisy, ever; a collection never holds an object of
   a TLP it does not carry (`Collection.tlps`).
-Unmarked objects the others need (the CERT's identity, the TLP marking definitions) go along
-into each collection that receives something.
+The bundles come from `vigisante.sharing.exports` (only shareable indicators; a campaign's
+name and summary only when the anonymity guard passes them). Unmarked objects the others need
+(the CERT's identity, the TLP marking definitions) go along into each collection that
+receives something of the same bundle.
 """
 
 from __future__ import annotations
@@ -23,22 +25,22 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from vigisante.indicators.models import Campaign, CampaignStatus, Indicator, Status, Tlp
-from vigisante.sharing import stix
+from vigisante.indicators.models import Campaign, CampaignStatus, Indicator, Tlp
+from vigisante.sharing import exports, stix
 from vigisante.sharing.models import Alert
 from vigisante.taxii import storage
 from vigisante.taxii.models import Audience, Collection
 
 OPEN = {Tlp.CLEAR, Tlp.GREEN}
 MARKING_TLP = {ref: tlp for tlp, ref in stix.TLP_IDS.items()}
+ORDER = [str(t) for t in (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)]
 CHUNK = 5000
 
 
 def tlp_of(obj: dict) -> str | None:
     """The TLP of an object from its marking (None: unmarked)."""
     found = [MARKING_TLP[r] for r in obj.get("object_marking_refs", ()) if r in MARKING_TLP]
-    order = [str(t) for t in (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)]
-    return max(found, key=order.index) if found else None
+    return max(found, key=ORDER.index) if found else None
 
 
 class Plan:
@@ -48,30 +50,28 @@ class Plan:
         self.collections = collections
         self.objects: dict[str, dict[str, dict]] = defaultdict(dict)
 
-    def route(self, objects: Iterable[dict], amber_to: Iterable[str]) -> None:
+    def _put(self, alias: str, obj: dict) -> None:
+        self.objects[alias][f"{obj['id']}@{obj.get('modified', '')}"] = obj
+
+    def route(self, bundle: dict, amber_to: Iterable[str]) -> None:
+        """Route a bundle's marked objects by TLP; its unmarked ones (the creator's identity,
+        the marking definitions) go along into every collection that received something."""
         amber_to = list(amber_to)
+        objects = bundle.get("objects", [])
+        reached: set[str] = set()
         for obj in objects:
             tlp = tlp_of(obj)
             if tlp is None or tlp == Tlp.RED:
                 continue
-            targets = ["everyone"] if tlp in OPEN else amber_to
-            for alias in targets:
+            for alias in (["everyone"] if tlp in OPEN else amber_to):
                 collection = self.collections.get(alias)
                 if collection is not None and tlp in collection.tlps:
-                    self.objects[alias][f"{obj['id']}@{obj.get('modified', '')}"] = obj
-
-    def complete(self) -> None:
-        """Add the identity and the marking definitions each collection's objects use."""
-        creator = stix.identity()
-        for objects in self.objects.values():
-            if not objects:
-                continue
-            used = {r for o in list(objects.values()) for r in o.get("object_marking_refs", ())}
-            for tlp, ref in stix.TLP_IDS.items():
-                if ref in used:
-                    marking = stix.tlp_marking(tlp)
-                    objects[f"{marking['id']}@"] = marking
-            objects[f"{creator['id']}@{creator.get('modified', '')}"] = creator
+                    self._put(alias, obj)
+                    reached.add(alias)
+        for obj in objects:
+            if tlp_of(obj) is None:
+                for alias in reached:
+                    self._put(alias, obj)
 
 
 def alert_audience(alert: Alert, supplier_ids: list[int]) -> list[str]:
@@ -87,49 +87,33 @@ def alert_audience(alert: Alert, supplier_ids: list[int]) -> list[str]:
     return out
 
 
-def _indicators() -> Iterable[list[Indicator]]:
-    qs = (Indicator.objects.shareable().exclude(tlp=Tlp.RED)
-          .only("id", "type", "value", "tlp", "confidence", "first_seen", "reviewed_at")
-          .order_by("id"))
+def _indicator_chunks() -> Iterable[list[int]]:
+    qs = Indicator.objects.shareable().exclude(tlp=Tlp.RED).order_by("id")
     last = 0
     while True:
-        chunk = list(qs.filter(id__gt=last)[:CHUNK])
-        if not chunk:
+        ids = list(qs.filter(id__gt=last).values_list("id", flat=True)[:CHUNK])
+        if not ids:
             return
-        yield chunk
-        last = chunk[-1].id
+        yield ids
+        last = ids[-1]
 
 
 def plan() -> Plan:
     collections = {c.alias: c for c in Collection.objects.exclude(audience=Audience.INBOX)}
     result = Plan(collections)
-    for chunk in _indicators():
-        result.route(stix.indicator_objects(chunk), ["partners"])
+    for ids in _indicator_chunks():
+        result.route(exports.indicators_stix(Indicator.objects.filter(pk__in=ids)),
+                     ["partners"])
     campaigns = (Campaign.objects.filter(status=CampaignStatus.CONFIRMED,
-                                         merged_into__isnull=True)
-                 .order_by("id"))
+                                         merged_into__isnull=True).order_by("id"))
     for campaign in campaigns:
-        members = list(Indicator.objects.shareable().exclude(tlp=Tlp.RED).filter(
-            sightings__report__campaign_memberships__campaign=campaign).distinct())
-        tlp = _campaign_tlp(members)
-        result.route(stix.campaign_objects(campaign, members, tlp=tlp), ["partners"])
-    alerts = (Alert.objects.sent().exclude(tlp=Tlp.RED)
-              .prefetch_related("indicators", "target_suppliers").order_by("id"))
+        result.route(exports.campaign_stix(campaign), ["partners"])
+    alerts = (Alert.objects.sent().exclude(tlp=Tlp.RED).select_related("campaign")
+              .prefetch_related("target_suppliers").order_by("id"))
     for alert in alerts:
-        members = [i for i in alert.indicators.all()
-                   if i.status == Status.CONFIRMED and not i.noisy and i.tlp != Tlp.RED]
         suppliers = [s.pk for s in alert.target_suppliers.all()]
-        result.route(stix.alert_objects(alert, members), alert_audience(alert, suppliers))
-    result.complete()
+        result.route(exports.alert_stix(alert), alert_audience(alert, suppliers))
     return result
-
-
-def _campaign_tlp(indicators: list[Indicator]) -> str:
-    """A campaign is shared at the strictest TLP of its indicators, TLP:AMBER at least
-    (what the CERT knows of a campaign is need-to-know unless it says otherwise)."""
-    order = [str(t) for t in (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT)]
-    tlps = [str(i.tlp) for i in indicators if str(i.tlp) in order] + [str(Tlp.AMBER)]
-    return max(tlps, key=order.index)
 
 
 def publish() -> dict[str, int]:

@@ -4,8 +4,13 @@ queue the task unless one is already waiting."""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
+
+log = logging.getLogger(__name__)
 
 
 def _waiting(t) -> bool:
@@ -33,6 +38,18 @@ def poll_task(subscription_id: int) -> None:
 def schedule_publication() -> None:
     if not _waiting(publish_task):
         publish_task.enqueue()
+
+
+def publication_needed(**payload) -> None:
+    """Event handler (alert sent, indicator reviewed, campaign changed): queue the publication
+    once the change commits. Never breaks the service that emitted the event."""
+    def queue() -> None:
+        try:
+            schedule_publication()
+        except Exception:  # noqa: BLE001 - the periodic job catches up
+            log.exception("could not queue the TAXII publication")
+
+    transaction.on_commit(queue)
 
 
 def schedule_polls() -> None:

@@ -261,7 +261,9 @@ def status(request, user, status_id):
         pk = uuid.UUID(str(status_id))
     except ValueError:
         raise Http404 from None
-    found = access.get_or_404(Status.objects.all(), user, "view", pk)
+    found = Status.objects.filter(pk=pk).first()
+    if found is None or not access.allowed(user, "view", found):
+        raise Http404
     return protocol.taxii_response(_status_resource(found))
 
 
@@ -282,16 +284,13 @@ def _read_body(request) -> bytes:
 
 def _add_objects(request, user, collection_id):
     found, _r, _w = _collection(user, collection_id, "write")
-    if not inbox.available():
-        raise TaxiiError(503, "Intake not available",
-                         "This server cannot take objects yet; try again later.")
     if not protocol.is_taxii_content(request.META.get("CONTENT_TYPE", "")):
         raise TaxiiError(415, "Unsupported media type",
                          f"Send an envelope as {protocol.TAXII_MEDIA_TYPE}.")
     body = _read_body(request)
     try:
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TaxiiError(400, "Invalid JSON", "The body is not a JSON envelope.") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise TaxiiError(400, "Invalid envelope",
