@@ -91,6 +91,7 @@ def names(objects: list[dict]) -> set[str]:
     return out
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes its connection
 def test_objects_go_to_the_collections_of_their_audience_and_tlp(world, run_tasks):
     from vigisante.taxii.tasks import schedule_publication
 
@@ -175,13 +176,12 @@ def test_taxii_and_feeds_never_carry_the_reporter(world, analyst, est_a):
             assert form not in text, needle
 
 
-def test_confirming_an_indicator_queues_the_publication(world, analyst, run_tasks,
-                                                        django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)  # the real worker closes its connection
+def test_confirming_an_indicator_queues_the_publication(world, analyst, run_tasks):
     from vigisante.indicators import services
 
     pending = world["inds"]["pending"]
-    with django_capture_on_commit_callbacks(execute=True):
-        services.review(actor=analyst, indicator=pending.pk, status="confirmed", tlp="clear")
+    services.review(actor=analyst, indicator=pending.pk, status="confirmed", tlp="clear")
     assert "pending.example" not in names(stored("everyone"))  # not yet: in the worker
     run_tasks()
     assert "pending.example" in names(stored("everyone"))
