@@ -16,11 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-<<<<<<< HEAD
-from vigisante.core import audit, events
-=======
-from vigisante.core import access, audit
->>>>>>> main
+from vigisante.core import access, audit, events
 from vigisante.indicators import campaigns, correlation, domain
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
