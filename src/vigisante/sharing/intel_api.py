@@ -1,7 +1,8 @@
 """`POST /api/v1/intel/stix/` or `/api/v1/intel/misp/`: send a STIX bundle or a MISP event
 for the CERT's analysts to review (a JSON body up to 2 MB, or a multipart `file` up to
-20 MB). CERT staff tokens only; anyone else gets 404. Answers 201 with the stored item (200 when the same
-payload was already received from this account), 400 with a clear message otherwise."""
+20 MB). CERT staff tokens only; anyone else gets 404. Answers 201 with the stored item
+(200 when the same payload was already received from this account), 400 with a clear
+message otherwise."""
 
 from __future__ import annotations
 
