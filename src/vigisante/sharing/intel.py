@@ -157,8 +157,8 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
                      after={"accepted": sorted(c.pk for c in chosen),
                             "indicators": sorted(c.indicator_id for c in chosen)})
         if newly_confirmed:
-            correlation.correlate_indicators(newly_confirmed, now)
-            campaigns.attach_new_links(now)
+            campaigns.attach_new_links(
+                correlation.correlate_indicators(newly_confirmed, now), now)
     return len(chosen)
 
 
