@@ -14,6 +14,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env.data_dir()
 
 SECRET_KEY = env.secret_key()
+# Second-factor secrets and attachments are encrypted at rest (core.crypto): first key encrypts.
+ENCRYPTION_KEYS = env.encryption_keys()
+PG_BIN_DIR = env.get("VIGISANTE_PG_BIN_DIR")
 DEBUG = env.get_bool("VIGISANTE_DEBUG")
 ALLOWED_HOSTS = [
     h.strip()
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "vigisante.indicators",
     "vigisante.sharing",
     "vigisante.drafts",
+    "vigisante.taxii",
     "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
 
@@ -173,9 +177,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     # Attachments live in the data folder, never under a URL: they are served only by a
-    # view that checks who may see the report.
+    # view that checks who may see the report. They are encrypted on disk (core.crypto).
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "vigisante.core.crypto.EncryptedFileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "attachments"), "base_url": None},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -316,7 +320,16 @@ PERIODIC_JOBS = [
     ("vigisante.core.audit.flush", 1.0),
     ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
     ("vigisante.reports.idempotency.purge_expired", 3600.0),
+    # TAXII (vigisante.taxii): bring the collections up to date, poll due subscriptions.
+    ("vigisante.taxii.tasks.schedule_publication", 300.0),
+    ("vigisante.taxii.tasks.schedule_polls", 60.0),
 ]
+
+# TAXII 2.1 server (vigisante.taxii, docs/taxii.md).
+TAXII_MAX_CONTENT_LENGTH = 10 * 1024 * 1024     # bytes of one "add objects" request
+TAXII_MAX_OBJECTS_PER_REQUEST = 10_000
+TAXII_DEFAULT_PAGE_SIZE = 1000
+TAXII_MAX_PAGE_SIZE = 10_000
 
 LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()
 
