@@ -147,6 +147,10 @@ def test_rotation_is_resumable_after_an_interruption_and_loses_nothing(keys, rep
 
     call_command("rotate_key")
     assert "1 file(s), 1 secret(s); 2 already under it" in capsys.readouterr().out
+    from vigisante.core.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="encryption.rotated").latest("id")
+    assert event.object_id == new_id and event.after["files"] == 1  # ids only, never keys
     call_command("rotate_key", "--status")
     assert "older keys may be removed" in capsys.readouterr().out
 
@@ -211,3 +215,11 @@ def test_a_generated_key_is_private_and_stable(tmp_path):
                            text=True, check=True).stdout
     assert first == again and len(crypto.parse_key(first.strip())) == 32
     assert (tmp_path / "encryption_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_too_long_to_store_encrypted_is_refused_by_validation(keys, staff):
+    from django.core.exceptions import ValidationError
+
+    TOTPDevice(user=staff, name="ok", key="ab" * 20).full_clean()  # the usual 20 bytes
+    with pytest.raises(ValidationError, match="too long to be stored encrypted"):
+        TOTPDevice(user=staff, name="long", key="ab" * 40).full_clean()  # 40: django-otp's max
