@@ -223,3 +223,16 @@ def test_a_secret_too_long_to_store_encrypted_is_refused_by_validation(keys, sta
     TOTPDevice(user=staff, name="ok", key="ab" * 20).full_clean()  # the usual 20 bytes
     with pytest.raises(ValidationError, match="too long to be stored encrypted"):
         TOTPDevice(user=staff, name="long", key="ab" * 40).full_clean()  # 40: django-otp's max
+
+
+def test_a_file_swapped_for_another_attachments_file_is_refused(keys, report_a, reporter_a):
+    """Both files decrypt (same key), but the checksum taken at upload ties each content to
+    its attachment: someone with write access to the storage cannot switch them."""
+    first = _upload(report_a, reporter_a, SECRET_TEXT, "first.txt")
+    second = _upload(report_a, reporter_a, b"another note\n", "second.txt")
+    first_path = Path(settings.MEDIA_ROOT) / first.file.name
+    first_path.write_bytes(_stored(second))
+    response = api_client_for(reporter_a).get(
+        f"/api/v1/reports/{report_a.pk}/attachments/{first.pk}/")
+    assert response.status_code == 404
+    assert _download(report_a, reporter_a, second) == b"another note\n"
