@@ -265,6 +265,7 @@ def one_run(name: str, args, root: Path) -> tuple[Run, dict]:
         check["server_retries"] = log.count("retrying once")
         check["server_errors_logged"] = log.count('"level": "ERROR"')
         if args.keep_logs:
+            Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
             shutil.copy(work / "server.log", Path(args.keep_logs) / f"resilience-{name}.log")
         return run, check
     finally:
