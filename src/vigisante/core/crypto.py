@@ -258,6 +258,12 @@ class _EncryptedFieldMixin:
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
+        if "validators" in kwargs:  # ours is not part of the original field's state
+            kept = [v for v in kwargs["validators"] if not getattr(v, "vigisante_sealed", False)]
+            if kept:
+                kwargs["validators"] = kept
+            else:
+                del kwargs["validators"]
         return name, self.original_path, args, kwargs
 
 
@@ -290,6 +296,7 @@ def _fits_sealed(max_length: int, purpose: bytes):
             raise ValidationError(_("This value is too long to be stored encrypted."),
                                   code="too_long_to_encrypt")
 
+    validate.vigisante_sealed = True
     return validate
 
 
