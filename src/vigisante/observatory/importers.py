@@ -45,6 +45,22 @@ class Stats:
     updated: int = 0
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason category -> count
+    # VERIS: records read outside the 1.4.1 schema (imported, values kept as written) and
+    # records with values mapped to their 1.4.1 name; per warning / mapping, records
+    outside_records: int = 0
+    outside: Counter = field(default_factory=Counter)
+    mapped_records: int = 0
+    mapped: Counter = field(default_factory=Counter)
+    duplicates: int = 0  # identical copies of a record already read in this run
+    shared_ids: int = 0  # records whose id another record of the run already had
+
+    def count_schema(self, outside: list[str], mapped: list[str]) -> None:
+        if outside:
+            self.outside_records += 1
+            self.outside.update(set(outside))
+        if mapped:
+            self.mapped_records += 1
+            self.mapped.update(set(mapped))
 
     @property
     def skipped_total(self) -> int:
