@@ -31,6 +31,7 @@ SUMMARIES = {
     "restore": "restore a `vigisante backup` archive (checksums first)",
     "iocs": "extract indicators (IP, domains, hashes...) from a file; no database needed",
     "check-logs": "look for known indicators in an establishment's logs; no database needed",
+    "correlate": "recompute every link between reports and the proposed campaigns (--rebuild)",
 }
 #: Django commands that make no sense for an installed Vigisanté (they still work).
 HIDDEN = {"startproject", "startapp", "runserver", "testserver"}

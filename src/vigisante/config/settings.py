@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "vigisante.notifications",
     "vigisante.indicators",
     "vigisante.sharing",
+    "vigisante.drafts",
+    "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
 
 MIDDLEWARE = [
