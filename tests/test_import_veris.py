@@ -92,6 +92,13 @@ def test_a_value_outside_the_schema_is_kept_as_written_and_flagged():
         no_date.external.schema_warnings
     report = services.build_report(domain.Period.year(2022), source="veris")
     assert report.records == 1  # the 2022 drift record
+    notes = [str(n) for n in report.sections[0].notes]
+    assert "1 record of the period is outside the VERIS 1.4.1 schema: counted with its " \
+        "values as written." in notes
+    undated = sum(1 for p in DRIFT if not load(p).get("timeline"))
+    assert f"{undated} imported records have no incident year and are in no period." in notes
+    years = {r.key for r in report.sections[1].tables[0].rows}
+    assert "1900" not in years and "2022" in years  # an undated record is in no year
 
 
 def _enum_values(version: str) -> dict[str, list[str]]:
@@ -195,6 +202,21 @@ def test_drift_in_a_record_that_claims_the_newest_version(tmp_path):
         e.schema_mappings  # a lone value for a list, then its 1.4.1 spelling
     assert "action.hacking.vector[]: 'web application' → 'Web application'" in \
         e.schema_mappings
+
+
+@pytest.mark.django_db
+def test_a_veris_1_2_record_with_a_list_of_victims(tmp_path):
+    doc = load(DATA / "v1_3" / "vcdb-1.3.6-ransomware.json")
+    doc["schema_version"] = "1.2.1"
+    doc["victim"] = [dict(doc["victim"], industry="622110"), {"industry": "44"}]
+    doc["timeline"]["incident"]["year"] = 2019.0  # a number written as a float
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    out, _err = run(tmp_path)
+    assert "Imported: 1," in out
+    e = Report.objects.get(source_id=doc["incident_id"]).external
+    assert (e.industry, e.is_health, e.year, e.schema_version) == ("622110", True, 2019,
+                                                                   "1.2.1")
+    assert "victim: 'a list' → 'its first victim'" in e.schema_mappings
 
 
 @pytest.mark.django_db

@@ -185,6 +185,12 @@ class Upgrade:
     def _run(self) -> None:
         d = self.doc
         _lower_keys(d)
+        victim = d.get("victim")
+        if isinstance(victim, list):  # VERIS 1.2: a list of victims, the first one primary
+            first = next((v for v in victim if isinstance(v, dict)), None)
+            if first is not None:
+                d["victim"] = first
+                self.note("victim", _("a list"), _("its first victim"))
         if isinstance(d.get("discovery_method"), str):
             flat = d["discovery_method"]
             d["discovery_method"] = new = _discovery_from_string(flat)
@@ -449,6 +455,8 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
