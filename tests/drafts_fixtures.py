@@ -84,13 +84,14 @@ def make_complete(est, reporter, analyst) -> Report:
     return report
 
 
-def make_partial(est, reporter) -> Report:
+def make_partial(est, reporter, discovered: dt.datetime = DISCOVERED,
+                 received: dt.datetime = RECEIVED) -> Report:
     """An early warning, then only "personal data involved": most facts are missing."""
     report = reports.create_early_warning(actor=reporter, data=dict(
         establishment=est, description="Messagerie compromise, envoi de courriels frauduleux.",
-        discovered_at=DISCOVERED, ongoing=True, suspected_malicious="unknown",
+        discovered_at=discovered, ongoing=True, suspected_malicious="unknown",
         patient_care_affected="no", support_requested=False, callback_phone=""))
-    report = _at(report, discovered=DISCOVERED, received=RECEIVED)
+    report = _at(report, discovered=discovered, received=received)
     reports.save_notification(actor=reporter, report_id=report.pk,
                               data={"personal_data": True})
     clocks.recompute(report.pk)

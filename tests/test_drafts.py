@@ -174,6 +174,8 @@ def test_recording_the_cnil_notification_closes_the_gdpr_clock(partial, reporter
     assert clock.state == "done_on_time"
     event = AuditEvent.objects.filter(action="drafts.sent").latest("id")
     assert event.after["reference"] == "CNIL-2026-123" and event.after["template_version"] == 1
+    entry = partial.updates.get()  # the report's timeline, read by the establishment and CERT
+    assert entry.created_at == sent and "CNIL-2026-123" in entry.text
     # a second phase is recorded too, and does not move the date
     services.record_sent(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification",
                          sent_at=sent + dt.timedelta(days=2), reference="complément")

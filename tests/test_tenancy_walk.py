@@ -620,3 +620,53 @@ def test_the_walk_catches_leaks(tokens, settings):
         in text
     assert f"analyst (session) GET /imported/{record.pk}/ [imported]: 200 shows " \
         f"['{IMPORTED_MARK}']" in text
+
+
+def test_observatory_staff_routes_refuse_every_other_role(tokens):
+    """The observatory's rules (observatory/access.py, in the one policy): free periods,
+    working copies, drafts and publication are CERT staff's. Observers and reporters get no
+    200 from those routes, whatever the method (observers are sent to the published pages, and
+    the figures API gives them the published version only); staff do get them."""
+    from django.utils import timezone
+
+    from vigisante.observatory.models import Snapshot
+
+    world = tokens
+    now = timezone.now()
+    draft = Snapshot.objects.create(purpose="publication", first_day=now.date(),
+                                    last_day=now.date(), year=now.year - 1, version=1,
+                                    public=True, state="done", requested_at=now)
+    routes = [r for r in _routes(admin=False)
+              if r.name.startswith(("observatory:", "observatory-api:"))
+              and r.name not in PUBLIC_ROUTES]
+    assert {"observatory:index", "observatory:recompute", "observatory:snapshot_file",
+            "observatory:publications", "observatory:publication",
+            "observatory-api:figures"} <= {r.name for r in routes}
+    ids = {**world["ids"], "report": draft.pk}
+    actors = [*_actors(world, True), ("observer (token)", _with_token(world["observer"]), True)]
+    failures, visited = [], 0
+    for route in routes:
+        url, _texts = fill(route.template, ids, "figures.json")
+        for label, make, api_client in actors:
+            if api_client != route.is_api and not label.startswith("anonymous"):
+                continue
+            client = make()
+            for method in methods_for(route, METHODS):
+                visited += 1
+                response = _request(client, method, url, route.is_api)
+                published_only = (route.name == "observatory-api:figures"
+                                  and label.startswith("observer") and method in SAFE)
+                # DRF's OPTIONS describes the route (no data) to any signed-in caller
+                published_only = published_only or (route.is_api and method == "OPTIONS")
+                if response.status_code >= 500 or (
+                        response.status_code == 200 and not published_only):
+                    failures.append(f"{label} {method} {url} [{route.name}]: "
+                                    f"{response.status_code}")
+    assert visited > 50
+    assert not failures, "\n".join(failures)
+    staff = Client()
+    login(staff, world["admin"])
+    for name, args in (("observatory:publications", []), ("observatory:publication",
+                                                          [draft.pk])):
+        assert staff.get(reverse(name, args=args)).status_code == 200, name
+    assert Snapshot.objects.get(pk=draft.pk).published_at is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -12,6 +13,16 @@ from django.utils import translation
 from vigisante.drafts.services import Built
 
 GAP = re.compile(r"(\[[^\[\]\n]{1,300}\])")
+_fonts = threading.local()  # WeasyPrint's font configuration, built once per thread
+
+
+def _font_config():
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
 
 
 def filename(built: Built, extension: str) -> str:
@@ -47,7 +58,7 @@ def as_pdf(built: Built) -> bytes:
     try:
         from weasyprint import HTML
 
-        return HTML(string=html).write_pdf()
+        return HTML(string=html).write_pdf(font_config=_font_config())
     finally:
         logger.setLevel(level)
 

@@ -393,6 +393,12 @@ def record_sent(*, actor, report_id: Any, kind: str, sent_at: dt.datetime,
         "draft": draft_kind.kind, "sent_at": sent_at.isoformat(), "reference": reference,
         "template_version": draft.template.version if draft else None,
         "report_version": draft.report_version if draft else None})
+    # The report's timeline, which the establishment and the CERT both read.
+    reports.add_update(actor=actor, report_id=report.pk, at=sent_at, text=(
+        _("%(draft)s sent to %(recipient)s on %(at)s.") % {
+            "draft": draft_kind.title, "recipient": draft_kind.recipient,
+            "at": facts.when(sent_at)}
+        + (" " + _("Reference: %(ref)s.") % {"ref": reference} if reference else "")))
     if draft_kind.closes and getattr(report, draft_kind.closes) is None:
         # The first sending closes the clock (a later phase does not move the date).
         reports.save_notification(actor=actor, report_id=report.pk, data={

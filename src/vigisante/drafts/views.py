@@ -142,7 +142,8 @@ def edit_facts(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect(_back(request, pk))
     return render(request, "drafts/facts.html", {
-        "report": report, "form": form, "next": request.GET.get("next", "")},
+        "report": report, "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", "")},
         status=400 if form.errors else 200)
 
 
@@ -162,5 +163,6 @@ def edit_dpo(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect(_back(request, pk))
     return render(request, "drafts/dpo.html", {
-        "report": report, "form": form, "next": request.GET.get("next", "")},
+        "report": report, "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", "")},
         status=400 if form.errors else 200)

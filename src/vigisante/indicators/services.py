@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -52,6 +53,11 @@ def _extraction():
 
 
 # --- queueing (called by the reports services) ---------------------------------------------
+
+def on_report_event(*, report_id: int, **_: Any) -> None:
+    """`report.received`, `report.updated`, `report.qualified` (subscribed in indicators.apps)."""
+    queue_ingest(report_id=report_id)
+
 
 def queue_ingest(*, report_id: int, actor=None) -> None:
     """Queue the extraction and correlation of a report for the worker, inside the caller's

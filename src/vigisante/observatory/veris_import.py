@@ -88,11 +88,16 @@ def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
                     yield f":{number}", json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield f":{number}", _bad_json(exc)
+                except RecursionError:
+                    yield f":{number}", veris.VerisError(_("JSON nested too deeply"),
+                                                         _("not valid JSON"))
         return
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad_json(exc) from None
+    except RecursionError:
+        raise veris.VerisError(_("JSON nested too deeply"), _("not valid JSON")) from None
     if isinstance(doc, list):
         if not doc:
             raise veris.VerisError(_("an empty list: no incident in it"),
@@ -122,11 +127,15 @@ class Keys:
 
 
 def to_record(doc: Any, where: str) -> tuple[Record, veris.VerisRecord]:
-    rec = veris.parse(doc)
+    try:
+        rec = veris.parse(doc)
+        chash = veris.content_hash(doc)
+    except RecursionError:  # nested just under json's limit: too deep for the rest
+        raise veris.VerisError(_("JSON nested too deeply"), _("not valid JSON")) from None
     external = dict(rec.external, outside_schema=bool(rec.outside),
                     schema_warnings=rec.outside[:50], schema_mappings=rec.mapped[:50])
     return Record(source="veris", source_id=rec.incident_id, where=where,
-                  content_hash=veris.content_hash(doc), original=doc, report=rec.report,
+                  content_hash=chash, original=doc, report=rec.report,
                   external=external, attributes=rec.attributes), rec
 
 
