@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import access, audit
+from vigisante.core import access, audit, events
 from vigisante.indicators import campaigns, correlation, domain
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
@@ -280,6 +280,7 @@ def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = 
     ind.save(update_fields=["status", "tlp", "confidence", "reviewed_by", "reviewed_at"])
     old, new = audit.diff(before, audit.snapshot(ind, ["status", "tlp", "confidence"]))
     audit.record(actor=actor, action="indicator.review", obj=ind, before=old, after=new)
+    events.emit("indicator.reviewed", indicator_id=ind.pk, status=ind.status)
     if status == Status.CONFIRMED and not was_confirmed:
         campaigns.attach_new_links(correlation.correlate_indicators([ind.pk], now), now)
     elif status != Status.CONFIRMED and was_confirmed:
