@@ -211,10 +211,10 @@ class Upgrade:
             values = _list(node[name])
             out = []
             for v in values:
-                new = renames.get(v, v) if isinstance(v, str) else v
-                if new != v:
-                    self.note(f"{top}.{branch}.{name}", v, new)
-                out.append(new)
+                renamed = renames.get(v, v) if isinstance(v, str) else v
+                if renamed != v:
+                    self.note(f"{top}.{branch}.{name}", v, renamed)
+                out.append(renamed)
             if out != values:  # a rename can create a duplicate
                 node[name] = list(dict.fromkeys(out)) if all(isinstance(v, str) for v in out) \
                     else out
