@@ -59,7 +59,8 @@ def notify_on_commit(**kwargs: Any) -> None:
 
 
 def _targets(event: str, recipients: Iterable[Any]) -> list[tuple[str, Any, str]]:
-    users, addresses = [], []
+    users: list[Any] = []
+    addresses: list[str] = []
     for r in recipients or ():
         if r is None:
             continue
@@ -96,7 +97,7 @@ def _render(event: str, email: str, user: Any, lang: str,
     with translation.override(lang), timezone.override(PARIS):
         subject = render_to_string(f"notifications/email/{event}_subject.txt", ctx)
         body = render_to_string(f"notifications/email/{event}_body.txt", ctx)
-    subject = " ".join(subject.split())  # one line, whatever the template's newlines
+    subject = str(" ".join(subject.split()))  # one line, whatever the template's newlines
     return EmailMessage(subject, body.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [email])
 
 
