@@ -232,7 +232,7 @@ def one_run(name: str, args, root: Path) -> tuple[Run, dict]:
                            .stdout.strip().splitlines()[-1])
         port = free_port()
         server = Server(env, port, work / "server.log", workers=2)
-        server.wait_ready(setup["token"])
+        server.wait_ready(setup["token"], timeout=600)  # start-up is not measured
         run = Run(name)
         stop, lock = threading.Event(), threading.Lock()
         t0 = time.monotonic()
@@ -265,6 +265,7 @@ def one_run(name: str, args, root: Path) -> tuple[Run, dict]:
         check["server_retries"] = log.count("retrying once")
         check["server_errors_logged"] = log.count('"level": "ERROR"')
         if args.keep_logs:
+            Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
             shutil.copy(work / "server.log", Path(args.keep_logs) / f"resilience-{name}.log")
         return run, check
     finally:

@@ -152,3 +152,25 @@ def test_first_request_after_the_connection_was_killed_succeeds(reporter_a, repo
         "support_requested": False, "callback_phone": "+33 6 12 34 56 78"},
         format="json", HTTP_IDEMPOTENCY_KEY="after-restart-1")
     assert response.status_code == 201, response.content[:500]
+
+
+def test_invitation_and_password_reset_tokens_never_reach_the_logs(client):
+    """The console handler's lines (what the operator's log collector gets) hold no token of
+    an invitation or password-reset link, whatever the answer."""
+    import io
+
+    handler = next(h for h in logging.getLogger().handlers
+                   if any(type(f).__name__ == "RequestIdFilter" for f in h.filters))
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        client.get("/accounts/invitation/SeCrEtInViTaTiOnToKeN123/")
+        client.get("/accounts/password-reset/MQ/cdef12-0123456789abcdef0123456789abcdef/")
+        client.post("/accounts/invitation/SeCrEtInViTaTiOnToKeN123/", {"x": "1"})
+    finally:
+        handler.setStream(old)
+    text = stream.getvalue()
+    assert "/accounts/invitation/[redacted]/" in text
+    assert "SeCrEtInViTaTiOnToKeN123" not in text
+    assert "0123456789abcdef0123456789abcdef" not in text
+    assert "/accounts/password-reset/MQ/[redacted]/" in text

@@ -6,20 +6,41 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import re
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+#: Paths that carry a secret: an invitation's token, a password-reset link's token (Django
+#: swaps it for "set-password" after the first visit). Whoever reads the logs must not be able
+#: to accept the invitation or reset the password.
+_SECRET_IN_PATH = re.compile(
+    r"(/accounts/(?:invitation|password-reset/[^/\s'\"?]+)/)(?!set-password/)[^/\s'\"?]+")
+
+
+def redact(text: str) -> str:
+    """`text` with the tokens of invitation and password-reset links replaced."""
+    return _SECRET_IN_PATH.sub(r"\1[redacted]", text)
+
+
 class RequestIdFilter(logging.Filter):
-    """Add `request_id` (empty outside a request) to every record."""
+    """Add `request_id` (empty outside a request) to every record, and take the tokens of
+    invitation and password-reset links out of its message, path and request."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
             # Django logs a 4xx/5xx answer after the middleware returned: read its request.
             record.request_id = request_id_var.get() or getattr(
                 getattr(record, "request", None), "request_id", "")
+        message = record.getMessage()
+        if redact(message) != message:
+            record.msg, record.args = redact(message), ()
+        for key in ("path", "request"):
+            value = getattr(record, key, None)
+            if value is not None and redact(str(value)) != str(value):
+                setattr(record, key, redact(str(value)))
         return True
 
 
