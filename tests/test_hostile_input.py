@@ -354,6 +354,9 @@ VERIS_CASES = [
     ("array", b"[1, 2, 3]"),
     ("binary", b"\x00\xff" * 500),
     ("object without incident", b'{"evil": "<script>alert(1)</script>"}'),
+    # an incident whose action nests just under json's own limit: too deep for the rest
+    ("incident nested 900", b'{"summary": "x", "action": ' + b'{"a":' * 900 + b"1"
+     + b"}" * 901),
 ]
 
 
