@@ -406,9 +406,3 @@ def reminder_kind(state: str, due_at: dt.datetime | None, now: dt.datetime,
         return OVERDUE if -left <= overdue_window else None
     reached = [h for h in before_hours if left <= dt.timedelta(hours=h)]
     return f"before_{min(reached)}h" if reached else None
-
-
-def split_duration(delta: dt.timedelta) -> tuple[int, int, int]:
-    """(days, hours, minutes) of an absolute duration, rounded down to the minute."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    return minutes // 1440, (minutes % 1440) // 60, minutes % 60

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "vigisante.core",
@@ -76,7 +75,6 @@ MIDDLEWARE = [
     "vigisante.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "vigisante.core.middleware.AuditAccessMiddleware",
     # Last: it answers a locked-out login (django-axes) with our page.
     "axes.middleware.AxesMiddleware",
