@@ -26,6 +26,7 @@ REPORT_ACTIONS = {
     "triage": STAFF, "acknowledge": STAFF, "qualify": STAFF, "transition": STAFF,
     "assign": STAFF, "note": STAFF, "message": STAFF, "support": STAFF,
     "reopen": {"admin"}, "reply": {"reporter"},
+    "draft": STAFF | {"reporter"}, "complete_drafts": STAFF | {"reporter"},
 }
 
 

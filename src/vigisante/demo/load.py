@@ -110,6 +110,11 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     cases = _insert_cases(data.rows, report_ids, analysts)
     clocks = _insert_clocks(reports, cases)
     log(f"{clocks} regulatory clocks")
+    from vigisante.indicators import correlation
+
+    # The reports were bulk-inserted: their correlation keys (kind on a system, supplier), which
+    # the correlation of every later report looks up, in one statement.
+    correlation.refresh_keys(None)
     from vigisante.demo import alerts as demo_alerts
 
     early_warning = demo_alerts.seed(data, log)

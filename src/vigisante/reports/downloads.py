@@ -44,6 +44,5 @@ def attachment_response(att: Attachment) -> FileResponse:
         log.error("attachment %s of report %s does not match its checksum", att.pk,
                   att.report_id)
         raise AttachmentMissing(_("The file cannot be read on this server."))
-    handle = io.BytesIO(data)
     # Phishing e-mails and possible malware go out in an AES zip (reports.quarantine).
-    return quarantine.download_response(att, handle)
+    return quarantine.download_response(att, io.BytesIO(data))
