@@ -108,6 +108,17 @@ def test_api_upload_refuses_hostile_files(report_a, reporter_a, name, filename, 
     assert not Attachment.objects.exists()
 
 
+@pytest.mark.parametrize("name,filename,content,ctype", UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_web_upload_form_refuses_hostile_files(client_for, report_a, reporter_a, name, filename,
+                                               content, ctype):
+    upload = SimpleUploadedFile(filename, content, content_type=ctype)
+    response = client_for(reporter_a).post(f"/reports/{report_a.pk}/attachments/",
+                                           {"file": upload})
+    assert response.status_code in (200, 400), (name, response.status_code)
+    assert html(response).select(".errorlist"), name
+    assert not Attachment.objects.exists()
+
+
 QUERIES = [
     ("/api/v1/reports/", {"limit": "-1"}), ("/api/v1/reports/", {"offset": "1e99"}),
     ("/api/v1/reports/", {"created_after": "0001-01-01T00:00:00Z"}),

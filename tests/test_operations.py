@@ -174,3 +174,32 @@ def test_invitation_and_password_reset_tokens_never_reach_the_logs(client):
     assert "SeCrEtInViTaTiOnToKeN123" not in text
     assert "0123456789abcdef0123456789abcdef" not in text
     assert "/accounts/password-reset/MQ/[redacted]/" in text
+
+
+def test_a_lost_connection_is_not_logged_as_a_server_error():
+    """Django logs "Internal Server Error" before DatabaseRetryMiddleware retries the request
+    or answers 503: the line says what the client got, as a warning."""
+    import sys
+
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from vigisante.core.logs import RequestIdFilter
+
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1,
+                               "Internal Server Error: %s", ("/api/v1/reports/",), exc_info)
+    record.request = RequestFactory().post("/api/v1/reports/")
+    record.status_code = 500
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "WARNING" and line["status_code"] == 503
+    assert "retried once, or answered 503" in line["message"]
+    other = logging.LogRecord("django.request", logging.ERROR, __file__, 1,
+                              "Internal Server Error: %s", ("/x/",),
+                              (ZeroDivisionError, ZeroDivisionError(), None))
+    RequestIdFilter().filter(other)
+    assert other.levelname == "ERROR"  # any other 500 stays an error

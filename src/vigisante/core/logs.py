@@ -25,6 +25,24 @@ def redact(text: str) -> str:
     return _SECRET_IN_PATH.sub(r"\1[redacted]", text)
 
 
+def _soften_lost_connection(record: logging.LogRecord) -> None:
+    """Django logs "Internal Server Error" for an exception turned into a 500 before the
+    outer `DatabaseRetryMiddleware` sees it; for a lost database connection that middleware
+    then retries the request or answers 503, never 500. Say so, as a warning, so that an
+    alert on server errors does not fire for what the client never saw."""
+    if record.name != "django.request" or not record.exc_info:
+        return
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(record.exc_info[1], OperationalError | InterfaceError):
+        path = getattr(getattr(record, "request", None), "path", "")
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg = ("Database connection lost during %s: the request is retried once, or "
+                      "answered 503 with Retry-After")
+        record.args = (path,)
+        record.status_code = 503
+
+
 class RequestIdFilter(logging.Filter):
     """Add `request_id` (empty outside a request) to every record, and take the tokens of
     invitation and password-reset links out of its message, path and request."""
@@ -34,6 +52,7 @@ class RequestIdFilter(logging.Filter):
             # Django logs a 4xx/5xx answer after the middleware returned: read its request.
             record.request_id = request_id_var.get() or getattr(
                 getattr(record, "request", None), "request_id", "")
+        _soften_lost_connection(record)
         message = record.getMessage()
         if redact(message) != message:
             record.msg, record.args = redact(message), ()
