@@ -55,7 +55,8 @@ def test_staff_free_period_is_computed_by_the_worker_with_progress(data, client_
     c = client_for(analyst)
     params = {"from": "2023-01-01", "to": "2023-06-30"}
     page = html(c.get(INDEX, params))
-    assert page.select_one("progress") and page.select_one("meta[http-equiv=refresh]")
+    assert page.select_one("progress") and not page.select_one("meta[http-equiv=refresh]")
+    assert page.select_one("[role=status] a.button")  # reload when the user chooses
     assert page.select_one("#table-06_kinds") is None  # nothing computed in the request
     api = api_client_for(analyst).get(API, params)
     assert api.status_code == 202 and api.json()["state"] == "queued"

@@ -211,3 +211,72 @@ def test_queue_signal_and_case_facts_first(open_page, live_server, analyst, repo
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     no_axe(page)
     shot(page, tmp_path, f"ux-5-6-case-{'desktop' if size is DESKTOP else 'phone'}-{lang}.png")
+
+
+# --- axe on every page, as every role -----------------------------------------------------------
+
+def _page_routes():
+    """Every HTML page route (not the API, the admin, downloads or form targets)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_tenancy_walk import iter_routes
+
+    skip_names = {"healthz", "set_language", "accounts:logout", "schema", "api-docs"}
+    for route in iter_routes():
+        t = route.template
+        if route.is_api or t.startswith("/admin/") or route.name in skip_names:
+            continue
+        if "<path:" in t or "<uidb64>" in t or "<str:token>" in t:
+            continue  # files, and one-time links (their pages are covered by their own tests)
+        yield route
+
+
+def _fill(template: str, ids: dict) -> str | None:
+    import re
+
+    def one(m):
+        name = m.group(2)
+        return str(ids[name]) if name in ids else "\0"
+    url = re.sub(r"<(?:(\w+):)?(\w+)>", one, template)
+    return None if "\0" in url else url
+
+
+def test_axe_on_every_page_as_every_role(open_page, live_server, analyst, admin_user,
+                                         observer, reporter_a, est_a, tmp_path):
+    report = early_warning(reporter_a, est_a)
+    ids = {"pk": report.pk, "report_id": report.pk, "year": 2024}
+    routes = list(_page_routes())
+    checked, failures = set(), []
+    for user, size in ((reporter_a, PHONE_375), (analyst, DESKTOP), (admin_user, DESKTOP),
+                       (observer, DESKTOP), (None, PHONE_375)):
+        page = open_page(size, "fr")
+        if user is None:
+            pass
+        elif user.is_cert_staff:
+            staff_login(page, live_server, user)
+        else:
+            log_in(page, live_server.url, user.email, PASSWORD)
+        for route in routes:
+            url = _fill(route.template, ids)
+            if url is None:
+                continue
+            try:
+                response = page.goto(live_server.url + url)
+            except Exception:  # noqa: BLE001 - an empty 405 (a POST-only route) is no page
+                continue
+            if response is None or response.status == 405 or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            if "/accounts/login/" in page.url and user is not None:
+                continue
+            found = axe_violations(page)
+            checked.add(route.template)
+            if found:
+                failures.append((getattr(user, "email", "anonymous"), url, found))
+    assert failures == [], failures
+    must = {"/reports/", "/reports/new/", "/reports/<int:pk>/", "/reports/<int:pk>/notification/",
+            "/reports/<int:pk>/final/", "/reports/<int:pk>/received/", "/triage/",
+            "/triage/<int:report_id>/", "/accounts/login/", "/accounts/profile/",
+            "/observatory/", "/alerts/", "/affected/", "/notifications/preferences/"}
+    assert must <= checked, must - checked
