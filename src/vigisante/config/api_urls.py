@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("vigisante.sharing.api_urls")),
     path("", include("vigisante.indicators.feed_api_urls")),
     path("", include("vigisante.indicators.campaign_api_urls")),
+    path("", include("vigisante.authorities.api_urls")),
 ]

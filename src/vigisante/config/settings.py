@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "vigisante.notifications",
     "vigisante.indicators",
     "vigisante.sharing",
+    "vigisante.authorities",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,11 @@ CLOCK_SCAN_SECONDS = float(env.get("VIGISANTE_CLOCK_SCAN_SECONDS", "60"))
 CLOCK_REMINDER_HOURS = [
     int(h) for h in env.get("VIGISANTE_CLOCK_REMINDER_HOURS", "12,2").split(",") if h.strip()
 ]
+TRANSMISSION_TARGET_MINUTES = int(env.get("VIGISANTE_TRANSMISSION_TARGET_MINUTES", "60"))
+TRANSMISSION_REMINDER_MINUTES = [
+    int(m) for m in env.get("VIGISANTE_TRANSMISSION_REMINDER_MINUTES", "15").split(",")
+    if m.strip()
+]
 CLOCK_OVERDUE_WINDOW_HOURS = int(
     env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
 )
@@ -311,6 +317,8 @@ PERIODIC_JOBS = [
     ("vigisante.core.audit.flush", 1.0),
     ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
     ("vigisante.reports.idempotency.purge_expired", 3600.0),
+    # transmissions to the authorities: lost deliveries and e-mails, reminders to the CERT
+    ("vigisante.authorities.services.sweep", 30.0),
 ]
 
 LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()

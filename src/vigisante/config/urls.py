@@ -19,6 +19,7 @@ urlpatterns = [
     path("indicators/", include("vigisante.indicators.urls")),
     path("affected/", include("vigisante.indicators.affected_urls")),
     path("alerts/", include("vigisante.sharing.urls")),
+    path("authorities/", include("vigisante.authorities.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # GET only: its HTML renderer has no page for OPTIONS (a 500 before). Log in first; the

@@ -1,0 +1,13 @@
+"""Background tasks of the chain of authorities, run by `vigisante worker`."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from vigisante.authorities import services
+
+
+@task()
+def deliver_report(report_id: int) -> int:
+    """Send the pending transmissions of a report (each once, whatever the workers)."""
+    return services.deliver(report_id=report_id)
