@@ -15,10 +15,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
-from vigisante.core import audit, demo_load
-from vigisante.core.demo_data import generate
-from vigisante.core.demo_reports import structure_counts
-from vigisante.core.demo_targets import PUBLISHED_PATH, allocate, fill
+from vigisante.core import audit
+from vigisante.demo import load as demo_load
+from vigisante.demo.data import generate
+from vigisante.demo.reports import structure_counts
+from vigisante.demo.targets import PUBLISHED_PATH, allocate, fill
 from vigisante.establishments.domain import finess_error
 from vigisante.establishments.models import Category, Establishment
 from vigisante.establishments.regions import DEPARTEMENTS, REGIONS

@@ -9,7 +9,7 @@ import sys
 from test_cli_serve import pg_database  # noqa: F401 - the fixture
 from test_demo_cli import cli_env
 
-from vigisante.core.demo_live import SCENARIOS
+from vigisante.demo.live import SCENARIOS
 
 
 def test_demo_loads_into_postgresql_once(tmp_path, pg_database):  # noqa: F811

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "vigisante.indicators",
     "vigisante.sharing",
     "vigisante.authorities",
+    "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
 
 MIDDLEWARE = [

@@ -24,12 +24,16 @@ from typing import Any
 # name -> what its payload carries (keyword arguments of every handler)
 EVENTS: dict[str, str] = {
     "report.received": "report_id: a report arrived (early warning, or any first stage)",
-    "report.updated": "report_id, stage: the establishment sent a later stage or an update",
+    "report.updated": "report_id, stage: the establishment saved a stage or added to it "
+                      "(stage: notification, final, update, attachment)",
     "report.qualified": "report_id: the CERT qualified (or re-qualified) the report",
-    "report.severity_changed": "report_id, before, after: the severity changed",
-    "report.impact_changed": "report_id: the impact on care or patients changed",
-    "report.state_changed": "report_id, before, after: the workflow state changed",
-    "report.resolved": "report_id: the report is resolved or closed",
+    "report.severity_changed": "report_id, before, after: the case's severity changed "
+                               "(before is '' on the first qualification)",
+    "report.impact_changed": "report_id: the establishment changed the impact on care, "
+                             "patients or operations",
+    "report.state_changed": "report_id, before, after: the case's workflow state changed "
+                            "(once per save: the net change)",
+    "report.resolved": "report_id: the case entered resolved or closed",
     "establishment.changed": "establishment_id: an establishment's registry entry changed",
 }
 

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import access, audit
+from vigisante.core import access, audit, events
 from vigisante.establishments.models import Establishment
 from vigisante.reports import domain
 from vigisante.reports.models import (
@@ -46,6 +46,8 @@ NOTIFICATION_FIELDS = [
     "records_affected", "ransom_demanded", "supplier_involved", "supplier_name",
     "measures_taken", "causes", "complaint_filed_on", "dpa_notified_on",
 ]
+# A change of these tells the authorities (issue 11) that the impact on care changed.
+IMPACT_FIELDS = frozenset({"patient_care_affected", "patient_danger", "operations_impact"})
 FINAL_FIELDS = ["root_cause", "resolved_at", "final_impact", "lessons_learned"]
 TEXT_LIMITS = {"description": domain.MAX_SHORT_TEXT, "perimeter": domain.MAX_SHORT_TEXT,
                "patient_danger_narrative": domain.MAX_SHORT_TEXT}
@@ -166,6 +168,7 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
     _send_acknowledgement(report.pk)
     _queue_indicators(report.pk)
+    events.emit("report.received", report_id=report.pk)
     return report
 
 
@@ -283,6 +286,9 @@ def _save_stage(report: Report, actor, action: str, before: dict, fields: list[s
     old, new = audit.diff(before, audit.snapshot(report, fields))
     audit.record(actor=actor, action=action, obj=report, before=old, after=new)
     _queue_indicators(report.pk)
+    events.emit("report.updated", report_id=report.pk, stage=action.split(".")[-1])
+    if IMPACT_FIELDS & set(new):
+        events.emit("report.impact_changed", report_id=report.pk)
     return report
 
 
@@ -369,6 +375,7 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     audit.record(actor=actor, action="report.update_added", obj=report,
                  after={"update_id": update.pk, "text": text, "at": update.created_at})
     _queue_indicators(report.pk)
+    events.emit("report.updated", report_id=report.pk, stage="update")
     return update
 
 
@@ -401,6 +408,7 @@ def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
         att.file.delete(save=False)
         raise
     _queue_indicators(report.pk)
+    events.emit("report.updated", report_id=report.pk, stage="attachment")
     return att
 
 

@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from vigisante.accounts.models import Role, User
-from vigisante.core import access, audit, taxonomy
+from vigisante.core import access, audit, events, taxonomy
 from vigisante.reports.models import Report, Source
 from vigisante.triage import domain
 from vigisante.triage.domain import State
@@ -144,9 +144,25 @@ def _save_audited(case: Case, actor, action: str, before: dict, extra: dict | No
     # Only the changed columns: concurrent writers of other columns are not overwritten, and
     # receivers (the clocks) can tell what changed.
     case.save(update_fields=[*new, "updated_at", "updated_by"])
+    _emit_changes(case, old, new)
     if extra:
         new.update(extra)
     audit.record(actor=actor, action=action, obj=case, before=old, after=new)
+
+
+_ENDED = (State.RESOLVED, State.CLOSED)
+
+
+def _emit_changes(case: Case, old: dict, new: dict) -> None:
+    """Tell the apps above (authorities, ...) what changed, once the case is saved."""
+    if "state" in new:
+        events.emit("report.state_changed", report_id=case.report_id, before=old["state"],
+                    after=new["state"])
+        if new["state"] in _ENDED and old["state"] not in _ENDED:
+            events.emit("report.resolved", report_id=case.report_id)
+    if "severity" in new:
+        events.emit("report.severity_changed", report_id=case.report_id,
+                    before=old["severity"] or "", after=new["severity"] or "")
 
 
 def reporters_of(report: Report) -> list[User]:
@@ -379,6 +395,7 @@ def qualify(
         "qualification_id": qualification.pk, "suggestion_reasons": list(assessment.reasons),
         **({"comment": values["comment"]} if values["comment"] else {})})
     _queue_correlation(case.report_id)
+    events.emit("report.qualified", report_id=case.report_id)
     return case
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from vigisante.core.demo_fields import H, fill_row
-from vigisante.core.demo_reports import PARIS, Row
+from vigisante.demo.fields import H, fill_row
+from vigisante.demo.reports import PARIS, Row
 
 # (kind, where, stage, state, hours ago (of 288), support, impact, danger, care)
 # where: a featured establishment ("ch", "ehpad", "clinic", "lab") or a category

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from vigisante.core import demo_texts as texts
-from vigisante.core.demo_reports import Row, pick, weighted_order
-from vigisante.core.demo_targets import YearTarget
 from vigisante.core.taxonomy import origin_of, rsit_of
+from vigisante.demo import texts
+from vigisante.demo.reports import Row, pick, weighted_order
+from vigisante.demo.targets import YearTarget
 
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)

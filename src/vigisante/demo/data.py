@@ -1,10 +1,10 @@
 """Synthetic demo data: deterministic generation, separate from the database writes.
 
 `generate(now)` returns plain values (establishments, suppliers, accounts, reports with their
-cases) built from a fixed seed; `demo_load` writes them. Everything is fictional and labelled
+cases) built from a fixed seed; `demo.load` writes them. Everything is fictional and labelled
 so: establishment names end with "(fictif)", `Establishment.synthetic` is set, e-mail
 addresses are under example.org, phone numbers are in the range reserved for fiction.
-Reports of 2019-2024 follow the published observatory figures (see `demo_targets`).
+Reports of 2019-2024 follow the published observatory figures (see `demo.targets`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
-from vigisante.core import demo_texts as texts
-from vigisante.core.demo_reports import PARIS, Row, generate_year, weighted_order
-from vigisante.core.demo_targets import YEARS, YearTarget, year_targets
+from vigisante.demo import texts
+from vigisante.demo.reports import PARIS, Row, generate_year, weighted_order
+from vigisante.demo.targets import YEARS, YearTarget, year_targets
 from vigisante.establishments.regions import DEPARTEMENTS, REGIONS
 
 SEED = 20190101
@@ -196,7 +196,7 @@ def generate(now: dt.datetime, seed: int = SEED, published=None) -> DemoData:
     rows: list[Row] = []
     for year in YEARS:
         rows += generate_year(random.Random(f"{seed}-{year}"), targets[year], pool, now)
-    from vigisante.core.demo_live import live_rows
+    from vigisante.demo.live import live_rows
 
     rows += live_rows(random.Random(f"{seed}-live"), pool, featured, now)
     return DemoData(seed=seed, establishments=pool, suppliers=list(texts.SUPPLIERS),

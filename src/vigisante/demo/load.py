@@ -17,16 +17,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from vigisante.core import audit, demo_insert
-from vigisante.core.demo_data import (
+from vigisante.core import audit
+from vigisante.core.models import AuditEvent
+from vigisante.demo import insert as demo_insert
+from vigisante.demo.data import (
     DEMO_PASSWORD,
     TOKEN_NAME,
     TOTP_DEVICE_NAME,
     AccountSpec,
     DemoData,
 )
-from vigisante.core.demo_reports import PARIS, Row
-from vigisante.core.models import AuditEvent
+from vigisante.demo.reports import PARIS, Row
 
 SEED_ACTION = "demo.seed"
 BATCH = 500
@@ -109,7 +110,7 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     cases = _insert_cases(data.rows, report_ids, analysts)
     clocks = _insert_clocks(reports, cases)
     log(f"{clocks} regulatory clocks")
-    from vigisante.core import demo_alerts
+    from vigisante.demo import alerts as demo_alerts
 
     early_warning = demo_alerts.seed(data, log)
     years = Counter(row.year for row in data.rows)

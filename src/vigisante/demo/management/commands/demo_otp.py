@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 
-from vigisante.core.demo_data import DEMO_DOMAIN, TOTP_DEVICE_NAME, demo_totp_key
+from vigisante.demo.data import DEMO_DOMAIN, TOTP_DEVICE_NAME, demo_totp_key
 
 
 class Command(BaseCommand):

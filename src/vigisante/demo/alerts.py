@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from vigisante.core.demo_data import DEMO_DOMAIN, DemoData
+from vigisante.demo.data import DEMO_DOMAIN, DemoData
 
 PHISHING_REPORTS = 12
 SUPPLIER_REPORTS = 4

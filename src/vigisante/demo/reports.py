@@ -2,7 +2,7 @@
 
 Each figure the observatory counts is set by picking exactly the target number of reports,
 with weights that keep the data coherent (ransomware runs in degraded mode more often than
-phishing, a data leak is what discloses data, ...). `demo_fields` then fills in the rest.
+phishing, a data leak is what discloses data, ...). `demo.fields` then fills in the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vigisante.core.demo_targets import CATEGORY_GROUPS, YearTarget, allocate
+from vigisante.demo.targets import CATEGORY_GROUPS, YearTarget, allocate
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH_WEIGHTS = (9, 8, 8, 8, 8, 7, 7, 6, 9, 10, 10, 10)
@@ -202,7 +202,7 @@ def generate_year(rng: random.Random, target: YearTarget, pool, now: dt.datetime
     for n, row in enumerate(rows, start=1):
         row.reference = f"VS-{target.year}-{n:05d}"
     assign_kinds(rng, target, rows, pool)
-    from vigisante.core import demo_fields
+    from vigisante.demo import fields as demo_fields
 
     demo_fields.shape_year(rng, target, rows, pool, now)
     return rows

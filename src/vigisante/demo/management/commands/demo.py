@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vigisante.config import env
-from vigisante.core import demo_load, server
-from vigisante.core.demo_data import DEMO_PASSWORD, generate
+from vigisante.core import server
 from vigisante.core.management.commands.serve import add_server_arguments, workers_from
+from vigisante.demo import load as demo_load
+from vigisante.demo.data import DEMO_PASSWORD, generate
 
 
 class Command(BaseCommand):
@@ -91,8 +92,8 @@ class Command(BaseCommand):
         from django.db.models.functions import ExtractYear
 
         from vigisante.accounts.models import Role, User
+        from vigisante.demo.tasks import compute_and_publish
         from vigisante.observatory import services as observatory
-        from vigisante.observatory.tasks import compute_and_publish
         from vigisante.reports.models import Report
 
         admin = User.objects.filter(role=Role.ADMIN, email__endswith="@demo.example.org") \
