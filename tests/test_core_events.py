@@ -5,7 +5,11 @@ import pytest
 from vigisante.core import events
 
 
-def test_emit_calls_each_subscriber_once_in_order_with_the_payload():
+def test_emit_calls_each_subscriber_once_in_order_with_the_payload(monkeypatch):
+    from collections import defaultdict
+
+    # only this test's handlers (the apps' own, e.g. the authorities', need a database)
+    monkeypatch.setattr(events, "_handlers", defaultdict(list))
     calls = []
 
     def first(**payload):

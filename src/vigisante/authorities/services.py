@@ -69,25 +69,23 @@ def transmit(*, report_id: int, trigger: str, now=None) -> list[Transmission]:
               .filter(pk=report_id, source=Source.SECTOR, establishment__isnull=False).first())
     if report is None or trigger not in Trigger.values:
         return []
-    informed = set(Transmission.objects.filter(report=report)
-                   .values_list("authority", "region"))
-    decided = domain.recipients(facts_of(report, informed))
+    key = domain.change_key(trigger, now.strftime("%Y%m%dT%H%M%S%f"))
+    earlier = list(Transmission.objects.filter(report=report).order_by()
+                   .values_list("authority", "region", "key"))
+    informed = {(a, r) for a, r, _k in earlier}
+    existing = {(a, r) for a, r, k in earlier if k == key}
+    decided = [r for r in domain.recipients(facts_of(report, informed))
+               if r.key not in existing]
     if not decided:
         return []
     hold = TransmissionHold.objects.filter(report=report, released_at__isnull=True).first()
     event_at = report.created_at if trigger == Trigger.RECEIVED else now
-    key = domain.change_key(trigger, now.strftime("%Y%m%dT%H%M%S%f"))
     brief = summary.load(report)
     rows = [Transmission(
         report=report, authority=r.authority, region=r.region, trigger=trigger, rule=r.rule,
         key=key, event_at=event_at, due_at=domain.due_at(event_at, target_minutes()),
         created_at=now, state=State.HELD if hold else State.PENDING, hold=hold,
         summary=brief) for r in decided]
-    existing = set(Transmission.objects.filter(report=report, key=key)
-                   .values_list("authority", "region"))
-    rows = [t for t in rows if (t.authority, t.region) not in existing]
-    if not rows:
-        return []
     Transmission.objects.bulk_create(rows, ignore_conflicts=True)
     audit.record(actor=None, action="transmission.decided", obj=report, after={
         "trigger": trigger, "held": hold is not None,
@@ -422,7 +420,8 @@ def case_view(report: Report, now=None) -> CaseView:
 
 def open_reports(user):
     """The open reports the user may summarise, those affecting care first."""
-    from django.db.models import Case as When_, IntegerField, Value, When
+    from django.db.models import Case as When_
+    from django.db.models import IntegerField, Value, When
 
     closed = ["resolved", "closed", "rejected", "duplicate"]
     qs = (Report.objects.restrict(user, "summary").select_related("establishment", "case")
