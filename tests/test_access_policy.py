@@ -106,7 +106,9 @@ def test_pure_answers_for_every_role_and_action():
         assert not access.allowed(observer, action, sector), action
         assert not access.allowed(AnonymousUser(), action, sector), action
         assert not access.allowed(_user("analyst", active=False), action, sector), action
-        assert not access.allowed(_user("authority"), action, sector), "unknown role"
+        scopeless = _user("authority")
+        scopeless._authority_scope = None  # an authority account without a scope
+        assert not access.allowed(scopeless, action, sector), "no scope, nothing"
 
 
 def test_model_level_answers():

@@ -19,7 +19,8 @@ from vigisante.core.models import AuditEvent
 from vigisante.reports import services as reports
 from vigisante.triage import services as triage
 
-pytestmark = pytest.mark.django_db
+# the real worker (run_tasks) closes a connection left in a transaction (PostgreSQL)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "Zq7Secret ransom note text on the PACS servers"
 PHONE = "+33 6 99 88 77 66"
@@ -357,3 +358,31 @@ def test_messages_go_only_to_authorities_told(arrived, analyst, run_tasks, clien
     assert response.status_code == 302
     page = html(c.get(reverse("triage:case", args=[arrived.pk])))
     assert "Zq7 the DGS is told" in page.select_one("#transmissions").get_text()
+
+
+def test_dashboard_figures_come_from_the_published_observatory(admin_user, run_tasks,
+                                                               client_for, client):
+    """The ARS gets its region's row, the defence chain the army hospitals', the HFDS the
+    national total: the numbers of the published snapshot (one publication, three users)."""
+    from test_observatory_data import build
+
+    from vigisante.observatory import services as observatory
+
+    users = {scope: make_authority(f"{scope[0]}.duty@example.org", *scope)
+             for scope in (("ars", "IDF"), ("hfds", ""), ("defence", ""))}
+    page = html(client_for(users["hfds", ""]).get(reverse("authorities:dashboard")))
+    assert page.select_one(".figures") is None  # nothing published yet
+    build()
+    snap = observatory.prepare_publication(actor=admin_user, year=2023, now=timezone.now())
+    run_tasks()
+    observatory.publish(actor=admin_user, snapshot_id=snap.pk, now=timezone.now())
+    published = client.get("/api/v1/observatory/published/2023/").json()
+    for scope, user in users.items():
+        table, key = {"ars": ("04_region", "IDF"), "defence": ("03_category", "army.health"),
+                      "hfds": ("01_totals", "period")}[scope[0]]
+        row = next(r for s in published["sections"] for t in s["tables"] if t["id"] == table
+                   for r in t["rows"] if r["key"] == key)
+        page = html(client_for(user).get(reverse("authorities:dashboard")))
+        figures = page.select_one(".figures")
+        assert figures.select_one("dd").get_text(strip=True) == str(row["reports"]), scope
+        assert page.select_one('a[href="/observatory/published/2023/"]')

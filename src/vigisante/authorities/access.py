@@ -33,7 +33,7 @@ NOWHERE = ("", "-")  # matches no row: an authority user without a scope sees no
 def scope_of(user: Any) -> tuple[str, str] | None:
     """(authority, region) of an authority user (cached on the user object); None without
     a scope."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
     cached = getattr(user, _CACHE, False)
     if cached is False:
@@ -54,7 +54,16 @@ def _transmitted_q(user: Any) -> Q:
              .values("report_id"))
 
 
-TRANSMITTED = access.where("reports transmitted to the user's authority", _transmitted_q)
+def _transmitted_test(user: Any, report: Any) -> bool:
+    scope = scope_of(user)
+    if scope is None or report.pk is None:
+        return False
+    return Transmission.objects.filter(report_id=report.pk, authority=scope[0],
+                                       region=scope[1], state=State.SENT).exists()
+
+
+TRANSMITTED = access.where("reports transmitted to the user's authority", _transmitted_q,
+                           _transmitted_test)
 
 OWN_SENT = access.where(
     "sent to the user's authority",
