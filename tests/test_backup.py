@@ -204,3 +204,95 @@ def test_backup_refuses_to_overwrite_and_missing_archive_is_clear(filled, tmp_pa
         call_command("restore", str(tmp_path / "missing.tar.gz"))
     assert gzip.open(archive).read(10)  # a real gzip
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]
+
+
+def test_restore_needs_the_key_that_encrypted_the_backup(filled, tmp_path, settings,
+                                                         reporter_a):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from vigisante.core import crypto
+
+    device = TOTPDevice.objects.create(user=reporter_a, name="phone", confirmed=True)
+    secret = TOTPDevice.objects.get(pk=device.pk).key
+    archive = _backup(tmp_path)
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    old_key = settings.ENCRYPTION_KEYS[0]
+    assert manifest["encryption"]["key_ids"] == [crypto.ring().current_id.hex()]
+    assert old_key not in archive.read_bytes().decode("latin-1")  # ids only, never keys
+
+    settings.ENCRYPTION_KEYS = [crypto.generate_key()]  # another installation's key
+    Report.objects.filter(pk=filled.pk).update(description="current")
+    files = _attachments()
+    with pytest.raises(CommandError, match="encrypted under key.*nothing was changed"):
+        call_command("restore", str(archive), "--force")
+    assert Report.objects.get(pk=filled.pk).description == "current"
+    assert _attachments() == files
+
+    settings.ENCRYPTION_KEYS = [*settings.ENCRYPTION_KEYS, old_key]
+    call_command("restore", str(archive), "--force")
+    assert TOTPDevice.objects.get(pk=device.pk).key == secret
+    att = Attachment.objects.get(report=filled)
+    with att.file.open("rb") as handle:
+        assert handle.read() == b"ransom note"
+    call_command("rotate_key")  # then under the new key, and the old one can go
+    settings.ENCRYPTION_KEYS = settings.ENCRYPTION_KEYS[:1]
+    assert TOTPDevice.objects.get(pk=device.pk).key == secret
+
+
+def _real_pg_dump() -> tuple[str, int]:
+    from vigisante.core import backup
+
+    found = backup.pg_tool_candidates("pg_dump")
+    assert found, "the PostgreSQL client tools are needed by the test suite"
+    return found[0]
+
+
+def test_pg_dump_of_an_older_major_than_the_server_is_a_clear_error():
+    from vigisante.core import backup
+
+    path, major = _real_pg_dump()
+    assert backup.choose_pg_tool("pg_dump", major, [(path, major)]) == path
+    assert backup.choose_pg_tool("pg_dump", major - 1, [(path, major)]) == path
+    with pytest.raises(backup.BackupError) as refusal:
+        backup.choose_pg_tool("pg_dump", major + 1, [(path, major)])
+    text = str(refusal.value)
+    assert f"{path} is version {major}" in text and f"PostgreSQL {major + 1}" in text
+    assert f"postgresql-client-{major + 1}" in text and "VIGISANTE_PG_BIN_DIR" in text
+    # several versions installed side by side: the oldest that is new enough
+    assert backup.choose_pg_tool("pg_dump", 15, [("/a/17", 17), ("/b/15", 15),
+                                                 ("/c/13", 13)]) == "/b/15"
+
+
+def test_missing_pg_dump_is_a_clear_error(tmp_path):
+    from vigisante.core import backup
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    assert backup.pg_tool_candidates("pg_dump", str(empty)) == []
+    with pytest.raises(backup.BackupError, match=r"pg_dump is not installed in "
+                       r"VIGISANTE_PG_BIN_DIR .*apt-get install postgresql-client-16"):
+        backup.choose_pg_tool("pg_dump", 16, [], str(empty))
+    path, major = _real_pg_dump()
+    folder = str(Path(path).parent)
+    assert backup.pg_tool_candidates("pg_dump", folder)[0][1] == major
+
+
+def test_backup_with_the_configured_tools_folder(filled, tmp_path, settings):
+    """VIGISANTE_PG_BIN_DIR: without pg_dump there, a PostgreSQL backup stops with the reason
+    and writes nothing; SQLite needs no tool."""
+    from django.db import connection
+
+    settings.PG_BIN_DIR = str(tmp_path)
+    out = tmp_path / "b.tar.gz"
+    if connection.vendor == "postgresql":
+        with pytest.raises(CommandError, match="pg_dump is not installed in "
+                                               "VIGISANTE_PG_BIN_DIR"):
+            call_command("backup", "--out", str(out))
+        assert not out.exists() and not list(tmp_path.glob("*.partial"))
+        settings.PG_BIN_DIR = str(Path(_real_pg_dump()[0]).parent)
+    call_command("backup", "--out", str(out))
+    with tarfile.open(out) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    if connection.vendor == "postgresql":
+        assert manifest["pg_dump_major"] == _real_pg_dump()[1]

@@ -163,7 +163,7 @@ def test_dry_run_still_reports_errors(tmp_path):
      "unknown column(s): colour"),
     (b"finess,name,name,category,legal_status\n750000011,X,Y,ch,public\n",
      "column(s) given twice: name"),
-    (b"\x00\x01\x02garbage", "missing required column(s)"),
+    (b"\x00\x01\x02garbage", "NUL character (line 1)"),
 ])
 def test_file_level_errors_are_clear_and_write_nothing(tmp_path, content, message):
     with pytest.raises(CommandError) as exc:

@@ -20,8 +20,7 @@ def _campaign(n=3, value="wave.example") -> Campaign:
     for r in reports:
         sight(r, ("domain", value), status="confirmed")
     now = timezone.now()
-    correlation.correlate_reports([r.pk for r in reports], now)
-    campaigns.attach_new_links(now)
+    campaigns.attach_new_links(correlation.correlate_reports([r.pk for r in reports], now), now)
     return Campaign.objects.get(memberships__report=reports[0])
 
 

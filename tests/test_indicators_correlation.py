@@ -19,8 +19,7 @@ EVIL = ("domain", "evil-payload.example")
 
 def _correlate(*reports):
     now = timezone.now()
-    correlation.correlate_reports([r.pk for r in reports], now)
-    campaigns.attach_new_links(now)
+    campaigns.attach_new_links(correlation.correlate_reports([r.pk for r in reports], now), now)
     return now
 
 

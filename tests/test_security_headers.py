@@ -186,7 +186,9 @@ def test_production_refuses_to_start_unsafe(tmp_path, env, message):
 def test_data_folder_and_database_are_private(tmp_path):
     data = tmp_path / "data"
     script = ("from django.db import connection\n"
-              "with connection.cursor() as c: c.execute('create table t (x int)')\n")
+              "from vigisante.core.api_views import write_transaction\n"
+              "with write_transaction():\n"
+              "    with connection.cursor() as c: c.execute('create table t (x int)')\n")
     old = os.umask(0o022)
     try:
         result = _vigisante(["shell", "-c", script], VIGISANTE_DATA_DIR=str(data))
@@ -195,7 +197,8 @@ def test_data_folder_and_database_are_private(tmp_path):
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     files = sorted(p.name for p in data.iterdir())
-    assert "vigisante.sqlite3" in files and "secret_key" in files
+    assert {"vigisante.sqlite3", "secret_key", "encryption_key",
+            "sqlite-writers.lock"} <= set(files)
     for path in data.iterdir():
         if path.is_file():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

@@ -29,8 +29,10 @@ SUMMARIES = {
     "audit": "audit trail tools: `audit verify` checks the hash chain",
     "backup": "the database and attachments in one checked archive",
     "restore": "restore a `vigisante backup` archive (checksums first)",
+    "rotate-key": "re-encrypt secrets and attachments under the current key (or --status)",
     "iocs": "extract indicators (IP, domains, hashes...) from a file; no database needed",
     "check-logs": "look for known indicators in an establishment's logs; no database needed",
+    "correlate": "recompute every link between reports and the proposed campaigns (--rebuild)",
 }
 #: Django commands that make no sense for an installed Vigisanté (they still work).
 HIDDEN = {"startproject", "startapp", "runserver", "testserver"}

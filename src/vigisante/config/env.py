@@ -17,6 +17,16 @@ SETTINGS_DOC: dict[str, str] = {
     "secret key. Default: the per-user data folder (e.g. ~/.local/share/vigisante).",
     "VIGISANTE_DATABASE_URL": "Database URL, e.g. postgres://user@host:5432/vigisante. "
     "Default: SQLite file vigisante.sqlite3 in the data folder.",
+    "VIGISANTE_ENCRYPTION_KEYS": "Keys encrypting second-factor secrets and attachments at "
+    "rest (AES-256-GCM), comma-separated, each 32 random bytes in URL-safe base64 (`vigisante "
+    "rotate-key --generate` prints one). The first encrypts, all decrypt: to rotate, put a new "
+    "key first, restart, run `vigisante rotate-key`, then drop the old one. Default: one key "
+    "generated once into the data folder (encryption_key file). Never in backups: keep it "
+    "apart.",
+    "VIGISANTE_PG_BIN_DIR": "Folder of the PostgreSQL client tools (pg_dump, pg_restore) "
+    "that `vigisante backup` and `restore` use, e.g. /usr/lib/postgresql/17/bin. Default: "
+    "the oldest one on PATH or in /usr/lib/postgresql/*/bin or /usr/pgsql-*/bin that is at "
+    "least as new as the server.",
     "VIGISANTE_SECRET_KEY": "Django secret key. Default: generated once and kept in "
     "the data folder (secret_key file).",
     "VIGISANTE_DEBUG": "1 to enable Django debug pages (never in production). Default 0.",
@@ -175,3 +185,41 @@ def secret_key() -> str:
         tmp.chmod(0o600)
         tmp.replace(path)
     return path.read_text().strip()
+
+
+def encryption_keys() -> list[str]:
+    """The encryption keys (first one encrypts), from the environment or generated once into
+    the data folder (`encryption_key`, mode 600)."""
+    given = [k.strip() for k in get("VIGISANTE_ENCRYPTION_KEYS").split(",") if k.strip()]
+    if given:
+        import base64
+        import binascii
+
+        from django.core.exceptions import ImproperlyConfigured
+
+        for number, key in enumerate(given, 1):
+            try:
+                raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ImproperlyConfigured(
+                    f"VIGISANTE_ENCRYPTION_KEYS: key {number} is not 32 bytes in URL-safe "
+                    "base64 (44 characters). `vigisante rotate-key --generate` prints a new "
+                    "key.")
+        return given
+    path = data_dir() / "encryption_key"
+    if not path.exists():
+        import base64
+
+        tmp = path.with_name(f"encryption_key.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
+        try:
+            os.link(tmp, path)  # never replaces a key another process wrote meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return [k.strip() for k in path.read_text().replace("\n", ",").split(",") if k.strip()]

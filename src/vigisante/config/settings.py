@@ -14,6 +14,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env.data_dir()
 
 SECRET_KEY = env.secret_key()
+# Second-factor secrets and attachments are encrypted at rest (core.crypto): first key encrypts.
+ENCRYPTION_KEYS = env.encryption_keys()
+PG_BIN_DIR = env.get("VIGISANTE_PG_BIN_DIR")
 DEBUG = env.get_bool("VIGISANTE_DEBUG")
 ALLOWED_HOSTS = [
     h.strip()
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
     "vigisante.notifications",
     "vigisante.indicators",
     "vigisante.sharing",
+    "vigisante.drafts",
     "vigisante.authorities",
     "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
@@ -171,9 +175,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     # Attachments live in the data folder, never under a URL: they are served only by a
-    # view that checks who may see the report.
+    # view that checks who may see the report. They are encrypted on disk (core.crypto).
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "vigisante.core.crypto.EncryptedFileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "attachments"), "base_url": None},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -19,6 +19,7 @@ urlpatterns = [
     path("indicators/", include("vigisante.indicators.urls")),
     path("affected/", include("vigisante.indicators.affected_urls")),
     path("alerts/", include("vigisante.sharing.urls")),
+    path("reports/<int:pk>/drafts/", include("vigisante.drafts.urls")),
     path("authorities/", include("vigisante.authorities.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

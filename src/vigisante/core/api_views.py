@@ -4,6 +4,7 @@ class applying the access policy, and the write transaction that queues SQLite w
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,7 +124,9 @@ def write_transaction() -> Iterator[None]:
         with transaction.atomic():
             yield
         return
-    handle = (Path(settings.DATA_DIR) / "sqlite-writers.lock").open("a+b")
+    # Mode 600: whoever can open the lock file can hold it and stall every writer.
+    fd = os.open(Path(settings.DATA_DIR) / "sqlite-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.fdopen(fd, "a+b")
     fcntl.flock(handle, fcntl.LOCK_EX)
     _writer.active = True
 

@@ -19,9 +19,11 @@ manifest's head.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -35,7 +37,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
-from vigisante.core import audit
+from vigisante.core import audit, crypto
 
 FORMAT = "vigisante-backup"
 VERSION = 1
@@ -97,13 +99,79 @@ def _pg_env_args() -> tuple[dict[str, str], list[str]]:
     return env, args
 
 
-def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise BackupError(f"{name} is not installed (PostgreSQL client tools are needed to "
-                          f"back up and restore a PostgreSQL database; e.g. apt-get install "
-                          f"postgresql-client).")
+#: Where PostgreSQL's client tools live besides PATH: Debian/Ubuntu keep one folder per major
+#: version, RHEL-like systems /usr/pgsql-N.
+PG_SEARCH_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin")
+
+
+def _tool_major(path: str) -> int | None:
+    """The major version of a PostgreSQL client tool (`pg_dump --version`), or None."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
+    return int(match.group(1)) if match else None
+
+
+def pg_tool_candidates(name: str, bin_dir: str | None = None) -> list[tuple[str, int]]:
+    """(path, major version) of every `name` found: only in `bin_dir` when it is given
+    (VIGISANTE_PG_BIN_DIR), else on PATH and in the usual per-version folders."""
+    if bin_dir:
+        paths = [str(Path(bin_dir) / name)]
+    else:
+        paths = [shutil.which(name) or ""]
+        for pattern in PG_SEARCH_GLOBS:
+            paths += sorted(glob.glob(str(Path(pattern) / name)))
+    found, seen = [], set()
+    for path in paths:
+        if not path or not os.access(path, os.X_OK):
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        major = _tool_major(path)
+        if major is not None:
+            found.append((path, major))
     return found
+
+
+def choose_pg_tool(name: str, needed: int, candidates: list[tuple[str, int]],
+                   bin_dir: str | None = None) -> str:
+    """The tool to use for a server (or dump) of major version `needed`: the oldest one at
+    least as new (pg_dump refuses a newer server; pg_restore cannot read a newer dump), or a
+    clear error saying what to install."""
+    shown = str(needed)
+    install = (f"Install the PostgreSQL {shown} client tools (Debian/Ubuntu: apt-get install "
+               f"postgresql-client-{shown}, from apt.postgresql.org if needed) or point "
+               f"VIGISANTE_PG_BIN_DIR at their folder (e.g. /usr/lib/postgresql/{shown}/bin).")
+    usable = sorted((major, path) for path, major in candidates if major >= needed)
+    if usable:
+        return usable[0][1]
+    where = f"in VIGISANTE_PG_BIN_DIR ({bin_dir})" if bin_dir else "on this machine"
+    if not candidates:
+        raise BackupError(f"{name} is not installed {where}: the PostgreSQL client tools are "
+                          f"needed to back up and restore a PostgreSQL database. {install}")
+    versions = ", ".join(f"{path} is version {major}" for path, major in candidates)
+    raise BackupError(f"no {name} {where} is recent enough for PostgreSQL {shown} ({versions}): "
+                      f"an older {name} cannot work with a newer server or dump. {install}")
+
+
+def _server_major() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        number = int(cursor.fetchone()[0])
+    return number // 10000 if number >= 100000 else number // 100
+
+
+def _pg_tool(name: str, needed: int | None = None) -> tuple[str, int]:
+    bin_dir = getattr(settings, "PG_BIN_DIR", "") or None
+    candidates = pg_tool_candidates(name, bin_dir)
+    path = choose_pg_tool(name, needed if needed is not None else _server_major(), candidates,
+                          bin_dir)
+    return path, dict(candidates)[path]
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:
@@ -122,7 +190,8 @@ def _vendor() -> str:
 # backup
 # ---------------------------------------------------------------------------------------------
 
-def _dump_database(vendor: str, target: Path) -> None:
+def _dump_database(vendor: str, target: Path) -> int | None:
+    """Dump the database into `target`; the major version of pg_dump (PostgreSQL)."""
     if vendor == "sqlite":
         connection.ensure_connection()
         dest = sqlite3.connect(target)
@@ -130,11 +199,13 @@ def _dump_database(vendor: str, target: Path) -> None:
             connection.connection.backup(dest)  # online: a consistent copy
         finally:
             dest.close()
-        return
+        return None
     env, args = _pg_env_args()
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+    tool, major = _pg_tool("pg_dump")
+    _run([tool, "--format=custom", "--no-owner", "--no-privileges",
           "--file", str(target), *args, "--dbname", str(connection.settings_dict["NAME"])],
          env)
+    return major
 
 
 def backup(out: Path) -> Summary:
@@ -148,7 +219,7 @@ def backup(out: Path) -> Summary:
     audit.flush()
     with tempfile.TemporaryDirectory(prefix="vigisante-backup-", dir=out.parent) as tmp:
         db_file = Path(tmp) / DB_MEMBER[vendor]
-        _dump_database(vendor, db_file)
+        dump_major = _dump_database(vendor, db_file)
         head = audit._head() or (0, audit.GENESIS)
         members = {DB_MEMBER[vendor]: db_file}
         for rel, path in _attachment_files(_attachments_dir()):
@@ -162,7 +233,10 @@ def backup(out: Path) -> Summary:
             "engine": vendor,
             "database_method": ("sqlite online backup API" if vendor == "sqlite"
                                 else "pg_dump --format=custom"),
+            **({"pg_dump_major": dump_major} if vendor == "postgresql" else {}),
             "audit": {"events": head[0], "head": head[1]},
+            # Which keys sealed the secrets and attachments (ids only; keys never go in).
+            "encryption": {"key_ids": sorted(crypto.inventory().key_ids())},
             "files": entries,
         }
         manifest_file = Path(tmp) / MANIFEST
@@ -313,9 +387,10 @@ def _restore_sqlite(db_file: Path) -> None:
         source.close()
 
 
-def _restore_postgres(dump: Path) -> None:
+def _restore_postgres(dump: Path, dump_major: int | None = None) -> None:
     env, args = _pg_env_args()
-    tool = _pg_tool("pg_restore")
+    # pg_restore reads dumps of its own version and older ones.
+    tool, _major = _pg_tool("pg_restore", dump_major or _server_major())
     _run([tool, "--list", str(dump)], env)  # readable by pg_restore at all
     name = str(connection.settings_dict["NAME"])
     connections.close_all()
@@ -348,6 +423,22 @@ def _swap_back_attachments(moved: Path | None, staged: Path) -> None:
         moved.rename(target)
 
 
+def _check_keys(manifest: dict) -> None:
+    """Refuse, before changing anything, an archive whose secrets and attachments were
+    encrypted under a key this installation does not have."""
+    needed = (manifest.get("encryption") or {}).get("key_ids") or []
+    if not isinstance(needed, list):
+        raise BackupError("the manifest's encryption entry is damaged")
+    missing = sorted(set(map(str, needed)) - set(crypto.ring().ids))
+    if missing:
+        raise BackupError(
+            f"this backup's second-factor secrets and attachments are encrypted under key(s) "
+            f"{', '.join(missing)}, which VIGISANTE_ENCRYPTION_KEYS does not hold (configured: "
+            f"{', '.join(crypto.ring().ids)}). Add the key(s) of the backed-up installation "
+            "(its VIGISANTE_ENCRYPTION_KEYS or data folder's encryption_key file) and run the "
+            "restore again; nothing was changed.")
+
+
 def restore(archive: Path, *, force: bool = False) -> Summary:
     archive = Path(archive)
     if not archive.is_file():
@@ -361,6 +452,7 @@ def restore(archive: Path, *, force: bool = False) -> Summary:
             raise BackupError(f"this backup is of a {manifest['engine']} database; the "
                               f"configured database is {vendor}. Restore it into the same "
                               "kind of database.")
+        _check_keys(manifest)
         if not force and not database_is_empty():
             raise BackupError("the database is not empty: restoring would replace its "
                               "content. Use --force to replace it.")
@@ -371,7 +463,8 @@ def restore(archive: Path, *, force: bool = False) -> Summary:
             if vendor == "sqlite":
                 _restore_sqlite(db_file)
             else:
-                _restore_postgres(db_file)
+                major = manifest.get("pg_dump_major")
+                _restore_postgres(db_file, major if isinstance(major, int) else None)
         except BaseException:
             _swap_back_attachments(moved, staged)  # the database is unchanged: so are they
             raise

@@ -113,12 +113,16 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     from vigisante.demo import alerts as demo_alerts
 
     early_warning = demo_alerts.seed(data, log)
+    from vigisante.demo import drafts as demo_drafts
+
+    drafts = demo_drafts.seed(data, log)
     years = Counter(row.year for row in data.rows)
     return {
         "seed": data.seed, "synthetic": True, "establishments": len(est_pk),
         "suppliers": len(suppliers), "accounts": len(user_ids), "reports": len(report_ids),
         "reports_by_year": {str(y): n for y, n in sorted(years.items())},
         "figures": "observatory-published.json", "early_warning": early_warning,
+        "drafts": drafts,
     }
 
 

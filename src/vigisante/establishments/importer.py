@@ -87,6 +87,11 @@ def decode(data: bytes) -> str:
         ) from None
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
+    if "\x00" in text:
+        # A NUL is no CSV text (and PostgreSQL refuses it in a text column).
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportFileError(_("The file holds a NUL character (line %(line)d): it is not a "
+                                "CSV text file.") % {"line": line})
     return text
 
 

@@ -72,6 +72,11 @@ class Establishment(models.Model):
         _("NIS2 status"), max_length=20, choices=Nis2Status.choices, default=Nis2Status.UNKNOWN
     )
     insured = models.BooleanField(_("holds cyber-insurance"), default=False)
+    # The data-protection officer (GDPR art. 37-39): the contact the CNIL notification and the
+    # letter to the people affected give (art. 33(3)(b), 34(2)).
+    dpo_name = models.CharField(_("data-protection officer"), max_length=200, blank=True)
+    dpo_email = models.EmailField(_("data-protection officer's e-mail"), blank=True)
+    dpo_phone = models.CharField(_("data-protection officer's phone"), max_length=30, blank=True)
     synthetic = models.BooleanField(_("synthetic (demo data)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     suppliers = models.ManyToManyField(

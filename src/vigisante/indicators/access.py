@@ -15,3 +15,15 @@ def is_staff(user) -> bool:
 def require_staff(user) -> None:
     if not is_staff(user):
         raise Http404("Not found.")
+
+
+def register() -> None:
+    """The policy's rules for the correlation rebuilds (vigisante.core.access)."""
+    from vigisante.accounts.access import STAFF
+    from vigisante.core import access
+    from vigisante.indicators.models import CorrelationRebuild
+
+    access.register(CorrelationRebuild, {
+        "view": {STAFF: access.EVERY},   # the page and its runs
+        "run": {STAFF: access.EVERY},    # queue a rebuild
+    }, app="indicators")

@@ -8,6 +8,7 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators and campaigns")
 
     def ready(self) -> None:
-        from vigisante.indicators import feed
+        from vigisante.indicators import access, feed
 
         feed.register()  # the `receive` action: the feed, "are we affected?", check-logs
+        access.register()  # the correlation rebuilds

@@ -19,16 +19,13 @@ from vigisante.indicators.models import Campaign, CampaignReport, CampaignStatus
 ACTIVE = (CampaignStatus.PROPOSED, CampaignStatus.CONFIRMED)
 
 
-def _pairs(links) -> list[tuple[int, int]]:
-    return list(links.values_list("report_a_id", "report_b_id"))
-
-
-def attach_new_links(now) -> list[int]:
-    """Put the reports of the links created at `now` into campaigns; returns the campaigns
-    touched. A group of newly linked reports joins the campaign one of them already belongs to
-    (confirmed first, then the oldest), untouched proposals it bridges are merged into it, and
-    a group with no campaign becomes a new proposal."""
-    groups = domain.components(_pairs(Link.objects.filter(created_at=now)))
+def attach_new_links(pairs: Iterable[tuple[int, int]], now) -> list[int]:
+    """Put the reports of new links (`pairs` of report ids, as the correlation statements
+    return them) into campaigns; returns the campaigns touched. A group of newly linked reports
+    joins the campaign one of them already belongs to (confirmed first, then the oldest),
+    untouched proposals it bridges are merged into it, and a group with no campaign becomes a
+    new proposal."""
+    groups = domain.components(pairs)
     if not groups:
         return []
     reports = set().union(*groups)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -97,9 +98,11 @@ class SightingSource(models.TextChoices):
 class Sighting(models.Model):
     """An indicator seen in a report (once per report; the first place it was seen)."""
 
+    # Both looked up through the two composite indexes below (no single-column copies).
     report = models.ForeignKey("reports.Report", on_delete=models.CASCADE,
-                               related_name="sightings")
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="sightings")
+                               related_name="sightings", db_index=False)
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="sightings",
+                                  db_index=False)
     source = models.CharField(_("source"), max_length=10, choices=SightingSource.choices)
     attachment = models.ForeignKey("reports.Attachment", on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+")
@@ -154,15 +157,24 @@ class LinkReason(models.TextChoices):
 
 
 class Link(models.Model):
-    """Why two reports are related (report_a.id < report_b.id)."""
+    """Why two reports are related (report_a.id < report_b.id).
 
-    report_a = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
-    report_b = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
+    Links are derived data, recomputed from the sightings and the reports by
+    `vigisante correlate --rebuild`: they carry no database foreign-key constraint (Django still
+    deletes a report's links with it) and as few indexes as the queries need, so that the
+    set-based statements of `correlation` write them fast.
+    """
+
+    report_a = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+",
+                                 db_index=False, db_constraint=False)
+    report_b = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False)
     reason = models.CharField(_("reason"), max_length=12, choices=LinkReason.choices)
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="links")
+                                  related_name="links", db_constraint=False)
     supplier = models.ForeignKey("establishments.Supplier", on_delete=models.CASCADE,
-                                 null=True, blank=True, related_name="+")
+                                 null=True, blank=True, related_name="+", db_index=False,
+                                 db_constraint=False)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("linked at"))
 
@@ -171,19 +183,45 @@ class Link(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(report_a__lt=F("report_b")),
                                    name="link_ordered_pair"),
-            # NULLs are distinct in unique constraints: one partial constraint per reason.
-            models.UniqueConstraint(fields=["report_a", "report_b", "indicator"],
-                                    condition=Q(reason="indicator"),
-                                    name="link_unique_indicator"),
-            models.UniqueConstraint(fields=["report_a", "report_b"],
-                                    condition=Q(reason="supplier"), name="link_unique_supplier"),
-            models.UniqueConstraint(fields=["report_a", "report_b"],
-                                    condition=Q(reason="kind_system"),
-                                    name="link_unique_kind_system"),
+            # One link per pair, reason and indicator (none for the other reasons): one index,
+            # which also serves the lookups by report_a.
+            models.UniqueConstraint(F("report_a"), F("report_b"), F("reason"),
+                                    Coalesce(F("indicator"), Value(0)), name="link_unique"),
         ]
         indexes = [
-            models.Index(fields=["report_b"], name="link_report_b"),
-            models.Index(fields=["created_at"], name="link_created_at"),
+            models.Index(fields=["supplier"], condition=Q(supplier__isnull=False),
+                         name="link_supplier"),
+        ]
+
+
+class CorrelationKey(models.Model):
+    """What a report can share with another within the time window: one row per (kind,
+    system) it was qualified with and per supplier it names (by id and by name).
+
+    Kept by `correlation.refresh_keys` whenever the report is correlated; two reports of
+    different establishments with the same (reason, key) received within the window are linked,
+    found by an index range scan on (reason, key, at) instead of a scan of the window.
+    """
+
+    report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+",
+                               db_constraint=False)
+    reason = models.CharField(max_length=12, choices=LinkReason.choices)
+    key = models.CharField(max_length=320)
+    detail = models.CharField(max_length=300, blank=True)
+    supplier = models.ForeignKey("establishments.Supplier", on_delete=models.CASCADE,
+                                 null=True, blank=True, related_name="+", db_index=False,
+                                 db_constraint=False)
+    # An establishment with reports cannot be deleted (reports protect it).
+    establishment = models.ForeignKey("establishments.Establishment",
+                                      on_delete=models.DO_NOTHING, related_name="+",
+                                      db_index=False, db_constraint=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reason", "key", "at"], name="correlation_key"),
+            models.Index(fields=["supplier"], condition=Q(supplier__isnull=False),
+                         name="correlation_key_supplier"),
         ]
 
 
@@ -240,3 +278,39 @@ class CampaignReport(models.Model):
             models.UniqueConstraint(fields=["campaign", "report"], name="campaign_report_unique"),
         ]
         indexes = [models.Index(fields=["report"], name="campaign_report_report")]
+
+
+class RebuildState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CorrelationRebuild(models.Model):
+    """One recomputation of every link and proposal (`vigisante correlate --rebuild`, or the
+    page, which has the worker run it); its progress and its figures."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=RebuildState.choices,
+                             default=RebuildState.QUEUED)
+    step = models.PositiveSmallIntegerField(default=0)  # steps done (REBUILD_STEPS + campaigns)
+    links = models.PositiveIntegerField(null=True, blank=True)
+    proposals = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("correlation rebuild")
+        verbose_name_plural = _("correlation rebuilds")
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 1)

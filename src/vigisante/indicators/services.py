@@ -11,16 +11,18 @@ import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import audit
+from vigisante.core import access, audit
 from vigisante.indicators import campaigns, correlation, domain
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
+    CorrelationRebuild,
     Indicator,
+    RebuildState,
     Sighting,
     SightingSource,
     Status,
@@ -30,6 +32,8 @@ from vigisante.reports.models import Report, Source
 
 log = logging.getLogger(__name__)
 
+#: Indicators written per statement (SQLite takes at most 32,766 parameters).
+STORE_BATCH = 1000
 TEXT_ATTACHMENTS = ("txt", "log", "csv", "eml", "json", "html", "htm")
 # Mail providers shared by everyone: a reporter's address there says nothing about which
 # domains are the establishment's own.
@@ -131,33 +135,47 @@ def _listed(report: Report, values: set[tuple[str, str]]) -> set[tuple[str, str]
 
 def _store(report: Report, found: dict[tuple[str, str], tuple[str, int | None]], now,
            *, status: str = Status.PENDING, actor=None) -> list[int]:
-    """Create the missing indicators and the report's sightings; returns indicator ids."""
+    """Create the missing indicators (the others' last sighting moves to `now`) and the
+    report's sightings, two set-based statements per batch; returns the indicator ids."""
     if not found:
         return []
-    Indicator.objects.bulk_create(
-        [Indicator(type=t, value=v, status=status, first_seen=now, last_seen=now,
-                   reviewed_by=actor if status != Status.PENDING else None,
-                   reviewed_at=now if status != Status.PENDING else None)
-         for t, v in found], ignore_conflicts=True)
-    by_type: dict[str, list[str]] = {}
-    for t, v in found:
-        by_type.setdefault(t, []).append(v)
-    cond = Q()
-    for t, vs in by_type.items():
-        cond |= Q(type=t, value__in=vs)
-    ids = dict(((t, v), pk) for pk, t, v in
-               Indicator.objects.filter(cond).values_list("pk", "type", "value"))
-    Indicator.objects.filter(pk__in=ids.values(), last_seen__lt=now).update(last_seen=now)
-    Sighting.objects.bulk_create(
-        [Sighting(report=report, indicator_id=ids[key], source=src, attachment_id=att,
-                  created_at=now) for key, (src, att) in found.items() if key in ids],
-        ignore_conflicts=True)
+    ind, sig = Indicator._meta.db_table, Sighting._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    reviewed = status != Status.PENDING
+    tlp, confidence = Indicator._meta.get_field("tlp").default, \
+        Indicator._meta.get_field("confidence").default
+    later = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    keys = list(found)
+    ids: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        for i in range(0, len(keys), STORE_BATCH):
+            batch = keys[i:i + STORE_BATCH]
+            params: list = []
+            for t, v in batch:
+                params += [t, v, status, tlp, confidence, False, stamp, stamp,
+                           actor.pk if reviewed and actor is not None else None,
+                           stamp if reviewed else None]
+            cursor.execute(
+                f"INSERT INTO {ind} (type, value, status, tlp, confidence, noisy, first_seen, "
+                f"last_seen, reviewed_by_id, reviewed_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+                + f" ON CONFLICT (type, value) DO UPDATE SET last_seen = "
+                f"{later}({ind}.last_seen, excluded.last_seen) RETURNING id, type, value",
+                params)
+            ids.update(((t, v), pk) for pk, t, v in cursor.fetchall())
+            params = []
+            for key in batch:
+                source, attachment = found[key]
+                params += [report.pk, ids[key], source, attachment, stamp]
+            cursor.execute(
+                f"INSERT INTO {sig} (report_id, indicator_id, source, attachment_id, created_at) "
+                f"VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+                + " ON CONFLICT DO NOTHING", params)
     return sorted(ids.values())
 
 
 def _correlate(report_ids: list[int], now) -> None:
-    correlation.correlate_reports(report_ids, now)
-    campaigns.attach_new_links(now)
+    campaigns.attach_new_links(correlation.correlate_reports(report_ids, now), now)
 
 
 def ingest_report(report: Report | int, *, actor=None) -> list[int]:
@@ -257,8 +275,7 @@ def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = 
     old, new = audit.diff(before, audit.snapshot(ind, ["status", "tlp", "confidence"]))
     audit.record(actor=actor, action="indicator.review", obj=ind, before=old, after=new)
     if status == Status.CONFIRMED and not was_confirmed:
-        correlation.correlate_indicators([ind.pk], now)
-        campaigns.attach_new_links(now)
+        campaigns.attach_new_links(correlation.correlate_indicators([ind.pk], now), now)
     elif status != Status.CONFIRMED and was_confirmed:
         ind.links.all().delete()
     return ind
@@ -274,12 +291,107 @@ def review_many(*, actor, indicator_ids, status: str) -> int:
     return count
 
 
-@transaction.atomic
-def rebuild(*, actor=None) -> dict[str, int]:
-    """Recompute every link and the proposals from scratch (`vigisante correlate --rebuild`)."""
+#: What a rebuild does, in order (the page shows the step reached).
+REBUILD_STEPS = (*correlation.REBUILD_STEPS, "campaigns")
+
+
+def rebuild(*, actor=None, progress=None) -> dict[str, int]:
+    """Recompute every link and the proposals from scratch, in one transaction (readers keep
+    the old links until it commits). `progress(steps_done)` is called as it goes."""
     if actor is not None:
         require_staff(actor)
+    with transaction.atomic():
+        now = timezone.now()
+        links = correlation.rebuild_links(
+            now, None if progress is None else lambda i, _name: progress(i))
+        if progress is not None:
+            progress(len(correlation.REBUILD_STEPS))
+        proposals = campaigns.rebuild_campaigns(now)
+        return {"links": links, "proposals": proposals}
+
+
+def _active_rebuild():
+    return CorrelationRebuild.objects.filter(
+        state__in=(RebuildState.QUEUED, RebuildState.RUNNING)).order_by("requested_at").first()
+
+
+def request_rebuild(*, actor) -> tuple[CorrelationRebuild, bool]:
+    """Queue a rebuild for the worker (the page's button); one at a time: if one is queued or
+    running, that one is returned. Returns (run, queued now)."""
+    from vigisante.indicators.tasks import rebuild_task
+
+    access.require(actor, "run", CorrelationRebuild)
+    with transaction.atomic():
+        # Two requests at the same instant may both queue one: harmless, the second run
+        # recomputes the same links.
+        active = _active_rebuild()
+        if active is not None:
+            return active, False
+        run = CorrelationRebuild.objects.create(requested_by=actor,
+                                                requested_at=timezone.now())
+        audit.record(actor=actor, action="correlation.rebuild_requested", obj=run)
+        rebuild_task.enqueue(run.pk)
+    return run, True
+
+
+def _side_progress(run_id: int):
+    """A writer of the run's progress through a second connection (PostgreSQL): the rebuild's
+    own transaction is not visible until it commits. SQLite allows one writer at a time: there
+    the page shows the run as running until it is done."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    if connection.vendor != "postgresql":
+        return None, None
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = CorrelationRebuild._meta.db_table
+
+    def write(done: int) -> None:
+        try:
+            with side.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET step = %s WHERE id = %s", [done, run_id])
+        except Exception:  # noqa: BLE001 - progress is a courtesy, never fail the rebuild
+            log.warning("could not write the progress of rebuild %s", run_id, exc_info=True)
+
+    return write, side
+
+
+def run_rebuild(run_id: int | None = None, *, actor=None, progress=None) -> CorrelationRebuild:
+    """Run a rebuild: the queued one `run_id` (the worker), or a new one (the command).
+    Audited with its figures; a failure is recorded on the run and raised again."""
     now = timezone.now()
-    links = correlation.rebuild_links(now)
-    proposals = campaigns.rebuild_campaigns(now)
-    return {"links": links, "proposals": proposals}
+    if run_id is None:
+        run = CorrelationRebuild.objects.create(requested_by=actor, requested_at=now)
+    else:
+        run = CorrelationRebuild.objects.get(pk=run_id)
+        if run.state != RebuildState.QUEUED:
+            return run
+    CorrelationRebuild.objects.filter(pk=run.pk).update(state=RebuildState.RUNNING,
+                                                        started_at=now, step=0)
+    side_write, side = _side_progress(run.pk)
+
+    def step(done: int) -> None:
+        if side_write is not None:
+            side_write(done)
+        if progress is not None:
+            progress(done, REBUILD_STEPS[done] if done < len(REBUILD_STEPS) else "")
+
+    try:
+        figures = rebuild(progress=step)
+    except Exception as exc:
+        CorrelationRebuild.objects.filter(pk=run.pk).update(
+            state=RebuildState.FAILED, finished_at=timezone.now(), error=str(exc)[:2000])
+        log.exception("correlation rebuild %s failed", run.pk)
+        raise
+    finally:
+        if side is not None:
+            side.close()
+    with transaction.atomic():
+        CorrelationRebuild.objects.filter(pk=run.pk).update(
+            state=RebuildState.DONE, finished_at=timezone.now(), step=len(REBUILD_STEPS),
+            links=figures["links"], proposals=figures["proposals"])
+        run.refresh_from_db()
+        audit.record(actor=run.requested_by, action="correlation.rebuild", obj=run,
+                     after={"links": run.links, "proposals": run.proposals,
+                            "seconds": round((run.finished_at - run.started_at)
+                                             .total_seconds(), 1)})
+    return run

@@ -13,3 +13,11 @@ def ingest_report_task(report_id: int) -> None:
 
     if Report.objects.filter(pk=report_id).exists():
         services.ingest_report(report_id)
+
+
+@task()
+def rebuild_task(run_id: int) -> str:
+    """Recompute every link and proposal (a rebuild queued from the page)."""
+    from vigisante.indicators import services
+
+    return services.run_rebuild(run_id).state

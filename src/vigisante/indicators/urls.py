@@ -14,6 +14,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/split/", views.campaign_split, name="campaign_split"),
     path("campaigns/<int:pk>/acknowledge/", views.campaign_acknowledge,
          name="campaign_acknowledge"),
+    path("correlation/", views.correlation, name="correlation"),
+    path("correlation/rebuild/", views.correlation_rebuild, name="correlation_rebuild"),
     path("warninglists/", views.warninglist, name="warninglists"),
     path("warninglists/add/", views.warninglist_add, name="warninglist_add"),
     path("warninglists/import/", views.warninglist_import, name="warninglist_import"),

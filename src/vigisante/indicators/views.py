@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from vigisante.core import access
@@ -20,7 +21,10 @@ from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
     Campaign,
     CampaignStatus,
+    CorrelationRebuild,
     IndicatorType,
+    Link,
+    RebuildState,
     Sighting,
     Status,
     Tlp,
@@ -222,3 +226,46 @@ def warninglist_remove(request, entry_id: int):
     warninglists.remove_entry(actor=request.user, entry_id=entry_id)
     messages.success(request, _("Entry removed."))
     return redirect("indicators:warninglists")
+
+
+# --- correlation rebuild -------------------------------------------------------------------
+
+REBUILD_STEP_LABELS = {
+    "noise": _lazy("Flag the values seen in too many reports"),
+    "indicator": _lazy("Link the reports sharing a confirmed indicator"),
+    "keys": _lazy("Link the reports naming the same supplier or hit on the same system"),
+    "indexes": _lazy("Index the links"),
+    "campaigns": _lazy("Propose the campaigns"),
+}
+
+
+@login_required
+@require_GET
+@access.requires("view", CorrelationRebuild)
+def correlation(request, status=200):
+    """Every link recomputed from scratch by the worker, with its progress and history."""
+    runs = list(CorrelationRebuild.objects.select_related("requested_by")[:10])
+    active = next((r for r in runs if r.state in (RebuildState.QUEUED, RebuildState.RUNNING)),
+                  None)
+    steps = []
+    if active is not None:
+        for i, name in enumerate(services.REBUILD_STEPS):
+            state = "done" if i < active.step else (
+                "current" if i == active.step and active.state == RebuildState.RUNNING
+                else "todo")
+            steps.append({"label": REBUILD_STEP_LABELS[name], "state": state})
+    return render(request, "indicators/correlation.html", {
+        "runs": runs, "active": active, "steps": steps, "total": len(services.REBUILD_STEPS),
+        "links": Link.objects.count()}, status=status)
+
+
+@login_required
+@require_POST
+@access.requires("run", CorrelationRebuild)
+def correlation_rebuild(request):
+    run, queued = services.request_rebuild(actor=request.user)
+    if queued:
+        messages.success(request, _("Rebuild queued: the worker recomputes every link."))
+    else:
+        messages.info(request, _("A rebuild is already under way: here is its progress."))
+    return redirect("indicators:correlation")

@@ -97,7 +97,7 @@ def import_misp(*, actor, uploaded) -> dict[str, int | str]:
         raise _bad(_("The file is too large (at most 20 MiB)."))
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(_("This is not a JSON file.")) from None
     if not isinstance(data, dict):
         raise _bad(_("This is not a MISP warning list (an object with a name and a list)."))

@@ -59,6 +59,8 @@ def read_record(path: Path, where: str) -> Record:
     except json.JSONDecodeError as exc:
         raise veris.VerisError(_("not valid JSON (%(error)s, line %(line)d)") % {
             "error": exc.msg, "line": exc.lineno}, _("not valid JSON")) from None
+    except RecursionError:
+        raise veris.VerisError(_("JSON nested too deeply"), _("not valid JSON")) from None
     rec = veris.parse(doc)
     return Record(source="veris", source_id=rec.incident_id, where=where,
                   content_hash=veris.content_hash(doc), original=doc, report=rec.report,

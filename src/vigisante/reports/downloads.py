@@ -7,6 +7,7 @@ import logging
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
+from vigisante.core import crypto
 from vigisante.reports import quarantine
 from vigisante.reports.models import Attachment
 
@@ -25,6 +26,11 @@ def attachment_response(att: Attachment) -> FileResponse:
     """
     try:
         handle = att.file.open("rb")
+    except crypto.DecryptionError as exc:
+        # Stored encrypted under a key this server lacks, or altered on disk: never served.
+        log.error("attachment %s of report %s cannot be decrypted: %s", att.pk, att.report_id,
+                  exc)
+        raise AttachmentMissing(_("The file cannot be read on this server.")) from None
     except OSError:
         log.error("attachment %s of report %s is missing from storage", att.pk, att.report_id)
         raise AttachmentMissing(_("The file is no longer available.")) from None

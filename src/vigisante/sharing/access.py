@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from vigisante.accounts.access import REPORTER, STAFF, establishment_ids
 from vigisante.accounts.models import Membership
 from vigisante.core import access
-from vigisante.sharing.models import Alert, AlertRecipient
+from vigisante.indicators.models import Campaign
+from vigisante.sharing.models import Alert, AlertRecipient, IncomingIntel
 
 
 def _delivered_q(user) -> Q:
@@ -37,11 +38,26 @@ ALERT_RULES = {
     "send": {STAFF: access.EVERY},
     "receipts": {STAFF: access.EVERY},      # who has read it
     "mark_read": {REPORTER: DELIVERED},     # the read receipt of a recipient
+    "export": {STAFF: access.EVERY, REPORTER: DELIVERED},  # STIX bundle, MISP event
+}
+
+#: Incoming intelligence (STIX bundles, MISP events): CERT staff only.
+INTEL_RULES = {
+    "view": {STAFF: access.EVERY},
+    "submit": {STAFF: access.EVERY},        # upload a bundle or an event
+    "review": {STAFF: access.EVERY},        # accept into indicators, dismiss
+}
+
+#: A campaign as STIX or MISP (its name and summary pass the anonymity guard): staff.
+CAMPAIGN_RULES = {
+    "export": {STAFF: access.EVERY},
 }
 
 
 def register() -> None:
     access.register(Alert, ALERT_RULES, app="sharing")
+    access.register(IncomingIntel, INTEL_RULES, app="sharing")
+    access.register(Campaign, CAMPAIGN_RULES, app="sharing")
 
 
 def is_staff(user) -> bool:

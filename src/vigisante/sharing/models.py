@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from vigisante.indicators.models import Tlp
+from vigisante.indicators.models import IndicatorType, Tlp
 from vigisante.sharing.domain import Targets
 
 
@@ -28,6 +28,10 @@ class Alert(models.Model):
     campaign = models.ForeignKey(
         "indicators.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="alerts", verbose_name=_("campaign"))
+    malware = models.CharField(
+        _("malware family"), max_length=100, blank=True,
+        help_text=_("Optional: the malware family, e.g. a ransomware family (shared in STIX "
+                    "and MISP)."))
     indicators = models.ManyToManyField("indicators.Indicator", related_name="alerts",
                                         blank=True, verbose_name=_("indicators"))
     # Targets (see domain.Targets): everyone, or criteria combined with AND.
@@ -108,3 +112,82 @@ class AlertRead(models.Model):
             models.UniqueConstraint(fields=["alert", "user"], name="alert_read_unique"),
         ]
         indexes = [models.Index(fields=["user", "alert"], name="alert_read_user")]
+
+
+# -- Incoming intelligence (STIX bundles, MISP events) ------------------------------------------
+
+class IntelFormat(models.TextChoices):
+    STIX = "stix", "STIX 2.x"
+    MISP = "misp", "MISP"
+
+
+class IntelStatus(models.TextChoices):
+    PENDING = "pending", _("To review")
+    ACCEPTED = "accepted", _("Accepted")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class IncomingIntel(models.Model):
+    """One piece of intelligence received (a STIX bundle, a MISP event), kept whole for the
+    analysts to review: every object, unknown types included, as received."""
+
+    source = models.CharField(_("source"), max_length=200)
+    format = models.CharField(_("format"), max_length=4, choices=IntelFormat.choices)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    external_id = models.CharField(_("identifier at the source"), max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    tlp = models.CharField(_("TLP"), max_length=12, choices=Tlp.choices, default=Tlp.AMBER)
+    content = models.JSONField(_("objects"), default=list)  # every object, as received
+    object_count = models.PositiveIntegerField(_("objects"), default=0)
+    counts = models.JSONField(default=dict)  # object or attribute type -> number
+    warnings = models.JSONField(default=list)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("received from"))
+    status = models.CharField(_("status"), max_length=10, choices=IntelStatus.choices,
+                              default=IntelStatus.PENDING)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("incoming intelligence")
+        verbose_name_plural = _("incoming intelligence")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "sha256"], name="intel_unique_payload"),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="intel_status")]
+
+    def __str__(self) -> str:
+        return self.title or f"#{self.pk}"
+
+
+class IntelCandidate(models.Model):
+    """An indicator found in incoming intelligence, canonical, for an analyst to accept into
+    the indicators or dismiss."""
+
+    intel = models.ForeignKey(IncomingIntel, on_delete=models.CASCADE,
+                              related_name="candidates")
+    type = models.CharField(_("type"), max_length=10, choices=IndicatorType.choices)
+    value = models.CharField(_("value"), max_length=2048)
+    tlp = models.CharField(_("TLP"), max_length=12, choices=Tlp.choices, default=Tlp.AMBER)
+    confidence = models.PositiveSmallIntegerField(_("confidence"), null=True, blank=True)
+    ref = models.CharField(max_length=200, blank=True)  # STIX id or MISP attribute uuid
+    decision = models.CharField(_("decision"), max_length=10, choices=IntelStatus.choices,
+                                default=IntelStatus.PENDING)
+    indicator = models.ForeignKey("indicators.Indicator", on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["intel", "type", "value"],
+                                    name="intel_candidate_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"

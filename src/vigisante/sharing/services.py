@@ -30,7 +30,7 @@ from vigisante.sharing.targeting import targeted
 log = logging.getLogger(__name__)
 
 MAX_INDICATORS = 500
-CONTENT_FIELDS = ("title", "situation", "actions", "tlp")
+CONTENT_FIELDS = ("title", "situation", "actions", "tlp", "malware")
 TARGET_FIELDS = ("target_all", "target_categories", "target_sectors", "target_regions",
                  "target_nis2")
 #: The TLPs whose content an e-mail may carry; stricter alerts are read in the site.
@@ -48,6 +48,7 @@ class Draft:
     indicators: list[Indicator] = field(default_factory=list)
     targets: domain.Targets = field(default_factory=domain.Targets)
     campaign: Campaign | None = None
+    malware: str = ""  # a malware family name, shared in STIX and MISP
 
 
 # -- Indicators ---------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def save_draft(*, actor, draft: Draft, alert: Alert | None = None, now=None) -> 
     else:
         alert = Alert(created_by=actor, created_at=now)
         before = None
-    for name in ("title", "situation", "actions", "tlp"):
+    for name in ("title", "situation", "actions", "tlp", "malware"):
         setattr(alert, name, getattr(draft, name))
     t = draft.targets
     alert.campaign = draft.campaign
@@ -186,9 +187,14 @@ def linked_reports(alert: Alert) -> QuerySet[Report]:
 
 def guard_for(alert: Alert) -> domain.Guard:
     """The identities of the reporting establishments behind `alert`, and their free texts."""
+    return guard_for_reports(linked_reports(alert))
+
+
+def guard_for_reports(reports_qs: QuerySet[Report]) -> domain.Guard:
+    """The identities of the establishments of these reports, and the reports' free texts."""
     from vigisante.accounts.models import User
 
-    reports = list(linked_reports(alert).select_related("establishment", "created_by")
+    reports = list(reports_qs.select_related("establishment", "created_by")
                    .prefetch_related("updates"))
     establishments = {r.establishment_id: r.establishment for r in reports if r.establishment}
     members: dict[int, list[User]] = {}
@@ -218,7 +224,8 @@ def guard_for(alert: Alert) -> domain.Guard:
 
 def field_labels() -> dict[str, str]:
     return {"title": _("The title"), "situation": _("“What is happening”"),
-            "actions": _("“What to do”"), "indicators": _("An indicator")}
+            "actions": _("“What to do”"), "indicators": _("An indicator"),
+            "malware": _("The malware family")}
 
 
 def problems(alert: Alert) -> dict[str, list[str]]:
@@ -228,7 +235,7 @@ def problems(alert: Alert) -> dict[str, list[str]]:
     labels = field_labels()
     guard = guard_for(alert)
     leaks = guard.leaks({"title": alert.title, "situation": alert.situation,
-                         "actions": alert.actions})
+                         "actions": alert.actions, "malware": alert.malware})
     guard.free_texts = []  # an indicator value is not prose
     leaks += [domain.Leak("indicators", leak.kind, leak.value)
               for leak in guard.leaks({str(i.pk): i.value for i in indicators})]
@@ -376,3 +383,8 @@ def receipts(alert: Alert) -> list[Receipt]:
         by_est.setdefault(m.establishment_id, []).append((read.user, read.read_at))
     return [Receipt(r.establishment, r.delivered_at, r.emailed_at,
                     by_est.get(r.establishment_id, [])) for r in recipients]
+
+
+# -- Incoming intelligence (the one way in; see intel.py) -----------------------------------------
+
+from vigisante.sharing.intel import ingest_intel  # noqa: E402, F401

@@ -41,7 +41,7 @@ _SCHEME = re.compile(r"\b(?:h(?:xx|XX|\*\*|__|ttx|xxx|tt)p|hxp|fxp|fxxp|fxxps)(s
 _SCHEME_BRACKET = re.compile(r"\b(https?|ftp)\[(s?)\](?=:)", re.IGNORECASE)
 _BARE_DOT = re.compile(r"(?<=[A-Za-z0-9])[ \t]+(?:dot|DOT)[ \t]+(?=([A-Za-z0-9-]+))")
 _BARE_AT = re.compile(
-    r"(?<=[A-Za-z0-9._-])[ \t]+(?:at|AT)[ \t]+(?=[A-Za-z0-9-]+(?:\.|\ue000|[ \t]+dot[ \t]))"
+    r"(?<=[A-Za-z0-9._-])[ \t]+(?:at|AT|@)[ \t]+(?=[A-Za-z0-9-]+(?:\.|\ue000|[ \t]+dot[ \t]))"
 )
 _COMMON_TLDS = frozenset(
     "com net org info biz ru cn su io co fr de uk xyz top online site club me tk ml ga cf gq pw cc "
@@ -89,8 +89,9 @@ def refang(text: str, *, unicode: bool = True) -> str:
         text = _SCHEME_BRACKET.sub(lambda m: m.group(1) + m.group(2), text)
     if " dot " in text or " DOT " in text or "\tdot" in text:
         text = _BARE_DOT.sub(_bare_dot, text)
-        if " at " in text or " AT " in text:
-            text = _BARE_AT.sub(_bare_at, text)
+    if " at " in text or " AT " in text or " @ " in text:
+        # "john at evil dot com", "noreply @ evil[.]com": only before a defanged domain
+        text = _BARE_AT.sub(_bare_at, text)
     return text
 
 
@@ -178,7 +179,7 @@ _VERSION_CONTEXT = re.compile(
 
 #: Top-level domains that are more often file extensions than domains in report text.
 FILE_EXTENSION_TLDS = frozenset(
-    "zip mov py sh pl pm rs md ps so mk tf gd bz one pub run sc".split()
+    "zip mov py sh pl pm rs md ps so mk tf gd bz one pub run sc cab mo java save srt".split()
 )
 _AV_PREFIXES = frozenset(
     "trojan backdoor worm ransom ransomware heur win32 win64 w32 w64 msil gen generic exploit pua "
@@ -208,6 +209,8 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
     low = raw.lower()
     if tld.lower() in FILE_EXTENSION_TLDS and labels[0].lower() != "www":
         return True
+    if tld == "app" and len(labels) == 2 and labels[0][:1].isupper():
+        return True  # a macOS application bundle: "Safari.app", "Teams.app"
     if low in _TECH_NAMES:
         return True
     if any(c.isupper() for c in tld) and not raw.isupper():
@@ -232,6 +235,98 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
         if word and word.group(1).lower() in _AV_PREFIXES:
             return True
     return False
+
+
+#: A word after a dotted quad that makes it a version ("7.0.12.1 and later", "5.15.0.91-generic").
+_VERSION_AFTER = re.compile(
+    r"(?i)(?:-[a-z]|\s*(?:\(?build\b|release\b|version\b|update\b|x64\b|x86\b|"
+    r"lts\b|beta\b|rc\d*\b|(?:and|or|&) (?:later|earlier|above|below|newer|older|prior)\b|"
+    r"(?:et|ou) (?:ultérieure|antérieure|supérieure|inférieure|plus récente)|\+|%))")
+#: A word before a dotted quad that names a figure, a table or a span of versions.
+_VERSION_BEFORE = re.compile(
+    r"(?i)\b(?:fig\.?|figure|figures|table|tableau|annexe?|appendix|prior to|earlier than|"
+    r"older than|newer than|later than|antérieures? à|postérieures? à|jusqu'à la|"
+    r"up to|from version|de la version|"
+    r"jdk|jre|java|node|nodejs|python|php|perl|ruby|openssl|openssh|kernel|noyau|linux|"
+    r"windows|chrome|chromium|firefox|edge|safari|office|outlook|android|ios|macos|esxi|"
+    r"vcenter|exchange|sharepoint|tomcat|apache|nginx|iis|firmware|bios|plugin|"
+    r"plug-in|sdk|driver|pilote|library|package|paquet|module|logiciel|software|product|"
+    r"produit)[ \t]*[:#]?[ \t]*$")
+#: "Chrome/120.0.0.0" (a user agent), AssemblyVersion("1.0.0.0"), FileVersion = 2.1.0.0.
+_VERSION_CALL = re.compile(r"(?i)(?:\b[A-Za-z][\w.-]*/|version\w*[ \t\"'(=:]+)$")
+#: A capitalised word right before ("Connect 4.2.1.0", but not "Server 10.0.0.5").
+_WORD_BEFORE = re.compile(r"\b([A-Z][a-z]+)[ \t]+$")
+#: A CamelCase product name right before (FortiGate, OpenSSL, NetScaler, iOS, vCenter).
+_PRODUCT_BEFORE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][\w-]*[ \t]*[:#]?[ \t]*$")
+#: A dotted number followed by "and", "or", a comma... just before ("2.4.49 and 2.4.50.1").
+_LISTED_AFTER = re.compile(r"(?i)(?<![\w.])(\d{1,3}(?:\.\d{1,3})+[a-z]?)(?:,|[ \t]+(?:and|or|"
+                           r"et|ou|to|à|through|thru|-|–))[ \t]+$")
+_VERSION_HEADER = re.compile(r"(?i)\b(?:versions?|build|release|firmware|patch|correctif|"
+                             r"fixed in|corrigée?)\b")
+_ADDRESS_HEADER = re.compile(r"(?i)\b(?:ip|ipv4|ips|address|addresses|adresses?|host|hosts|"
+                             r"hôtes?|indicators?|indicateurs?|iocs?|c2|c&c|serveurs?|servers?|"
+                             r"source|destination|dst|src|remote|peer)\b")
+#: Words before an address that a capitalised product name is not.
+_ADDRESS_WORD = re.compile(r"(?i)\A(?:server|serveur|host|hôte|gateway|passerelle|proxy|"
+                           r"resolver|résolveur|attacker|attaquant|victim|victime|source|"
+                           r"destination|remote|peer|from|to|via|depuis|vers|de|par|and|et|"
+                           r"or|ou|address|adresse|node|relay|relais|scanner|sender)\Z")
+
+
+def _is_version(raw: str, before: str, located: tuple[str, int], versions: set[str]) -> bool:
+    """Whether a plain (not defanged) dotted quad is a version or a section number, not an
+    address: its context says so (see the patterns above), or it sits in a table column whose
+    header names versions."""
+    if _VERSION_CONTEXT.search(before) or _VERSION_BEFORE.search(before) or \
+            _VERSION_CALL.search(before):
+        return True
+    parts = [int(p) if p.isdigit() else 999 for p in raw.split(".")]
+    if parts[0] <= 30 and _PRODUCT_BEFORE.search(before):
+        return True
+    word = _WORD_BEFORE.search(before)
+    if word and parts[0] <= 30 and parts[1] <= 30 and not _ADDRESS_WORD.match(word.group(1)):
+        return True  # "DMP Connect 4.2.1.0": a name, then a small dotted number
+    listed = _LISTED_AFTER.search(before)
+    if listed:
+        prev = listed.group(1)
+        if prev in versions or prev.count(".") != 3 or not canonical_ipv4(prev):
+            return True
+    text, pos = located
+    # refanging shortened the text before: the value itself is plain, find it near there
+    lo = max(0, pos - 400)
+    near = [m.start() for m in re.finditer(re.escape(raw), text[lo:pos + 400])]
+    if near:
+        pos = lo + min(near, key=lambda p: abs(lo + p - pos))
+    end = pos + len(raw)
+    if _VERSION_AFTER.match(text, end):
+        return True
+    return _in_version_column(text, pos)
+
+
+_COLUMNS = re.compile(r"\||\t|;|,| {2,}")
+
+
+def _in_version_column(text: str, pos: int) -> bool:
+    """The value is in a block of lines (a table) whose first line names versions and no
+    addresses. Up to 30 lines are walked back."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    header = None
+    for _ in range(30):
+        if line_start <= 0:
+            header = text[0:text.find("\n") if "\n" in text else len(text)]
+            break
+        prev_start = text.rfind("\n", 0, line_start - 1) + 1
+        line = text[prev_start:line_start - 1]
+        if not line.strip() or set(line.strip()) <= set("-=|+: "):
+            if not line.strip():
+                header = text[line_start:text.find("\n", line_start)]
+                break
+            line_start = prev_start  # a rule under the header: keep going
+            continue
+        line_start = prev_start
+    if header is None or len(_COLUMNS.findall(header)) < 2:  # not a table's header
+        return False
+    return bool(_VERSION_HEADER.search(header)) and not _ADDRESS_HEADER.search(header)
 
 
 # --- canonical forms -----------------------------------------------------------------------------
@@ -628,6 +723,9 @@ def _regions(text: str) -> list[tuple[int, int]]:
                 hi = _next_token_end(cls, hi, n)
         elif raw[hi:hi + 1] == b"\n" and hi + 1 < n and cls[hi + 1] != 32:
             hi = _next_token_end(cls, hi, n)  # a URL may go on at the start of the next line
+        elif raw[hi:hi + 1] == b"\n" and raw[hi + 1:hi + 2] in (b" ", b"\t") and \
+                raw[hi - 1:hi] in (b"/", b"?", b"&", b"=", b"-"):
+            hi = _next_token_end(cls, hi, n)  # ... or on an indented next line
         if spans and lo <= spans[-1][1] + 32:
             if hi > spans[-1][1]:
                 spans[-1][1] = hi
@@ -675,7 +773,7 @@ def extract_into(text: str, out: dict[str, set[str]]) -> None:
     text = normalise_unicode(text)
     if len(text) <= SMALL:
         rt = refang(text, unicode=False)
-        _extract_region(rt, out, lambda pos: rt[max(0, pos - 80):pos])
+        _extract_region(rt, out, lambda pos: rt[max(0, pos - 80):pos], lambda pos: (rt, pos))
         return
     regions = _regions(text)
     if not regions:
@@ -705,7 +803,11 @@ def _extract_compact(text, pieces, starts, origins, out) -> None:
             return inside[-80:]
         return (text[max(0, origins[i] - 80):origins[i]] + inside)[-80:]
 
-    _extract_region(compact, out, before)
+    def locate(cpos: int) -> tuple[str, int]:
+        i = bisect.bisect_right(starts, cpos) - 1
+        return text, origins[i] + cpos - starts[i]
+
+    _extract_region(compact, out, before, locate)
 
 
 _SCHEME_BACK = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|"
@@ -714,6 +816,8 @@ _URL_TAIL = re.compile(
     r"(?:[^/?#@" + _NOT_URL + r"]+@)?"
     r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
 )
+#: A URL given as a parameter of another one (redirectors, safe-links wrappers).
+_REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)://[^&#\s]+)")
 _DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
 _LOCAL_BACK = re.compile(r"(?<![\w.+-])" + _EMAIL_LOCAL + r"\Z")
@@ -757,17 +861,29 @@ def _find_urls(text: str, out, masked: list) -> None:
                 end = t.end()
                 nl = end + 1 if text[end:end + 1] == "\n" else \
                     end + 2 if text[end:end + 2] == "\r\n" else 0
+                cut = None
                 if nl:
-                    w = _WRAPPED.match(text, nl)
+                    # the next line may be indented (a list item's wrapped line, a PDF column)
+                    indent = 0
+                    while indent < 12 and text[nl + indent:nl + indent + 1] in (" ", "\t"):
+                        indent += 1
+                    w = _WRAPPED.match(text, nl + indent)
                     if w and _wrapped_url_goes_on(text[m.start():end], w.group(0)):
+                        cut = (end, nl + indent)
                         end = w.end()
-                raw = _trim_url(text[m.start():end].replace("\n", "").replace("\r", ""))
+                piece = text[m.start():end] if cut is None else \
+                    text[m.start():cut[0]] + text[cut[1]:end]
+                raw = _trim_url(piece.replace("\n", "").replace("\r", ""))
                 url = canonical_url(raw)
                 if url:
                     out["url"].add(url)
                     onion = canonical_onion(url)
                     if onion:
                         out["onion"].add(onion)
+                    for inner in _REDIRECTED.finditer(raw):  # google.com/url?q=https://evil/
+                        target = canonical_url(_trim_url(inner.group(1)))
+                        if target:
+                            out["url"].add(target)
                 masked.append((m.start(), max(end, m.start() + len(raw))))
                 i = find("://", max(i + 3, m.start() + len(raw)))
                 continue
@@ -793,9 +909,10 @@ def _find_emails(text: str, out, masked: list, ascii_text: bool) -> list:
     return emails
 
 
-def _extract_region(text: str, out: dict[str, set[str]], before) -> None:
+def _extract_region(text: str, out: dict[str, set[str]], before, locate) -> None:
     """Find every indicator in a refanged text. `before(pos)`: up to 80 characters preceding
-    pos in the original text (context for version numbers)."""
+    pos in the original text (context for version numbers); `locate(pos)`: the original text
+    and the position there (about: refanging shortens), for the context of a table."""
     ascii_text = text.isascii() or text.replace(DDOT, ".").isascii()
     masked: list[tuple[int, int]] = []
     if "://" in text:
@@ -839,6 +956,7 @@ def _extract_region(text: str, out: dict[str, set[str]], before) -> None:
                     out["url"].add(url)
                     continue
             out["domain"].add(host)
+        versions: set[str] = set()  # plain dotted quads of this text read as versions
         for m in _IPV4.finditer(text):
             start = m.start(1)
             if masked and _inside(masked, start):
@@ -847,7 +965,8 @@ def _extract_region(text: str, out: dict[str, set[str]], before) -> None:
             if start and text[start - 1] == ":" and _V6_BEFORE.search(text, max(0, start - 50),
                                                                         start):
                 continue
-            if DDOT not in raw and _VERSION_CONTEXT.search(before(start)):
+            if DDOT not in raw and _is_version(raw, before(start), locate(start), versions):
+                versions.add(raw)
                 continue
             ip = canonical_ipv4(raw)
             if ip:
