@@ -386,3 +386,26 @@ def test_dashboard_figures_come_from_the_published_observatory(admin_user, run_t
         figures = page.select_one(".figures")
         assert figures.select_one("dd").get_text(strip=True) == str(row["reports"]), scope
         assert page.select_one('a[href="/observatory/published/2023/"]')
+
+
+def test_lists_have_a_fixed_number_of_queries(reporter_a, early_warning_data, ars_idf,
+                                              client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(ars_idf)
+    api = api_client_for(ars_idf)
+    api.get("/api/v1/ping/")  # the token's last use is written once a minute: not counted
+    counts = []
+    for _round in range(2):
+        for _ in range(3):
+            reports.create_early_warning(actor=reporter_a, data=early_warning_data)
+        services.deliver()
+        seen = []
+        for call in (lambda: c.get(reverse("authorities:dashboard")),
+                     lambda: api.get("/api/v1/transmissions/")):
+            with CaptureQueriesContext(connection) as queries:
+                assert call().status_code == 200
+            seen.append(len(queries))
+        counts.append(seen)
+    assert counts[0] == counts[1], counts

@@ -144,21 +144,21 @@ def deliver(*, report_id: int | None = None, now=None, limit: int = 500) -> int:
     sent = []
     for pk in ids:
         at = now or timezone.now()
-        if Transmission.objects.filter(pk=pk, state=State.PENDING).update(
-                state=State.SENT, sent_at=at):
-            sent.append(pk)
-    if not sent:
-        return 0
-    rows = list(Transmission.objects.filter(pk__in=sent).select_related("report"))
-    with transaction.atomic():
-        for t in rows:
+        # the claim and its audit event commit together: a transmission is never sent
+        # without its record, nor recorded twice
+        with transaction.atomic():
+            if not Transmission.objects.filter(pk=pk, state=State.PENDING).update(
+                    state=State.SENT, sent_at=at):
+                continue
+            t = Transmission.objects.select_related("report").get(pk=pk)
             audit.record(actor=None, action="transmission.sent", obj=t.report, after={
                 "transmission": t.pk, "authority": t.authority, "region": t.region,
                 "trigger": t.trigger, "rule": t.rule, "sent_at": t.sent_at,
                 "on_time": t.sent_at <= t.due_at})
-    for t in rows:
-        email(t.pk)
-    return len(rows)
+        sent.append(pk)
+    for pk in sent:
+        email(pk)
+    return len(sent)
 
 
 def members_of(authority: str, region: str):
