@@ -11,8 +11,6 @@ from typing import Any
 
 from vigisante.demo.data import DemoData
 
-#: the recent ("live") reports: the historical ones are years old
-RECENT = dt.timedelta(days=14)
 SENT_AFTER = dt.timedelta(seconds=50)
 HOLD_REASON = ("Enquête judiciaire : le parquet demande d'attendre avant d'informer "
                "(démo, fictif).")
@@ -33,8 +31,13 @@ def seed(data: DemoData, log: Callable[[str], None] = lambda _m: None) -> dict[s
     AuthorityAccount.objects.bulk_create([
         AuthorityAccount(user_id=users[a.email], authority=a.scope[0], region=a.scope[1])
         for a in scoped])
+    from vigisante.demo.reports import PARIS
+    from vigisante.demo.targets import YEARS
+
     now = timezone.now()
-    reports = list(Report.objects.filter(source="sector", created_at__gte=now - RECENT)
+    # the live reports of the last days: the historical ones belong to the published years
+    live_from = dt.datetime(max(YEARS) + 1, 1, 1, tzinfo=PARIS)
+    reports = list(Report.objects.filter(source="sector", created_at__gte=live_from)
                    .select_related("case").order_by("created_at", "pk"))
     for report in reports:
         case = getattr(report, "case", None)
