@@ -184,8 +184,9 @@ def _new_report(i: int, n_reports: int):
         establishment_id=rnd.randint(1, 1000),
         channel="web", created_at=at, description="New (synthetic)", discovered_at=at,
         systems_hit=rnd.sample(SYSTEMS, 2), supplier_name=f"Fournisseur {i % 200} (synthetic)")
-    # The triage app opened its case when the report was saved.
-    Case.objects.filter(report=report).update(state="qualified", kind=rnd.choice(KINDS))
+    # A report saved directly (not through the reports services) gets no case by itself.
+    Case.objects.create(report=report, state="qualified", kind=rnd.choice(KINDS),
+                        state_changed_at=at)
     return Report.objects.select_related("case").get(pk=report.pk)
 
 

@@ -228,6 +228,40 @@ def test_tokens_and_invitations(population):
     assert not access.allowed(users["reporter of A"], "create", Invitation)
 
 
+def test_the_observatory_table_and_its_snapshots(population):
+    from vigisante.observatory.models import Snapshot
+
+    table = access.table()
+    got = {action: roles for (model, action), roles in table.items()
+           if model == "observatory.Snapshot"}
+    assert got == {
+        "view": {"admin": "every object", "analyst": "every object",
+                 "observer": "published versions"},
+        "compute": {"admin": "every object", "analyst": "every object"},
+        "review": {"admin": "every object", "analyst": "every object"},
+        "publish": {"admin": "every object"},
+    }
+    users, _, _ = population
+    now = timezone.now()
+    day = now.date()
+    common = dict(purpose="publication", first_day=day, last_day=day, year=2023,
+                  requested_at=now)
+    draft = Snapshot.objects.create(version=2, **common)
+    public = Snapshot.objects.create(version=1, published_at=now, **common)
+    working = Snapshot.objects.create(purpose="working", first_day=day, last_day=day,
+                                      requested_at=now)
+    for name, user in users.items():
+        visible = set(access.restrict(Snapshot, user, "view"))
+        for snap in (draft, public, working):
+            assert access.allowed(user, "view", snap) == (snap in visible), (name, snap)
+    assert set(access.restrict(Snapshot, users["analyst"], "view")) == {draft, public, working}
+    assert set(access.restrict(Snapshot, users["observer"], "view")) == {public}
+    assert not access.allowed(users["reporter of A"], "view", public)  # public pages: no rule
+    assert access.allowed(users["admin"], "publish", Snapshot)
+    assert not access.allowed(users["analyst"], "publish", Snapshot)
+    assert not access.allowed(users["observer"], "compute", Snapshot)
+
+
 def test_the_view_decorator_checks_the_object_of_the_url(population, rf):
     from django.http import Http404, HttpResponse
 

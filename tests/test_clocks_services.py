@@ -1,5 +1,6 @@
-"""Clocks on the real database: derived on every save, audited, shown, served by the API,
-and reminders sent once (the scan called directly; the worker is in test_clocks_worker)."""
+"""Clocks on the real database: derived when a report or its case changes, audited, shown,
+served by the API, and reminders sent once (the scan called directly; the worker is in
+test_clocks_worker)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from django.utils import timezone
 
 from vigisante.clocks import services
 from vigisante.clocks.models import Clock, ClockReminder, ClockState, Regime
-from vigisante.core import audit
+from vigisante.core import audit, taxonomy
 from vigisante.core.models import AuditEvent
 from vigisante.reports import services as report_services
 from vigisante.reports.models import Report, Source
+from vigisante.triage import services as triage
 from vigisante.triage.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -86,23 +88,30 @@ def test_facts_recorded_close_clocks_and_each_change_is_audited(report, reporter
 
 
 def test_qualification_as_minor_makes_nis2_not_applicable(report, analyst):
-    case = Case.objects.get(report=report)
-    case.severity = "minor"
-    case.origin = "non_malicious"
-    case.save(update_fields=["severity", "origin"])
+    # the triage service calls the clocks explicitly when the case's facts change
+    kind = next(k for k in taxonomy.kinds_of("non_malicious")
+                if taxonomy.origin_of(k) == "non_malicious")
+    triage.qualify(actor=analyst, report_id=report.pk, origin="non_malicious", kind=kind,
+                   severity="minor", comment="a test, nothing more")
     got = clocks(report)
     assert got[Regime.NIS2_NOTIFICATION].state == ClockState.NOT_APPLICABLE
     assert "minor" in got[Regime.NIS2_NOTIFICATION].na_reason
-    # a save of unrelated columns does not recompute
+    # a change of unrelated columns (the assignee) does not recompute
     Clock.objects.filter(report=report).update(state="due")
-    case.save(update_fields=["version"])
+    triage.assign(actor=analyst, report_id=report.pk, assignee=analyst.pk)
     assert clocks(report)[Regime.NIS2_NOTIFICATION].state == ClockState.DUE
+    # the clocks read the case through the reader triage registered (scan, backfill...)
+    services.recompute(report.pk)
+    assert clocks(report)[Regime.NIS2_NOTIFICATION].state == ClockState.NOT_APPLICABLE
 
 
-def test_insurance_clock_follows_the_establishment(report, est_a):
-    assert clocks(report)[Regime.INSURANCE_COMPLAINT].state == ClockState.NOT_APPLICABLE
+def test_a_saved_establishment_no_longer_recomputes_in_the_save(report, est_a):
+    # no save signal does cross-app work: the admin and the importer emit
+    # `establishment.changed`, and the worker recomputes (see test_clocks_worker)
     est_a.insured = True
     est_a.save()
+    assert clocks(report)[Regime.INSURANCE_COMPLAINT].state == ClockState.NOT_APPLICABLE
+    services.recompute_for_establishment(est_a.pk)
     assert clocks(report)[Regime.INSURANCE_COMPLAINT].state == ClockState.DUE
     Report.objects.filter(pk=report.pk).update(complaint_filed_on=timezone.localdate())
     services.recompute(report.pk)

@@ -13,15 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_user
 from django.core import mail
 from django.core.management import call_command
+from django.forms.models import model_to_dict
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from vigisante.accounts.models import Role, User
 from vigisante.clocks import worker as worker_module
 from vigisante.clocks.models import Clock, ClockReminder
-from vigisante.clocks.tasks import scan_clocks
+from vigisante.clocks.tasks import recompute_establishment, scan_clocks
 from vigisante.clocks.worker import ClockWorker
+from vigisante.establishments.forms import EstablishmentForm
+from vigisante.establishments.models import Establishment
 from vigisante.reports import services as report_services
 from vigisante.reports.models import Report
 
@@ -83,6 +89,57 @@ def test_worker_loop_schedules_scans_by_itself(gdpr_due_soon, reporter_a):
     assert {m.to[0] for m in overdue} >= {reporter_a.email}
     assert all("Échéance dépassée" in m.subject for m in overdue)
     assert len([m for m in overdue if m.to == [reporter_a.email]]) == 1
+
+
+def _insurance(report) -> str:
+    return Clock.objects.get(report=report, regime="insurance_complaint").state
+
+
+def _establishment_tasks() -> list:
+    return list(DBTaskResult.objects.filter(task_path=recompute_establishment.module_path))
+
+
+def test_an_establishment_change_is_recomputed_by_the_worker_not_the_request(
+        reporter_a, est_a, early_warning_data, client_for, run_tasks):
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    assert _insurance(report) == "not_applicable"  # not insured
+    admin = make_user("root@example.org", Role.ADMIN)
+    User.objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+    admin.refresh_from_db()
+    data = {name: value for name, value in model_to_dict(est_a, fields=EstablishmentForm.Meta
+                                                           .fields).items() if value}
+    data.update({"insured": "on", "supplier_uses-TOTAL_FORMS": "0",
+                 "supplier_uses-INITIAL_FORMS": "0"})
+    response = client_for(admin).post(
+        reverse("admin:establishments_establishment_change", args=[est_a.pk]), data)
+    assert response.status_code == 302
+    assert Establishment.objects.get(pk=est_a.pk).insured
+    # the request only queued one task: the report's clocks are not recomputed yet
+    assert _insurance(report) == "not_applicable"
+    assert [t.status for t in _establishment_tasks()] == ["READY"]
+    run_tasks()
+    assert _insurance(report) == "due"
+    assert [(t.status, t.return_value) for t in _establishment_tasks()] == [("SUCCESSFUL", 1)]
+
+
+def test_an_import_that_changes_an_establishment_queues_its_recompute(
+        tmp_path, reporter_a, est_a, est_b, early_warning_data, run_tasks):
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    path = tmp_path / "registry.csv"
+    columns = ["finess", "name", "category", "sector", "legal_status", "departement", "region",
+               "nis2_status"]
+    rows = [[str(getattr(e, c)) for c in columns] for e in (est_a, est_b)]
+    rows[0].append("1")  # est_a becomes insured
+    rows[1][1] += " (renamed)"
+    rows[1].append("")
+    path.write_text("\n".join(",".join(r) for r in [[*columns, "insured"], *rows]) + "\n",
+                    encoding="utf-8")
+    call_command("import_establishments", str(path))
+    assert _insurance(report) == "not_applicable"
+    # est_b changed too, but has no open report: no task for it
+    assert [t.args_kwargs["args"] for t in _establishment_tasks()] == [[est_a.pk]]
+    run_tasks()
+    assert _insurance(report) == "due"
 
 
 def test_scan_is_not_queued_twice():

@@ -1,14 +1,14 @@
 """The domain event registry: declared names only, handlers run in order with the payload."""
 
+from collections import defaultdict
+
 import pytest
 
 from vigisante.core import events
 
 
 def test_emit_calls_each_subscriber_once_in_order_with_the_payload(monkeypatch):
-    from collections import defaultdict
-
-    # only this test's handlers (the apps' own, e.g. the authorities', need a database)
+    # the apps' own handlers (triage, clocks, indicators) are out of this test: no database
     monkeypatch.setattr(events, "_handlers", defaultdict(list))
     calls = []
 

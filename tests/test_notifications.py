@@ -164,7 +164,8 @@ def test_clock_reminder_e_mail_in_french(report, reporter_a):
     Clock.objects.filter(report=report).delete()
     report.personal_data = True
     report.discovered_at = timezone.now() - dt.timedelta(hours=71)
-    report.save()
+    report.save()  # a direct save: no service, so the clocks are derived explicitly
+    clock_services.recompute(report.pk)
     mail.outbox.clear()
     clock_services.scan_and_remind()
     msg = next(m for m in mail.outbox if m.to == [reporter_a.email] and "CNIL" in m.subject)

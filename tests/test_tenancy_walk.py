@@ -26,6 +26,7 @@ It also checks that reporter A does see A's data, and proves with leaky routes t
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -36,13 +37,13 @@ from urllib.parse import urlencode
 
 import pytest
 from authorities_world import make_authority
-from conftest import api_client_for, login
+from conftest import PASSWORD, api_client_for, login, make_user
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from vigisante.accounts.models import ApiToken
+from vigisante.accounts.models import ApiToken, Role
 from vigisante.reports import services
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,8 @@ class Route:
 
     @property
     def is_api(self) -> bool:
-        return self.template.startswith("/api/")
+        """Routes of programs (the API, TAXII, the feeds): every method, tokens too."""
+        return self.template.startswith(("/api/", "/taxii2/", "/feeds/"))
 
 
 _PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -349,15 +351,27 @@ def _with_token(user):
     return make
 
 
+def _basic(user):
+    """A client sending a machine account's HTTP Basic credentials with every request."""
+    def make():
+        raw = base64.b64encode(f"{user.email}:{PASSWORD}".encode()).decode()
+        return Client(HTTP_AUTHORIZATION=f"Basic {raw}")
+    return make
+
+
 def _actors(world, api: bool):
     """(label, make_client, is_api_client) for every outsider."""
     actors = [("reporter B (session)", _session(world["reporter_b"]), False),
               ("observer (session)", _session(world["observer"]), False),
               ("authority of B's region (session)", _session(world["ars_b"]), False),
               ("anonymous", Client, False)]
+    if "machine_b" in world:  # machine accounts: HTTP Basic everywhere (TAXII, feeds)
+        actors.append(("machine of B (basic)", _basic(world["machine_b"]), False))
     if api:  # the observer's token takes the same path as B's; anonymous is anonymous
         actors.append(("reporter B (token)", _with_token(world["reporter_b"]), True))
         actors.append(("authority of B's region (token)", _with_token(world["ars_b"]), True))
+        if "machine_b" in world:
+            actors.append(("machine of B (token)", _with_token(world["machine_b"]), True))
     return actors
 
 
@@ -469,8 +483,9 @@ def walk(world, routes: list[Route], *, actors=_actors, ids: dict | None = None,
 
 
 @pytest.fixture
-def tokens(world, admin_user):
+def tokens(world, admin_user, est_b):
     world["admin"] = admin_user
+    world["machine_b"] = make_user("machine.b@example.org", Role.MACHINE, [est_b])
     return world
 
 
@@ -695,3 +710,91 @@ def test_the_walk_catches_leaks(tokens, settings):
         in text
     assert f"analyst (session) GET /imported/{record.pk}/ [imported]: 200 shows " \
         f"['{IMPORTED_MARK}']" in text
+
+
+MACHINE_PREFIXES = ("/taxii2/", "/feeds/")
+
+
+def test_machine_accounts_reach_taxii_and_feeds_only(tokens, est_a):
+    """A machine account (of an establishment, and a partner), by HTTP Basic and by token,
+    gets nothing but an authentication refusal, a redirection to the login page or a 404
+    from every route outside TAXII and the feeds, with every method; and nothing of A's."""
+    world = tokens
+    partner = make_user("machine.partner@example.org", Role.MACHINE)
+    machine_a = make_user("machine.a@example.org", Role.MACHINE, [est_a])
+    routes = [r for r in _routes() if not r.template.startswith(MACHINE_PREFIXES)]
+    failures: list[str] = []
+    visited = 0
+    for user in (world["machine_b"], partner, machine_a):
+        for label, make in (("basic", _basic(user)), ("token", _with_token(user))):
+            client = make()
+            for route in routes:
+                url, _texts = fill(route.template, world["ids"], world["report"].reference)
+                for method in methods_for(route, METHODS):
+                    visited += 1
+                    response = _request(client, method, url, route.is_api)
+                    if response.status_code < 300 or response.status_code >= 500:
+                        failures.append(f"{user.email} ({label}) {method} {url}: "
+                                        f"{response.status_code}")
+                    elif response.status_code in (301, 302) and "/accounts/login/" not in \
+                            response.get("Location", "") and not route.template.startswith(
+                                "/admin/"):
+                        failures.append(f"{user.email} ({label}) {method} {url}: redirected "
+                                        f"to {response['Location']}")
+    assert visited > 500
+    public = [f for f in failures if not any(
+        f"/{p}" in f for p in ("accounts/login/", "accounts/password-reset", "i18n/",
+                                "healthz", "observatory/published", "api/schema/",
+                                "api/v1/observatory/published", "admin/login", "admin/logout",
+                                "accounts/invitation", "api/docs/"))]
+    assert not public, "\n".join(public)
+
+
+def test_observatory_staff_routes_refuse_every_other_role(tokens):
+    """The observatory's rules (observatory/access.py, in the one policy): free periods,
+    working copies, drafts and publication are CERT staff's. Observers and reporters get no
+    200 from those routes, whatever the method (observers are sent to the published pages, and
+    the figures API gives them the published version only); staff do get them."""
+    from django.utils import timezone
+
+    from vigisante.observatory.models import Snapshot
+
+    world = tokens
+    now = timezone.now()
+    draft = Snapshot.objects.create(purpose="publication", first_day=now.date(),
+                                    last_day=now.date(), year=now.year - 1, version=1,
+                                    public=True, state="done", requested_at=now)
+    routes = [r for r in _routes(admin=False)
+              if r.name.startswith(("observatory:", "observatory-api:"))
+              and r.name not in PUBLIC_ROUTES]
+    assert {"observatory:index", "observatory:recompute", "observatory:snapshot_file",
+            "observatory:publications", "observatory:publication",
+            "observatory-api:figures"} <= {r.name for r in routes}
+    ids = {**world["ids"], "report": draft.pk}
+    actors = [*_actors(world, True), ("observer (token)", _with_token(world["observer"]), True)]
+    failures, visited = [], 0
+    for route in routes:
+        url, _texts = fill(route.template, ids, "figures.json")
+        for label, make, api_client in actors:
+            if api_client != route.is_api and not label.startswith("anonymous"):
+                continue
+            client = make()
+            for method in methods_for(route, METHODS):
+                visited += 1
+                response = _request(client, method, url, route.is_api)
+                published_only = (route.name == "observatory-api:figures"
+                                  and label.startswith("observer") and method in SAFE)
+                # DRF's OPTIONS describes the route (no data) to any signed-in caller
+                published_only = published_only or (route.is_api and method == "OPTIONS")
+                if response.status_code >= 500 or (
+                        response.status_code == 200 and not published_only):
+                    failures.append(f"{label} {method} {url} [{route.name}]: "
+                                    f"{response.status_code}")
+    assert visited > 50
+    assert not failures, "\n".join(failures)
+    staff = Client()
+    login(staff, world["admin"])
+    for name, args in (("observatory:publications", []), ("observatory:publication",
+                                                          [draft.pk])):
+        assert staff.get(reverse(name, args=args)).status_code == 200, name
+    assert Snapshot.objects.get(pk=draft.pk).published_at is None

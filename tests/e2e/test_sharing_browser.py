@@ -54,3 +54,37 @@ def test_the_axe_check_can_fail(new_page):
     page.set_content("<html><body><input type=text><img src='x.png'></body></html>")
     found = {v["id"] for v in axe_violations(page, impacts=("serious", "critical"))}
     assert {"image-alt", "label"} & found, found
+
+
+def test_analyst_reviews_incoming_intelligence_on_a_phone(phone_page, live_server, analyst):
+    """Upload a STIX bundle, read what it holds, accept two indicators, without JavaScript
+    needed; axe finds no serious violation on either page, and nothing overflows."""
+    from pathlib import Path
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from vigisante.indicators.models import Indicator
+
+    sample = Path(__file__).resolve().parents[3] / "shared" / "data" / "samples" / "stix21" \
+        / "poisonivy.json"
+    device = TOTPDevice.objects.create(user=analyst, name="e2e", confirmed=True)
+    page = phone_page
+    page.set_viewport_size({"width": 320, "height": 800})
+    log_in(page, live_server.url, analyst.email, PASSWORD, totp_device=device)
+    page.goto(f"{live_server.url}/alerts/intel/")
+    assert axe_violations(page) == []
+    page.locator("select[name=format]").select_option("stix")
+    page.set_input_files("input[type=file]", str(sample))
+    page.locator("form.intel-upload button[type=submit]").click()
+    page.wait_for_url("**/alerts/intel/*/")
+    assert "Poison Ivy" in page.locator("h1").inner_text()
+    boxes = page.locator("input[name=candidate]")
+    assert boxes.count() > 2
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for i in range(2, boxes.count()):
+        boxes.nth(i).uncheck()
+    page.locator("button.intel-accept").click()
+    page.wait_for_url("**/alerts/intel/*/")
+    assert page.locator("input[name=candidate]").count() == 0
+    assert Indicator.objects.filter(status="confirmed").count() == 2

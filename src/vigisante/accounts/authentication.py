@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from vigisante.accounts.models import ApiToken, hash_token
+from vigisante.accounts.models import ApiToken, Role, hash_token
 from vigisante.accounts.throttling import AuthFailureThrottle
 from vigisante.core import audit
 
@@ -20,7 +20,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     keyword = "Token"
 
-    def authenticate(self, request):
+    def _authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -53,6 +53,18 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed("Expired token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive.")
+        return self._record_use(token, now)
+
+    def authenticate(self, request):
+        result = self._authenticate(request)
+        if result is not None and result[0].role == Role.MACHINE:
+            # Machine accounts read TAXII and the feeds (plain views, vigisante.accounts.
+            # machine), never the API.
+            raise exceptions.AuthenticationFailed(
+                _("Machine accounts may use TAXII and the feeds only."))
+        return result
+
+    def _record_use(self, token, now):
         # Record use at most once a minute: a write per request would serialise SQLite.
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

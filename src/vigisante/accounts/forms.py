@@ -24,7 +24,14 @@ class LoginForm(auth_forms.AuthenticationForm):
     error_messages = {
         "invalid_login": _("Incorrect e-mail address or password."),
         "inactive": _("This account is disabled."),
+        "machine": _("This is a machine account: it reads TAXII and the feeds only, and "
+                     "cannot log in to the site."),
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.role == Role.MACHINE:
+            raise forms.ValidationError(self.error_messages["machine"], code="machine")
 
 
 class OTPTokenForm(forms.Form):

@@ -17,6 +17,8 @@ from django.urls import reverse
 _EXEMPT_PREFIXES = (
     "/accounts/login/", "/accounts/logout/", "/accounts/two-factor/",
     "/accounts/password-reset/", "/static/", "/i18n/", "/api/",
+    # Machine endpoints: they ignore the session (HTTP Basic or token, accounts.machine).
+    "/taxii2/", "/feeds/",
 )
 
 

@@ -8,4 +8,9 @@ class ClocksConfig(AppConfig):
     verbose_name = _("Regulatory clocks")
 
     def ready(self) -> None:
-        from vigisante.clocks import signals  # noqa: F401 - connects the receivers
+        from vigisante.clocks import services
+        from vigisante.core import events
+
+        events.subscribe("report.received", services.on_report_received)
+        events.subscribe("report.updated", services.on_report_updated)
+        events.subscribe("establishment.changed", services.on_establishment_changed)

@@ -1,14 +1,23 @@
 """Use cases of the regulatory clocks: keep each report's clocks in step with its facts, and
 send the reminders that fall due.
 
-`recompute` is idempotent (an upsert of six rows) and cheap: it runs on every save of a
-report or its case (see clocks.signals). `scan_and_remind` is the periodic job the worker runs.
+Clocks stand one floor above reports and one below triage. `recompute` is idempotent (an
+upsert of six rows) and cheap. It runs when the facts it reads change:
+- a report arrives or gets a stage: the `report.received` / `report.updated` events of the
+  reports services (subscribed in clocks.apps);
+- the CERT changes a case: the triage services call `recompute` explicitly, with the case;
+- an establishment's NIS2 status or insurance changes (`establishment.changed`): a worker task
+  recomputes its open reports (`recompute_for_establishment`), never the request.
+The case (state, origin, severity, assignee) belongs to triage: clocks read it through the
+reader triage registers from its ready() (`read_cases_with`), never by importing triage.
+`scan_and_remind` is the periodic job the worker runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -26,13 +35,7 @@ log = logging.getLogger(__name__)
 _UNSET: Any = object()
 SYNCED_FIELDS = ("recipient", "starts_at", "due_at", "done_at", "state", "na_reason")
 
-#: Report fields the clocks depend on: a save touching none of them skips the recompute.
-REPORT_FIELDS = frozenset({
-    "establishment", "discovered_at", "created_at", "personal_data", "health_data",
-    "suspected_malicious", "patient_care_affected", "operations_impact", "patient_danger",
-    "data_confidentiality", "ransom_demanded", "notification_at", "final_at", "resolved_at",
-    "dpa_notified_on", "complaint_filed_on", "source",
-})
+#: Case fields the clocks depend on: a case change touching none of them skips the recompute.
 CASE_FIELDS = frozenset({"state", "state_changed_at", "origin", "severity"})
 
 #: A claimed reminder whose send failed or was interrupted is retried after this delay.
@@ -40,10 +43,26 @@ RETRY_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 
 
-def _case_of(report: Report) -> Any:
-    from vigisante.triage.models import Case
+#: How the CERT's case of a report is read: a function of the report id returning an object
+#: with `state`, `state_changed_at`, `origin`, `severity` and `assigned_to` (or None).
+CaseReader = Callable[[int], Any]
 
-    return Case.objects.filter(report_id=report.pk).first()
+
+def _no_case(report_id: int) -> None:
+    return None
+
+
+_case_reader: CaseReader = _no_case
+
+
+def read_cases_with(reader: CaseReader) -> None:
+    """Register how to read a report's case (triage does, from its AppConfig.ready())."""
+    global _case_reader
+    _case_reader = reader
+
+
+def _case_of(report: Report) -> Any:
+    return _case_reader(report.pk)
 
 
 def facts_of(report: Report, case: Any = None) -> domain.Facts:
@@ -107,16 +126,12 @@ def create_for_new_report(report: Report) -> list[Clock]:
     """The clocks of a report inserted just now: one INSERT of all its clocks.
 
     Same clocks as `recompute`, without its row locks, savepoint and read of the existing rows:
-    nothing else can hold clocks of a report not committed yet. The case is the one the triage
-    receiver has just created and cached on the report (read from the database otherwise).
+    nothing else can hold clocks of a report not committed yet. Its case, if any, is not
+    qualified yet: the clocks are derived from the report's own facts.
     """
     if not has_clocks(report):
         return []
-    if Report.case.is_cached(report):
-        case = report.case
-    else:
-        case = _case_of(report)
-    specs = domain.derive(facts_of(report, case))
+    specs = domain.derive(facts_of(report))
     new = [Clock(report=report, regime=s.regime, **_values(s)) for s in specs]
     # As in `recompute`: a row that somehow exists already is kept (and brought up to date by
     # the next save of the report).
@@ -145,13 +160,49 @@ def _update(report: Report, clock: Clock, spec: domain.ClockSpec) -> None:
                      after=after)
 
 
+def _open_reports(establishment_id: int):
+    return Report.objects.filter(establishment_id=establishment_id, source=Source.SECTOR,
+                                 final_at__isnull=True)
+
+
 def recompute_for_establishment(establishment_id: int) -> int:
-    """After the establishment's NIS2 status or insurance changed: its open reports."""
-    ids = list(Report.objects.filter(establishment_id=establishment_id, source=Source.SECTOR,
-                                     final_at__isnull=True).values_list("pk", flat=True))
+    """After the establishment's NIS2 status or insurance changed: its open reports (worker)."""
+    ids = list(_open_reports(establishment_id).values_list("pk", flat=True))
     for pk in ids:
         recompute(pk)
     return len(ids)
+
+
+# --- reactions to the other apps' events (subscribed in clocks.apps) -------------------------
+
+#: Stages of `report.updated` that change none of the facts the clocks read.
+_FACTLESS_STAGES = frozenset({"update", "attachment"})
+
+
+def on_report_received(*, report_id: int, **_: Any) -> None:
+    """A new report: its clocks, in the same transaction (the reporter sees them at once)."""
+    report = Report.objects.select_related("establishment").get(pk=report_id)
+    create_for_new_report(report)
+
+
+def on_report_updated(*, report_id: int, stage: str = "", **_: Any) -> None:
+    """A stage saved (notification, final...): derive the report's clocks again."""
+    if stage not in _FACTLESS_STAGES:
+        recompute(report_id)
+
+
+def on_establishment_changed(*, establishment_id: int, **_: Any) -> None:
+    """An establishment's registry entry changed: recompute its open reports in the worker
+    (one task, queued only when it has open reports), never in the request."""
+    from vigisante.clocks.tasks import recompute_establishment
+
+    if not _open_reports(establishment_id).exists():
+        return
+    try:
+        with transaction.atomic():  # a savepoint: failing to queue never loses the change
+            recompute_establishment.enqueue(int(establishment_id))
+    except Exception:  # noqa: BLE001 - the worker's scan derives again before reminding
+        log.exception("could not queue the clocks of establishment %s", establishment_id)
 
 
 def recompute_all(*, only_missing: bool = False, chunk: int = 500) -> int:
@@ -265,6 +316,5 @@ def _send_reminder(clock: Clock, kind: str, now: dt.datetime) -> int:
     report = clock.report
     event = "clock_overdue" if kind == domain.OVERDUE else "clock_reminder"
     return notify(event=event, recipients=reminder_recipients(report), raise_errors=True,
-                  context={"report": report, "case": _case_of(report), "clock": clock,
-                           "kind": kind, "now": now})
+                  context={"report": report, "clock": clock, "kind": kind, "now": now})
 

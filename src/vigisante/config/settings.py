@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "vigisante.indicators",
     "vigisante.sharing",
     "vigisante.drafts",
+    "vigisante.taxii",
     "vigisante.authorities",
     "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
@@ -322,9 +323,18 @@ PERIODIC_JOBS = [
     ("vigisante.core.audit.flush", 1.0),
     ("vigisante.core.maintenance.purge_heartbeats", 3600.0),
     ("vigisante.reports.idempotency.purge_expired", 3600.0),
+    # TAXII (vigisante.taxii): bring the collections up to date, poll due subscriptions.
+    ("vigisante.taxii.tasks.schedule_publication", 300.0),
+    ("vigisante.taxii.tasks.schedule_polls", 60.0),
     # transmissions to the authorities: lost deliveries and e-mails, reminders to the CERT
     ("vigisante.authorities.services.sweep", 30.0),
 ]
+
+# TAXII 2.1 server (vigisante.taxii, docs/taxii.md).
+TAXII_MAX_CONTENT_LENGTH = 10 * 1024 * 1024     # bytes of one "add objects" request
+TAXII_MAX_OBJECTS_PER_REQUEST = 10_000
+TAXII_DEFAULT_PAGE_SIZE = 1000
+TAXII_MAX_PAGE_SIZE = 10_000
 
 LOG_FORMAT = env.get("VIGISANTE_LOG_FORMAT", "json").strip().lower()
 

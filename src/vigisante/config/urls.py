@@ -22,6 +22,8 @@ urlpatterns = [
     path("reports/<int:pk>/drafts/", include("vigisante.drafts.urls")),
     path("authorities/", include("vigisante.authorities.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
+    path("taxii2/", include("vigisante.taxii.urls")),
+    path("feeds/", include("vigisante.taxii.feed_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # GET only: its HTML renderer has no page for OPTIONS (a 500 before). Log in first; the
     # split view serves its start-up script as a file (no inline script under the CSP).

@@ -35,6 +35,11 @@ EVENTS: dict[str, str] = {
                             "(once per save: the net change)",
     "report.resolved": "report_id: the case entered resolved or closed",
     "establishment.changed": "establishment_id: an establishment's registry entry changed",
+    "alert.sent": "alert_id: an alert was sent to its recipients (sharing)",
+    "indicator.reviewed": "indicator_id, status: an analyst confirmed, rejected or changed the "
+                          "TLP or confidence of an indicator (indicators)",
+    "campaign.changed": "campaign_id: an analyst named, described, confirmed or closed a "
+                        "campaign (indicators)",
 }
 
 Handler = Callable[..., Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from vigisante.core import events
 from vigisante.core.admin import AuditedAdmin
 from vigisante.establishments.forms import EstablishmentForm
 from vigisante.establishments.models import Establishment, Supplier, SupplierUse
@@ -37,6 +38,11 @@ class EstablishmentAdmin(AuditedAdmin):
     search_fields = ("finess", "name")
     ordering = ("name",)
     list_per_page = 50
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.has_changed():
+            events.emit("establishment.changed", establishment_id=obj.pk)
 
 
 @admin.register(Supplier)

@@ -16,7 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vigisante.core import audit
+from vigisante.core import audit, events
 from vigisante.establishments import domain
 from vigisante.establishments.models import Category, Establishment, LegalStatus, Nis2Status, Sector
 from vigisante.establishments.regions import REGIONS
@@ -272,3 +272,5 @@ def apply_plan(plan: ImportPlan, *, actor=None, source: str = "") -> None:
                 "skipped_lines": plan.bad_lines,
             },
         )
+        for establishment, _old, _new in plan.to_update:
+            events.emit("establishment.changed", establishment_id=establishment.pk)

@@ -8,7 +8,12 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators and campaigns")
 
     def ready(self) -> None:
-        from vigisante.indicators import access, feed
+        from vigisante.core import events
+        from vigisante.indicators import access, feed, services
 
         feed.register()  # the `receive` action: the feed, "are we affected?", check-logs
         access.register()  # the correlation rebuilds
+        # A report's texts arrive or change: extract and correlate them in the worker. A
+        # qualification sets the kind that links reports hit on the same system: again.
+        for name in ("report.received", "report.updated", "report.qualified"):
+            events.subscribe(name, services.on_report_event)

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import audit
+from vigisante.core import audit, events
 from vigisante.indicators import domain
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import Campaign, CampaignReport, CampaignStatus, Link
@@ -167,6 +167,7 @@ def update_campaign(*, actor, campaign_id, name: str | None = None,
     camp.save()
     old, new = audit.diff(before, audit.snapshot(camp, ["name", "summary", "status"]))
     audit.record(actor=actor, action="campaign.update", obj=camp, before=old, after=new)
+    events.emit("campaign.changed", campaign_id=camp.pk)
     return camp
 
 

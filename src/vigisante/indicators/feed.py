@@ -8,7 +8,11 @@ registered by `register()` from the app's `ready()`):
   uses): TLP:CLEAR and TLP:GREEN, plus TLP:AMBER and TLP:AMBER+STRICT on their own
   establishments' need to know: the indicators of a campaign one of their reports belongs
   to, and those of an alert sent to one of their establishments;
-- observers and anyone else: none (404). TLP:RED never reaches a reporter.
+- machine accounts (a security tool's or a partner's account for TAXII and the feeds,
+  docs/taxii.md): one of an establishment receives what its establishment's reporters do; one
+  without establishment is a partner (a CERT, an agency): TLP:CLEAR, TLP:GREEN and TLP:AMBER
+  (never AMBER+STRICT, which stays within the recipient organisation);
+- observers and anyone else: none (404). TLP:RED never reaches a reporter or a machine.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from vigisante.accounts.access import REPORTER, STAFF
+from vigisante.accounts.models import Membership, Role
 from vigisante.core import access
 from vigisante.indicators.models import CampaignStatus, Indicator, Sighting, Status, Tlp
 
@@ -49,8 +54,20 @@ OPEN = access.where("TLP:CLEAR or TLP:GREEN", lambda user: Q(tlp__in=OPEN_TLPS),
                     lambda user, ind: ind.tlp in OPEN_TLPS)
 NEED_TO_KNOW = access.where("TLP:AMBER of own campaigns and alerts", _need_to_know)
 
+
+
+def _partner_amber(user) -> Q:
+    if Membership.objects.filter(user_id=user.pk).exists():
+        return Q(pk__in=[])
+    return Q(tlp=Tlp.AMBER)
+
+
+PARTNER_AMBER = access.where("TLP:AMBER for partners (machine accounts without "
+                             "establishment)", _partner_amber)
+
 FEED_RULES = {
-    "receive": {STAFF: SHAREABLE, REPORTER: SHAREABLE & (OPEN | NEED_TO_KNOW)},
+    "receive": {STAFF: SHAREABLE, REPORTER: SHAREABLE & (OPEN | NEED_TO_KNOW),
+                Role.MACHINE: SHAREABLE & (OPEN | NEED_TO_KNOW | PARTNER_AMBER)},
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import access, audit
+from vigisante.core import access, audit, events
 from vigisante.indicators import campaigns, correlation, domain
 from vigisante.indicators.access import require_staff
 from vigisante.indicators.models import (
@@ -52,6 +53,11 @@ def _extraction():
 
 
 # --- queueing (called by the reports services) ---------------------------------------------
+
+def on_report_event(*, report_id: int, **_: Any) -> None:
+    """`report.received`, `report.updated`, `report.qualified` (subscribed in indicators.apps)."""
+    queue_ingest(report_id=report_id)
+
 
 def queue_ingest(*, report_id: int, actor=None) -> None:
     """Queue the extraction and correlation of a report for the worker, inside the caller's
@@ -274,6 +280,7 @@ def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = 
     ind.save(update_fields=["status", "tlp", "confidence", "reviewed_by", "reviewed_at"])
     old, new = audit.diff(before, audit.snapshot(ind, ["status", "tlp", "confidence"]))
     audit.record(actor=actor, action="indicator.review", obj=ind, before=old, after=new)
+    events.emit("indicator.reviewed", indicator_id=ind.pk, status=ind.status)
     if status == Status.CONFIRMED and not was_confirmed:
         campaigns.attach_new_links(correlation.correlate_indicators([ind.pk], now), now)
     elif status != Status.CONFIRMED and was_confirmed:

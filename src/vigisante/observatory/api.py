@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vigisante.core.api_views import IsAuthenticatedAndVerified
-from vigisante.observatory import permissions, services
+from vigisante.observatory import access as policy
+from vigisante.observatory import services
 from vigisante.observatory.forms import PeriodForm
 from vigisante.observatory.models import Snapshot
 
@@ -102,8 +103,8 @@ class FiguresView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = request.user
-        if not permissions.can_use_free_periods(user):
-            if not user.is_observer:
+        if not policy.may_compute(user):
+            if not policy.sees_published_only(user):
                 raise Http404
             return self._published(request)
         form = PeriodForm(request.query_params or None,

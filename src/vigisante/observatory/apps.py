@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ObservatoryConfig(AppConfig):
     name = "vigisante.observatory"
     label = "observatory"
+
+    def ready(self) -> None:
+        from vigisante.observatory import access
+
+        access.register()

@@ -221,10 +221,10 @@ def request_snapshot(*, actor, period: domain.Period, source: str = Source.SECTO
     from django.core.exceptions import PermissionDenied
     from django.db import transaction
 
-    from vigisante.observatory import permissions
+    from vigisante.observatory import access as policy
     from vigisante.observatory.models import Snapshot
 
-    if not permissions.can_use_free_periods(actor):
+    if not policy.may_compute(actor):
         raise PermissionDenied
     if source not in SOURCES:
         raise ObservatoryError("unknown source")
@@ -296,10 +296,10 @@ def prepare_publication(*, actor, year: int, note: str = "", now: dt.datetime,
     from django.db.models import Max
     from django.utils.translation import gettext as _
 
-    from vigisante.observatory import permissions
+    from vigisante.observatory import access as policy
     from vigisante.observatory.models import Snapshot
 
-    if not permissions.can_publish(actor):
+    if not policy.may_publish(actor):
         raise PermissionDenied
     if year >= now.astimezone(time_zone()).year or year < 1990:
         raise ObservatoryError(_("Only a finished calendar year can be published."))
@@ -331,10 +331,10 @@ def publish(*, actor, snapshot_id: int, now: dt.datetime):
     from django.db import transaction
     from django.utils.translation import gettext as _
 
-    from vigisante.observatory import permissions
+    from vigisante.observatory import access as policy
     from vigisante.observatory.models import Snapshot
 
-    if not permissions.can_publish(actor):
+    if not policy.may_publish(actor):
         raise PermissionDenied
     with transaction.atomic():
         snap = Snapshot.objects.select_for_update().filter(

@@ -25,7 +25,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vigisante.observatory import domain, permissions, services
+from vigisante.core import access as core_access
+from vigisante.observatory import access as policy
+from vigisante.observatory import domain, services
 from vigisante.observatory.forms import PeriodForm, PrepareForm
 from vigisante.observatory.models import Snapshot, SnapshotFile
 
@@ -152,8 +154,8 @@ def _params(form: PeriodForm) -> dict:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    if not permissions.can_use_free_periods(request.user):
-        if request.user.is_observer:
+    if not policy.may_compute(request.user):
+        if policy.sees_published_only(request.user):
             return _observer_redirect(request)
         raise Http404
     form = _form(request)
@@ -178,7 +180,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def recompute(request: HttpRequest) -> HttpResponse:
-    if not permissions.can_use_free_periods(request.user):
+    if not policy.may_compute(request.user):
         raise Http404
     form = PeriodForm(request.POST, default_year=services.default_year(timezone.localdate()),
                       can_see_internal=True)
@@ -197,8 +199,7 @@ def snapshot_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404
     if snap.is_published:
         return redirect("observatory:published_file", snap.year, snap.version, name)
-    if not permissions.can_review_drafts(request.user):
-        raise Http404
+    core_access.require(request.user, "view", snap)  # working copies and drafts: staff
     period = domain.Period.between(snap.first_day, snap.last_day)
     version = "public" if snap.public else "internal"
     return _serve(snap, name, f"observatory-{snap.source}-{period.key()}-{version}")
@@ -207,7 +208,7 @@ def snapshot_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 # -- publications: CERT admins ----------------------------------------------------------------
 
 def _admin_only(request: HttpRequest) -> None:
-    if not permissions.can_review_drafts(request.user):
+    if not policy.may_review(request.user):
         raise Http404
 
 
@@ -216,7 +217,7 @@ def publications(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     form = PrepareForm(request.POST or None, this_year=timezone.localdate().year)
     if request.method == "POST":
-        if not permissions.can_publish(request.user):
+        if not policy.may_publish(request.user):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -231,7 +232,7 @@ def publications(request: HttpRequest) -> HttpResponse:
                                      published_at__isnull=True).order_by("-year")
     return render(request, "observatory/publications.html", {
         "form": form, "drafts": drafts, "published": services.published(),
-        "can_publish": permissions.can_publish(request.user)},
+        "can_publish": policy.may_publish(request.user)},
         status=400 if form.errors else 200)
 
 
@@ -245,7 +246,7 @@ def publication(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("observatory:published_version", year=snap.year, version=snap.version)
     error = None
     if request.method == "POST":
-        if not permissions.can_publish(request.user):
+        if not policy.may_publish(request.user):
             raise PermissionDenied
         try:
             services.publish(actor=request.user, snapshot_id=snap.pk, now=timezone.now())
@@ -255,7 +256,7 @@ def publication(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Published."))
             return redirect("observatory:published_version", year=snap.year,
                             version=snap.version)
-    context = {"snap": snap, "error": error, "can_publish": permissions.can_publish(
+    context = {"snap": snap, "error": error, "can_publish": policy.may_publish(
         request.user), "previous": services.latest_published(snap.year)}
     if snap.state == Snapshot.State.DONE:
         context["page"] = _page_html(snap)

@@ -167,7 +167,6 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
     report.save()
     audit.record(actor=actor, action="report.create", obj=report, after=audit.snapshot(report))
     _send_acknowledgement(report.pk)
-    _queue_indicators(report.pk)
     events.emit("report.received", report_id=report.pk)
     return report
 
@@ -285,7 +284,6 @@ def _save_stage(report: Report, actor, action: str, before: dict, fields: list[s
     report.save()
     old, new = audit.diff(before, audit.snapshot(report, fields))
     audit.record(actor=actor, action=action, obj=report, before=old, after=new)
-    _queue_indicators(report.pk)
     events.emit("report.updated", report_id=report.pk, stage=action.split(".")[-1])
     if IMPACT_FIELDS & set(new):
         events.emit("report.impact_changed", report_id=report.pk)
@@ -374,7 +372,6 @@ def add_update(*, actor, report_id: int, text: str, at=None) -> ReportUpdate:
     Report.objects.filter(pk=report.pk).update(version=F("version") + 1, updated_at=now)
     audit.record(actor=actor, action="report.update_added", obj=report,
                  after={"update_id": update.pk, "text": text, "at": update.created_at})
-    _queue_indicators(report.pk)
     events.emit("report.updated", report_id=report.pk, stage="update")
     return update
 
@@ -407,7 +404,6 @@ def add_attachment(*, actor, report_id: int, uploaded) -> Attachment:
     except Exception:
         att.file.delete(save=False)
         raise
-    _queue_indicators(report.pk)
     events.emit("report.updated", report_id=report.pk, stage="attachment")
     return att
 
@@ -439,8 +435,3 @@ def _send_acknowledgement(report_id: int) -> None:
         log.exception("could not queue the acknowledgement of report %s", report_id)
 
 
-def _queue_indicators(report_id: int) -> None:
-    """Queue the extraction and correlation of the report's indicators (worker)."""
-    from vigisante.indicators import services as indicators
-
-    indicators.queue_ingest(report_id=report_id)

@@ -94,3 +94,56 @@ def indicators_stix(indicators: QuerySet[Indicator]) -> dict[str, Any]:
     who = creator()
     return stix.bundle(stix.indicator_objects(_shareable(indicators), creator=who),
                        creator=who)
+
+
+# -- MISP ---------------------------------------------------------------------------------------
+
+def _rsit(campaign_id: int | None) -> list[tuple[str, str]]:
+    """The RSIT classifications the CERT gave the campaign's reports (no report named)."""
+    if not campaign_id:
+        return []
+    from vigisante.triage.models import Case
+
+    return sorted(set(Case.objects.filter(
+        report__campaign_memberships__campaign_id=campaign_id).exclude(rsit_class="")
+        .exclude(rsit_type="").values_list("rsit_class", "rsit_type")))
+
+
+def alert_misp(alert: Alert) -> dict[str, Any]:
+    """The MISP event of an alert."""
+    from vigisante.sharing import misp
+
+    changed = max(t for t in (alert.created_at, alert.updated_at, alert.sent_at) if t)
+    return misp.event(key=f"alert/{alert.pk}", info=alert.title,
+                      date=(alert.sent_at or alert.created_at).date(), changed=changed,
+                      tlp=alert.tlp, indicators=_shareable(alert.indicators.all()),
+                      rsit=_rsit(alert.campaign_id), creator=creator_name())
+
+
+def campaign_misp(campaign: Campaign) -> dict[str, Any]:
+    """The MISP event of a campaign (named only when the name passes the anonymity guard)."""
+    from vigisante.sharing import misp
+
+    view = campaign_view(campaign)
+    changed = max(t for t in (campaign.created_at, campaign.confirmed_at, campaign.reviewed_at)
+                  if t)
+    return misp.event(key=f"campaign/{campaign.pk}",
+                      info=view.name or f"Campaign {campaign.pk}",
+                      date=campaign.created_at.date(), changed=changed, tlp=view.tlp,
+                      indicators=view.indicators, rsit=_rsit(campaign.pk),
+                      creator=creator_name())
+
+
+def feed_events(user) -> list[dict[str, Any]]:
+    """The MISP events of the feed `user` may fetch: the sent alerts it may see, and for the
+    CERT's staff the confirmed and closed campaigns too."""
+    from vigisante.core import access
+    from vigisante.indicators.models import CampaignStatus
+
+    alerts = access.restrict(Alert.objects.sent(), user, "view").order_by("pk")
+    events = [alert_misp(a) for a in alerts.select_related("campaign")]
+    if access.allowed(user, "export", Campaign):
+        campaigns = access.restrict(Campaign.objects.filter(
+            status__in=[CampaignStatus.CONFIRMED, CampaignStatus.CLOSED]), user, "export")
+        events += [campaign_misp(c) for c in campaigns.order_by("pk")]
+    return events

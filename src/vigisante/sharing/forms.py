@@ -28,6 +28,9 @@ class AlertForm(forms.Form):
                     "town, FINESS number, report reference or copied report text."))
     actions = forms.CharField(label=_("What to do"), max_length=10000,
                               widget=forms.Textarea(attrs={"rows": 6}))
+    malware = forms.CharField(
+        label=_("Malware family"), max_length=100, required=False,
+        help_text=_("Optional, e.g. a ransomware family: shared as a STIX malware object."))
     tlp = forms.ChoiceField(label=_("Sharing (TLP)"), choices=Tlp.choices,
                             initial=Tlp.AMBER, widget=forms.RadioSelect)
     indicators = forms.CharField(
@@ -93,13 +96,14 @@ class AlertForm(forms.Form):
         return services.Draft(
             title=data["title"].strip(), situation=data["situation"].strip(),
             actions=data["actions"].strip(), tlp=data["tlp"], indicators=data["indicators"],
-            targets=self.targets(), campaign=data.get("campaign"))
+            targets=self.targets(), campaign=data.get("campaign"),
+            malware=" ".join(data.get("malware", "").split()))
 
     @classmethod
     def initial_of(cls, alert) -> dict:
         return {
             "title": alert.title, "situation": alert.situation, "actions": alert.actions,
-            "tlp": alert.tlp, "campaign": alert.campaign_id,
+            "tlp": alert.tlp, "campaign": alert.campaign_id, "malware": alert.malware,
             "indicators": "\n".join(i.value for i in alert.indicators.order_by("type", "value")),
             "target_all": alert.target_all, "target_categories": alert.target_categories,
             "target_sectors": alert.target_sectors, "target_regions": alert.target_regions,

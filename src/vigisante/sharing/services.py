@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vigisante.core import audit
+from vigisante.core import audit, events
 from vigisante.establishments.models import Establishment, Supplier
 from vigisante.indicators.models import Campaign, Indicator
 from vigisante.reports.models import Report
@@ -296,6 +296,7 @@ def send(*, actor, alert: Alert, now=None) -> Sent:
         fresh.refresh_from_db()
         audit.record(actor=actor, action="sharing.alert_sent", obj=fresh, after={
             "recipients": len(ids), "targets": _content(fresh), "sent_at": now})
+        events.emit("alert.sent", alert_id=fresh.pk)
         transaction.on_commit(lambda: _enqueue_emails(fresh.pk))
     return Sent(fresh, len(ids), False)
 

@@ -6,7 +6,10 @@ class TriageConfig(AppConfig):
     label = "triage"
 
     def ready(self) -> None:
-        from vigisante.triage import access
+        from vigisante.clocks import services as clocks
+        from vigisante.core import events
+        from vigisante.triage import access, services
 
         access.register()
-        from vigisante.triage import signals  # noqa: F401 - connects the receivers
+        events.subscribe("report.received", services.open_case)
+        clocks.read_cases_with(services.read_case)  # clocks read the case, never import it

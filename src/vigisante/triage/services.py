@@ -23,6 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from vigisante.accounts.models import Role, User
+from vigisante.clocks import services as clocks
 from vigisante.core import access, audit, events, taxonomy
 from vigisante.reports.models import Report, Source
 from vigisante.triage import domain
@@ -79,6 +80,21 @@ def case_of(report: Report, *, for_update: bool) -> Case:
         case = qs.get()
     case.report = report
     return case
+
+
+def open_case(*, report_id: int, **_: Any) -> None:
+    """`report.received`: every sector report gets its case the moment it arrives (imported
+    VERIS/HHS records get none). Subscribed in triage.apps."""
+    created_at = (Report.objects.filter(pk=report_id, source=Source.SECTOR)
+                  .values_list("created_at", flat=True).first())
+    if created_at is not None:
+        Case.objects.bulk_create([Case(report_id=report_id, state_changed_at=created_at)],
+                                 ignore_conflicts=True)
+
+
+def read_case(report_id: int) -> Case | None:
+    """The case of a report, as the clocks read it (registered in triage.apps)."""
+    return Case.objects.filter(report_id=report_id).select_related("assigned_to").first()
 
 
 def get_case(*, actor, report_id: Any, action: str = "triage", for_update: bool = False) -> Case:
@@ -141,9 +157,10 @@ def _touch(case: Case, actor, now: dt.datetime) -> None:
 
 def _save_audited(case: Case, actor, action: str, before: dict, extra: dict | None = None):
     old, new = audit.diff(before, audit.snapshot(case, CASE_FIELDS))
-    # Only the changed columns: concurrent writers of other columns are not overwritten, and
-    # receivers (the clocks) can tell what changed.
+    # Only the changed columns: concurrent writers of other columns are not overwritten.
     case.save(update_fields=[*new, "updated_at", "updated_by"])
+    if clocks.CASE_FIELDS & set(new):  # state, origin, severity: the clocks read them
+        clocks.recompute(case.report, case=case)
     _emit_changes(case, old, new)
     if extra:
         new.update(extra)
@@ -394,18 +411,8 @@ def qualify(
     _save_audited(case, actor, "case.qualify", before, {
         "qualification_id": qualification.pk, "suggestion_reasons": list(assessment.reasons),
         **({"comment": values["comment"]} if values["comment"] else {})})
-    _queue_correlation(case.report_id)
     events.emit("report.qualified", report_id=case.report_id)
     return case
-
-
-def _queue_correlation(report_id: int) -> None:
-    """The kind links reports hit on the same system: correlate the report again in the
-    worker (queued in this transaction). Imported at call time, as the reports services do,
-    so that loading triage never loads the indicators app."""
-    from vigisante.indicators import services as indicators
-
-    indicators.queue_ingest(report_id=report_id)
 
 
 # ---------------------------------------------------------------------------------------------
