@@ -17,6 +17,8 @@ import csv
 import io
 import math
 import re
+import subprocess
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -104,6 +106,55 @@ def read_html(k: Knowledge, period: str, html: str, figures: dict) -> None:
                 for td, col in zip(tr.select("td"), table["columns"], strict=False):
                     k.add(period, f"{table['id']}:{row['key']}:{col}", _number(td.get_text()),
                           "html")
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text as poppler's pdftotext lays it out (one table row per line)."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", f.name, "-"],
+                              check=True, capture_output=True).stdout.decode()
+
+
+def _first(line: str) -> str:
+    return re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+
+
+def read_pdf(k: Knowledge, period: str, data: bytes, html: str, figures: dict) -> int:
+    """The tables of the PDF's text, row by row: a row is the line that starts with its
+    label (labels and row order from the HTML of the same language, cells from the right,
+    separated by two spaces or more). Returns how many cells were read."""
+    lines = [" ".join(x.replace("\u202f", " ").replace("\xa0", " ").split(" "))
+             for x in pdf_text(data).splitlines()]
+    soup = BeautifulSoup(html, "html.parser")
+    read, pos = 0, 0
+    for section in figures["sections"]:
+        for table in section["tables"]:
+            el = soup.select_one(f"#table-{table['id']}")
+            if el is None:
+                continue
+            labels = [tr.select_one("th").get_text(" ", strip=True) if tr.select_one("th")
+                      else "" for tr in el.select("tbody tr")]
+            for label, row in zip(labels, table["rows"], strict=False):
+                label = " ".join(label.split())
+                j = next((i for i in range(pos, len(lines)) if _first(lines[i]) == label),
+                         None)
+                if j is None:  # a label wrapped in its cell: the line holds its start
+                    j = next((i for i in range(pos, len(lines)) if len(_first(lines[i])) >= 12
+                              and label.startswith(_first(lines[i]))), None)
+                if j is None:
+                    continue
+                pos = j + 1
+                tokens = re.split(r"\s{2,}", lines[j].strip())
+                if len(tokens) != len(table["columns"]) + 1:
+                    continue  # a wrapped or split row: not read
+                for tok, col in zip(tokens[1:], table["columns"], strict=True):
+                    value = _number(tok)
+                    if value is not None:
+                        k.add(period, f"{table['id']}:{row['key']}:{col}", value, "pdf")
+                        read += 1
+    return read
 
 
 # -- relations ---------------------------------------------------------------------------------

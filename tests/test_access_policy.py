@@ -29,7 +29,6 @@ REPORT_ACTIONS = {
     # the chain of authorities (issue 11): the need-to-know summary, and the CERT's side
     "summary": STAFF | {"authority"}, "transmissions": STAFF, "hold_transmissions": STAFF,
     "message_authority": STAFF,
-    # regulatory drafts (issue 13)
     "draft": STAFF | {"reporter"}, "complete_drafts": STAFF | {"reporter"},
 }
 

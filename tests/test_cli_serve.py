@@ -31,7 +31,8 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def wait_until_up(proc: subprocess.Popen, port: int, timeout: float = 120) -> None:
+def wait_until_up(proc: subprocess.Popen, port: int, timeout: float = 300) -> None:
+    # generous: on a loaded 2-core machine, migrating and starting takes minutes
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -55,9 +55,29 @@ def test_cert_resolution_done_by_final_report_or_resolved_case():
     assert spec[Regime.CERT_RESOLUTION].done_at == changed
 
 
-def test_gdpr_applies_with_personal_or_health_data_only():
-    none = by_regime(domain.derive(facts()))[Regime.GDPR_BREACH]
-    assert none.state == ClockState.NOT_APPLICABLE and none.na_reason == domain.NA_NO_PERSONAL_DATA
+def test_gdpr_may_apply_until_the_notification_says_no_personal_data():
+    # The early warning does not ask about data: the 72 h run ("may apply") until the
+    # establishment submits its notification without personal or health data.
+    early = by_regime(domain.derive(facts()))[Regime.GDPR_BREACH]
+    assert early.state == ClockState.DUE and early.na_reason == domain.MAY_APPLY_PERSONAL_DATA
+    assert early.due_at == paris(2025, 6, 5, 9, 0)
+    said_no = by_regime(domain.derive(facts(notification_at=paris(2025, 6, 3, 9))))
+    assert said_no[Regime.GDPR_BREACH].state == ClockState.NOT_APPLICABLE
+    assert said_no[Regime.GDPR_BREACH].na_reason == domain.NA_NO_PERSONAL_DATA
+    notified = by_regime(domain.derive(facts(dpa_notified_on=dt.date(2025, 6, 3))))
+    assert notified[Regime.GDPR_BREACH].state == ClockState.DONE_ON_TIME
+    assert notified[Regime.GDPR_BREACH].na_reason == ""
+
+
+def test_nis2_final_runs_from_the_notification():
+    notified = paris(2025, 6, 4, 15, 30)
+    spec = by_regime(domain.derive(facts(notification_at=notified,
+                                         suspected_malicious="yes")))[Regime.NIS2_FINAL]
+    assert spec.starts_at == notified and spec.due_at == paris(2025, 7, 4, 15, 30)
+    assert domain.RUNS_FROM[Regime.NIS2_FINAL] != domain.RUNS_FROM[Regime.NIS2_NOTIFICATION]
+
+
+def test_gdpr_applies_with_personal_or_health_data():
     for flag in ("personal_data", "health_data"):
         spec = by_regime(domain.derive(facts(**{flag: True})))[Regime.GDPR_BREACH]
         assert spec.state == ClockState.DUE
@@ -335,4 +355,7 @@ def test_derived_deadlines_are_consistent(start):
     assert out[Regime.GDPR_BREACH].due_at == out[Regime.NIS2_NOTIFICATION].due_at
     assert out[Regime.NIS2_FINAL].due_at > out[Regime.NIS2_NOTIFICATION].due_at
     for spec in out.values():
-        assert spec.starts_at == start
+        if spec.regime == Regime.NIS2_FINAL:  # from the notification's deadline
+            assert spec.starts_at == out[Regime.NIS2_NOTIFICATION].due_at
+        else:
+            assert spec.starts_at == start

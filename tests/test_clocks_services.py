@@ -38,14 +38,16 @@ def test_a_new_report_gets_its_six_clocks(report):
     got = clocks(report)
     assert set(got) == set(Regime.values)
     assert got[Regime.CERT_RESOLUTION].state == ClockState.DUE
-    assert got[Regime.GDPR_BREACH].state == ClockState.NOT_APPLICABLE
+    assert got[Regime.GDPR_BREACH].state == ClockState.DUE  # may apply: the data are unknown
+    assert got[Regime.GDPR_BREACH].may_apply
     # establishment A is an essential entity; ransom screens on care: significant
     assert got[Regime.NIS2_EARLY_WARNING].state == ClockState.DONE_ON_TIME
     assert got[Regime.NIS2_NOTIFICATION].state == ClockState.DUE
     assert got[Regime.NIS2_NOTIFICATION].due_at == report.discovered_at + dt.timedelta(hours=72)
     assert got[Regime.INSURANCE_COMPLAINT].na_reason  # not insured
-    for clock in got.values():
-        assert clock.starts_at == report.discovered_at
+    for regime, clock in got.items():
+        if regime != Regime.NIS2_FINAL:  # runs from the notification (or its deadline)
+            assert clock.starts_at == report.discovered_at
 
 
 def test_imported_records_get_no_clocks(est_a):
@@ -77,7 +79,7 @@ def test_facts_recorded_close_clocks_and_each_change_is_audited(report, reporter
     changes = AuditEvent.objects.filter(action="clock.state_changed", object_id=str(report.pk))
     assert {e.after["regime"] for e in changes} == {"gdpr_breach", "nis2_notification"}
     gdpr = next(e for e in changes if e.after["regime"] == "gdpr_breach")
-    assert gdpr.before["state"] == "not_applicable" and gdpr.after["state"] == "done_on_time"
+    assert gdpr.before["state"] == "due" and gdpr.after["state"] == "done_on_time"
     assert gdpr.actor_repr == "system"
     report_services.save_final(actor=reporter_a, report_id=report.pk, complete=True,
                                data={"root_cause": "VPN", "resolved_at": timezone.now()})
@@ -128,15 +130,20 @@ def test_backfill_command(report):
 
 def test_report_page_shows_the_clocks_panel(report, reporter_a, client_for):
     page = html(client_for(reporter_a).get(reverse("reports:detail", args=[report.pk])))
-    rows = page.select("section#clocks tr.clock")
+    rows = page.select("section#clocks li.clock")
     assert {r["data-regime"] for r in rows} == {"nis2_early_warning", "nis2_notification",
-                                                 "nis2_final", "cert_resolution"}
-    due = page.select_one('tr.clock[data-regime="nis2_notification"]')
+                                                 "nis2_final", "cert_resolution",
+                                                 "gdpr_breach"}
+    # Early warning: the GDPR clock "may apply", its 72 h running (issue 10, item 1).
+    gdpr = page.select_one('li.clock[data-regime="gdpr_breach"]')
+    assert gdpr["data-may-apply"] == "1" and gdpr.select_one(".clock-due time")
+    assert gdpr.select_one(".clock-condition")
+    due = page.select_one('li.clock[data-regime="nis2_notification"]')
     assert due["data-state"] == "due"
     assert due.select_one(".clock-due time")["datetime"].endswith(("+01:00", "+02:00"))
     assert due.select_one(".clock-left").get_text(strip=True)
     na = page.select("section#clocks details.clocks-na li")
-    assert {li["data-regime"] for li in na} == {"gdpr_breach", "insurance_complaint"}
+    assert {li["data-regime"] for li in na} == {"insurance_complaint"}
 
 
 def test_analyst_sees_the_same_panel_with_overdue_marked(report, analyst, client_for):
@@ -144,7 +151,7 @@ def test_analyst_sees_the_same_panel_with_overdue_marked(report, analyst, client
         discovered_at=timezone.now() - dt.timedelta(hours=80))
     services.recompute(report.pk)
     page = html(client_for(analyst).get(reverse("reports:detail", args=[report.pk])))
-    row = page.select_one('section#clocks tr.clock[data-regime="nis2_notification"]')
+    row = page.select_one('section#clocks li.clock[data-regime="nis2_notification"]')
     assert row.get("data-overdue") == "1"
     assert row.select_one(".badge.danger")
 
@@ -161,7 +168,8 @@ def test_api_lists_the_clocks_of_a_visible_report(report, reporter_a):
     assert 0 < note["seconds_left"] <= 72 * 3600
     assert note["due_at_paris"].endswith(("+01:00", "+02:00"))
     assert note["overdue"] is False
-    assert data["gdpr_breach"]["na_reason"]
+    assert data["gdpr_breach"]["na_reason"] and data["gdpr_breach"]["state"] == "due"
+    assert data["insurance_complaint"]["state"] == "not_applicable"
 
 
 def test_api_tenancy(report, reporter_b, observer, analyst):

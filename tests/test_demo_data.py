@@ -158,6 +158,16 @@ def check_early_warning():
     assert all(c.indicators().exists() for c in confirmed)
     assert Alert.objects.sent().count() == 2
     assert SupplierUse.objects.exists()
+    # the bulk-loaded reports carry their correlation keys, for the reports to come
+    from vigisante.indicators.models import CorrelationKey
+    from vigisante.triage.models import Case
+
+    case = (Case.objects.filter(report__source="sector", report__establishment__isnull=False)
+            .exclude(kind__in=("", "other")).exclude(report__systems_hit=[])
+            .select_related("report").first())
+    assert set(CorrelationKey.objects.filter(report=case.report, reason="kind_system")
+               .values_list("key", flat=True)) == {
+        f"{case.kind}:{s}" for s in case.report.systems_hit}
     for account in User.objects.filter(email__in=[
             "rssi.valbrune@demo.example.org", "direction.ehpad@demo.example.org",
             "dsi.groupe@demo.example.org"]):

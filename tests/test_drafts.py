@@ -383,3 +383,10 @@ def test_an_imported_record_has_no_drafts(analyst, est_a):
                                    discovered_at=timezone.now(), description="imported")
     api = api_client_for(make_user("admin2@example.org", Role.ADMIN))
     assert api.get(f"/api/v1/reports/{report.pk}/drafts/").status_code == 404
+
+
+def test_a_template_table_emptied_by_hand_is_refilled_from_the_package(partial, reporter_a):
+    DraftTemplate.objects.all().delete()
+    built = services.build(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification")
+    assert built.template.version == 1 and "CNIL" in built.text
+    assert DraftTemplate.objects.filter(kind="gdpr_notification", language="fr").count() == 1

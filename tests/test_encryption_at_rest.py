@@ -147,6 +147,10 @@ def test_rotation_is_resumable_after_an_interruption_and_loses_nothing(keys, rep
 
     call_command("rotate_key")
     assert "1 file(s), 1 secret(s); 2 already under it" in capsys.readouterr().out
+    from vigisante.core.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="encryption.rotated").latest("id")
+    assert event.object_id == new_id and event.after["files"] == 1  # ids only, never keys
     call_command("rotate_key", "--status")
     assert "older keys may be removed" in capsys.readouterr().out
 
@@ -211,3 +215,24 @@ def test_a_generated_key_is_private_and_stable(tmp_path):
                            text=True, check=True).stdout
     assert first == again and len(crypto.parse_key(first.strip())) == 32
     assert (tmp_path / "encryption_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_too_long_to_store_encrypted_is_refused_by_validation(keys, staff):
+    from django.core.exceptions import ValidationError
+
+    TOTPDevice(user=staff, name="ok", key="ab" * 20).full_clean()  # the usual 20 bytes
+    with pytest.raises(ValidationError, match="too long to be stored encrypted"):
+        TOTPDevice(user=staff, name="long", key="ab" * 40).full_clean()  # 40: django-otp's max
+
+
+def test_a_file_swapped_for_another_attachments_file_is_refused(keys, report_a, reporter_a):
+    """Both files decrypt (same key), but the checksum taken at upload ties each content to
+    its attachment: someone with write access to the storage cannot switch them."""
+    first = _upload(report_a, reporter_a, SECRET_TEXT, "first.txt")
+    second = _upload(report_a, reporter_a, b"another note\n", "second.txt")
+    first_path = Path(settings.MEDIA_ROOT) / first.file.name
+    first_path.write_bytes(_stored(second))
+    response = api_client_for(reporter_a).get(
+        f"/api/v1/reports/{report_a.pk}/attachments/{first.pk}/")
+    assert response.status_code == 404
+    assert _download(report_a, reporter_a, second) == b"another note\n"

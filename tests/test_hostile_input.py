@@ -108,6 +108,17 @@ def test_api_upload_refuses_hostile_files(report_a, reporter_a, name, filename, 
     assert not Attachment.objects.exists()
 
 
+@pytest.mark.parametrize("name,filename,content,ctype", UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_web_upload_form_refuses_hostile_files(client_for, report_a, reporter_a, name, filename,
+                                               content, ctype):
+    upload = SimpleUploadedFile(filename, content, content_type=ctype)
+    response = client_for(reporter_a).post(f"/reports/{report_a.pk}/attachments/",
+                                           {"file": upload})
+    assert response.status_code in (200, 400), (name, response.status_code)
+    assert html(response).select(".errorlist"), name
+    assert not Attachment.objects.exists()
+
+
 QUERIES = [
     ("/api/v1/reports/", {"limit": "-1"}), ("/api/v1/reports/", {"offset": "1e99"}),
     ("/api/v1/reports/", {"created_after": "0001-01-01T00:00:00Z"}),
@@ -343,6 +354,9 @@ VERIS_CASES = [
     ("array", b"[1, 2, 3]"),
     ("binary", b"\x00\xff" * 500),
     ("object without incident", b'{"evil": "<script>alert(1)</script>"}'),
+    # an incident whose action nests just under json's own limit: too deep for the rest
+    ("incident nested 900", b'{"summary": "x", "action": ' + b'{"a":' * 900 + b"1"
+     + b"}" * 901),
 ]
 
 

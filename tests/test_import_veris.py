@@ -19,7 +19,9 @@ from vigisante.reports.models import Report
 
 DATA = Path(__file__).parent / "data" / "veris"
 VALID = sorted([*DATA.glob("v1_3/*.json"), *DATA.glob("v1_4/*.json")])
-INVALID = sorted(DATA.glob("invalid/*.json"))
+DRIFT = sorted(DATA.glob("drift/*.json"))
+UNREADABLE = sorted(DATA.glob("unreadable/*.json"))
+HISTORY = json.loads((DATA.parent / "veris-history.json").read_text())
 
 
 @pytest.fixture(autouse=True)
@@ -40,27 +42,197 @@ def load(path: Path):
 
 
 @pytest.mark.django_db
-def test_imports_valid_files_and_reports_invalid_ones():
+def test_imports_every_incident_and_refuses_only_what_cannot_be_read():
     out, err = run(DATA)
-    assert f"Imported: {len(VALID)}, updated: 0, unchanged: 0, skipped: {len(INVALID)}." in out
-    for path in INVALID:
-        assert f"invalid/{path.name}" in err  # file name + reason, one line each
-    assert "'Cryptolocker' is not one of" in err
-    assert "'timeline' is a required property" in err
-    assert "unsupported schema_version '2.0.0'" in err
-    assert "not valid JSON" in err
-    assert "skipped: 4 — does not validate against VERIS 1.4.1" in out  # summary by reason
-    assert "skipped: 1 — unsupported schema version" in out
+    # not-an-object.json is a list of three numbers: three entries that are not incidents
+    refused = len(UNREADABLE) - 1 + 3
+    imported = len(VALID) + len(DRIFT)
+    assert f"Imported: {imported}, updated: 0, unchanged: 0, skipped: {refused}." in out
+    for path in UNREADABLE:
+        assert f"unreadable/{path.name}" in err  # file name + reason, one line each
+    assert "skipped: 3 — not a JSON object" in out  # summary by reason
+    assert "skipped: 1 — not valid JSON" in out
+    assert "skipped: 1 — not UTF-8 text" in out
+    assert "skipped: 3 — no incident in it" in out  # {}, [] and an id alone
+    assert "Warning: 5 records are outside the VERIS 1.4.1 schema" in out
+    assert "1 records: action.malware.variety[]: 'Cryptolocker' is not a VERIS 1.4.1 value" \
+        in out
+    assert "1 records: timeline.incident.month: 13 is greater than the maximum of 12" in out
     reports = Report.objects.filter(source="veris")
-    assert reports.count() == len(VALID) == ExternalIncident.objects.count()
+    assert reports.count() == imported == ExternalIncident.objects.count()
     assert set(reports.values_list("source_id", flat=True)) == {
-        load(p)["incident_id"] for p in VALID}
+        load(p)["incident_id"] for p in VALID + DRIFT}
+    flagged = ExternalIncident.objects.filter(outside_schema=True)
+    assert set(flagged.values_list("report__source_id", flat=True)) == {
+        load(p)["incident_id"] for p in DRIFT}
+    assert not ExternalIncident.objects.filter(outside_schema=False).exclude(
+        schema_warnings=[]).exists()
     # never half-imported: no trace of a refused file's incident
-    refused = [load(p).get("incident_id") for p in INVALID if isinstance(load_or_none(p), dict)]
-    assert not Report.objects.filter(source_id__in=[r for r in refused if r]).exists()
-    for path in VALID:  # the original JSON is kept as it was
+    assert not Report.objects.filter(source_id="5b2c1160-0000-0000-0000-000000000299").exists()
+    for path in VALID + DRIFT:  # the original JSON is kept as it was
         doc = load(path)
         assert Report.objects.get(source="veris", source_id=doc["incident_id"]).original == doc
+
+
+@pytest.mark.django_db
+def test_a_value_outside_the_schema_is_kept_as_written_and_flagged():
+    run(DATA / "drift")
+    e = Report.objects.get(source_id="5b2c1160-0000-0000-0000-000000000202").external
+    assert e.outside_schema and e.year == 2022
+    assert e.schema_warnings == [
+        "action.malware.variety[]: 'Cryptolocker' is not a VERIS 1.4.1 value"]
+    assert ("variety", "Malware: Cryptolocker") in set(
+        e.attributes.values_list("dimension", "value"))
+    month = Report.objects.get(source_id=load(DATA / "drift" / "month-13-1.3.json")[
+        "incident_id"]).external
+    assert (month.year, month.month, month.date.isoformat()) == (2019, None, "2019-01-01")
+    no_date = Report.objects.get(source_id="5b2c1160-0000-0000-0000-000000000203")
+    assert no_date.external.year is None and no_date.external.outside_schema
+    assert "timeline.incident.year: missing or not a year (in no period)" in \
+        no_date.external.schema_warnings
+    report = services.build_report(domain.Period.year(2022), source="veris")
+    assert report.records == 1  # the 2022 drift record
+    notes = [str(n) for n in report.sections[0].notes]
+    assert "1 record of the period is outside the VERIS 1.4.1 schema: counted with its " \
+        "values as written." in notes
+    undated = sum(1 for p in DRIFT if not load(p).get("timeline"))
+    assert f"{undated} imported records have no incident year and are in no period." in notes
+    years = {r.key for r in report.sections[1].tables[0].rows}
+    assert "1900" not in years and "2022" in years  # an undated record is in no year
+
+
+def _enum_values(version: str) -> dict[str, list[str]]:
+    """Values of VERIS `version`'s own enumerations used by the test records: the stable
+    ones, each renamed value as that version spells it (tests/data/veris-history.json)."""
+    v = tuple(int(x) for x in version.split("."))
+    out = {k: list(vals) for k, vals in HISTORY["stable"].items()}
+    for item in HISTORY["removed"]:
+        removed = tuple(int(x) for x in item["removed_in"].split("."))
+        value = item["old"] if v < removed else item["new"]
+        out.setdefault(item["field"], []).append(value)
+    return out
+
+
+def _record(version: str, n: int) -> dict:
+    values = _enum_values(version)
+    v = tuple(int(x) for x in version.split("."))
+    action = {}
+    for name in ("hacking", "malware", "social", "physical", "error"):
+        action[name] = {"variety": values[f"action.{name}.variety"],
+                        "vector": values[f"action.{name}.vector"]}
+    action["social"]["target"] = ["End-user"]
+    doc = {
+        "schema_version": version, "incident_id": f"hist-{version}-{n}",
+        "security_incident": "Confirmed", "summary": f"Built to VERIS {version}",
+        "timeline": {"incident": {"year": 2020, "month": 1 + n}},
+        "victim": {"industry": "622110", "country": ["US"], "employee_count": "Unknown"},
+        "action": action,
+        "actor": {"external": {"variety": ["Unknown"], "motive": ["Financial"]}},
+        "asset": {"assets": [{"variety": a} for a in values["asset.assets.variety"]]},
+        "attribute": {"confidentiality": {"data_disclosure": "Yes",
+                                          "data": [{"variety": "Medical"}]}},
+    }
+    flat = sorted(HISTORY["flat_discovery_method"])[n % len(HISTORY["flat_discovery_method"])]
+    if v <= (1, 3, 2):
+        doc["discovery_method"] = flat
+        doc["asset"]["governance"] = ["Unknown"]
+    else:
+        branch, variety = HISTORY["flat_discovery_method"][flat]
+        doc["discovery_method"] = {branch: {"variety": [variety]}}
+    if v >= (1, 4, 0):
+        doc["asset"]["cloud"] = ["Unknown"]
+        doc["victim"]["government"] = ["NA"]
+    return doc
+
+
+@pytest.mark.django_db
+def test_records_built_to_each_schema_versions_own_enumerations(tmp_path):
+    versions = HISTORY["versions"]
+    for version in versions:
+        for n in range(2):
+            (tmp_path / f"{version}-{n}.json").write_text(json.dumps(_record(version, n)))
+    out, err = run(tmp_path)
+    assert f"Imported: {2 * len(versions)}, updated: 0, unchanged: 0, skipped: 0." in out, \
+        out + err
+    assert "outside the VERIS 1.4.1 schema" not in out, out  # each is within its own schema
+    assert not ExternalIncident.objects.filter(outside_schema=True).exists()
+    for version in versions:
+        v = tuple(int(x) for x in version.split("."))
+        for n in range(2):
+            e = Report.objects.get(source_id=f"hist-{version}-{n}").external
+            assert e.schema_version == version
+            attrs = set(e.attributes.values_list("dimension", "value"))
+            for item in HISTORY["removed"]:
+                field = item["field"]
+                label = (("asset", item["new"]) if field.startswith("asset") else
+                         ("variety", f"{field.split('.')[1].capitalize()}: {item['new']}"))
+                if field.endswith(".variety"):
+                    assert label in attrs, (version, item)
+                    old = (("asset", item["old"]) if field.startswith("asset") else
+                           ("variety", f"{field.split('.')[1].capitalize()}: {item['old']}"))
+                    assert old not in attrs
+                removed = tuple(int(x) for x in item["removed_in"].split("."))
+                mapping = f"{field}: {item['old']!r} → {item['new']!r}"
+                assert (mapping in e.schema_mappings) == (v < removed), (version, mapping)
+            flat = sorted(HISTORY["flat_discovery_method"])[n % 4]
+            branch, variety = HISTORY["flat_discovery_method"][flat]
+            assert ("discovery", f"{branch.capitalize()}: {variety}") in attrs
+    # the summary counts the records mapped per value: MitM was written by every 1.3.x
+    # record for hacking
+    mitm = sum(2 for version in versions if tuple(map(int, version.split("."))) < (1, 4, 0))
+    assert f"  {mitm} records mapped: action.hacking.variety: 'MitM' → 'AitM'" in out
+
+
+@pytest.mark.django_db
+def test_drift_in_a_record_that_claims_the_newest_version(tmp_path):
+    doc = load(DATA / "v1_4" / "vcdb-1.4.1-phishing-bank.json")
+    doc["action"]["hacking"] = {"variety": ["MitM", "quantum tunnelling"],
+                                "vector": "web application"}
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    out, _err = run(tmp_path)
+    assert "Imported: 1," in out
+    e = Report.objects.get(source_id=doc["incident_id"]).external
+    attrs = set(e.attributes.values_list("dimension", "value"))
+    assert {("variety", "Hacking: AitM"), ("variety", "Hacking: quantum tunnelling")} <= attrs
+    assert e.outside_schema
+    assert e.schema_warnings == [
+        "action.hacking.variety[]: 'quantum tunnelling' is not a VERIS 1.4.1 value"]
+    assert "action.hacking.variety: 'MitM' → 'AitM'" in e.schema_mappings
+    assert "action.hacking.vector: 'web application' → ['web application']" in \
+        e.schema_mappings  # a lone value for a list, then its 1.4.1 spelling
+    assert "action.hacking.vector[]: 'web application' → 'Web application'" in \
+        e.schema_mappings
+
+
+@pytest.mark.django_db
+def test_a_veris_1_2_record_with_a_list_of_victims(tmp_path):
+    doc = load(DATA / "v1_3" / "vcdb-1.3.6-ransomware.json")
+    doc["schema_version"] = "1.2.1"
+    doc["victim"] = [dict(doc["victim"], industry="622110"), {"industry": "44"}]
+    doc["timeline"]["incident"]["year"] = 2019.0  # a number written as a float
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    out, _err = run(tmp_path)
+    assert "Imported: 1," in out
+    e = Report.objects.get(source_id=doc["incident_id"]).external
+    assert (e.industry, e.is_health, e.year, e.schema_version) == ("622110", True, 2019,
+                                                                   "1.2.1")
+    assert "victim: 'a list' → 'its first victim'" in e.schema_mappings
+
+
+@pytest.mark.django_db
+def test_arrays_lines_shared_ids_and_copies(tmp_path):
+    a = load(DATA / "v1_4" / "vcdb-1.4.1-phishing-bank.json")
+    b = dict(a, summary="Another record with the same incident_id")
+    (tmp_path / "all.json").write_text(json.dumps([a, b, a]))
+    (tmp_path / "more.JSONL").write_text(json.dumps(dict(a, incident_id="line-1")) + "\n\n"
+                                         + "{not json\n")
+    out, err = run(tmp_path)
+    assert "Imported: 3, updated: 0, unchanged: 0, skipped: 1." in out, out + err
+    assert "Identical copies of a record already read (counted once): 1." in out
+    assert "Records whose id another record already had" in out
+    ids = set(Report.objects.values_list("source_id", flat=True))
+    assert ids == {a["incident_id"], a["incident_id"] + "~2", "line-1"}
+    assert "more.JSONL:3" in err  # the line that is not JSON
 
 
 def load_or_none(path: Path):
@@ -176,7 +348,9 @@ def test_veris_observatory_counts_actions_and_ransomware(tmp_path):
     assert rows["03_actions"]["Hacking"]["reports"] == sum(
         1 for d in docs if "hacking" in {k.lower() for k in d["action"]})
     assert rows["07_ransomware"]["yes"]["reports"] == 1
-    assert rows["02_years"]["2022"]["reports"] == 1  # counts by year up to the period
+    assert rows["02_years"]["2022"]["reports"] == sum(  # counts by year up to the period
+        1 for p in VALID + DRIFT if load(p).get("timeline", {}).get("incident", {}).get(
+            "year") == 2022)
     assert report.figures()["about"]["source"] == "veris"
     health = services.build_report(domain.Period.year(2022), source="veris", health_only=True)
     assert health.records == 0

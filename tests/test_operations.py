@@ -152,3 +152,54 @@ def test_first_request_after_the_connection_was_killed_succeeds(reporter_a, repo
         "support_requested": False, "callback_phone": "+33 6 12 34 56 78"},
         format="json", HTTP_IDEMPOTENCY_KEY="after-restart-1")
     assert response.status_code == 201, response.content[:500]
+
+
+def test_invitation_and_password_reset_tokens_never_reach_the_logs(client):
+    """The console handler's lines (what the operator's log collector gets) hold no token of
+    an invitation or password-reset link, whatever the answer."""
+    import io
+
+    handler = next(h for h in logging.getLogger().handlers
+                   if any(type(f).__name__ == "RequestIdFilter" for f in h.filters))
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        client.get("/accounts/invitation/SeCrEtInViTaTiOnToKeN123/")
+        client.get("/accounts/password-reset/MQ/cdef12-0123456789abcdef0123456789abcdef/")
+        client.post("/accounts/invitation/SeCrEtInViTaTiOnToKeN123/", {"x": "1"})
+    finally:
+        handler.setStream(old)
+    text = stream.getvalue()
+    assert "/accounts/invitation/[redacted]/" in text
+    assert "SeCrEtInViTaTiOnToKeN123" not in text
+    assert "0123456789abcdef0123456789abcdef" not in text
+    assert "/accounts/password-reset/MQ/[redacted]/" in text
+
+
+def test_a_lost_connection_is_not_logged_as_a_server_error():
+    """Django logs "Internal Server Error" before DatabaseRetryMiddleware retries the request
+    or answers 503: the line says what the client got, as a warning."""
+    import sys
+
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from vigisante.core.logs import RequestIdFilter
+
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1,
+                               "Internal Server Error: %s", ("/api/v1/reports/",), exc_info)
+    record.request = RequestFactory().post("/api/v1/reports/")
+    record.status_code = 500
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "WARNING" and line["status_code"] == 503
+    assert "retried once, or answered 503" in line["message"]
+    other = logging.LogRecord("django.request", logging.ERROR, __file__, 1,
+                              "Internal Server Error: %s", ("/x/",),
+                              (ZeroDivisionError, ZeroDivisionError(), None))
+    RequestIdFilter().filter(other)
+    assert other.levelname == "ERROR"  # any other 500 stays an error

@@ -193,3 +193,35 @@ def test_intel_api(analyst, reporter_a):
     assert api_client_for(reporter_a).generic(
         "POST", url, body, content_type="application/json").status_code == 404
     assert IncomingIntel.objects.count() == 1
+
+
+def test_the_feed_costs_the_same_queries_for_one_alert_or_four(sent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world, alert = sent
+    api = api_client_for(world.reporters[0])
+    url = reverse("sharing:misp-feed-manifest")
+    api.get(url)  # token lookups cached alike for both measures
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(url).json()) == 1
+    for i in range(3):
+        more = services.save_draft(actor=world.analyst, draft=draft(
+            world, title=f"Autre vague {i}", targets=Targets(region=frozenset({"IDF"}))))
+        services.send(actor=world.analyst, alert=more)
+    with CaptureQueriesContext(connection) as four:
+        assert len(api.get(url).json()) == 4
+    assert len(four) == len(one)
+
+
+def test_the_rsit_tag_is_the_campaigns_most_frequent_classification(sent):
+    from vigisante.triage.models import Case
+
+    world, alert = sent
+    for i, report in enumerate(world.reports):
+        pair = ("malicious-code", "ransomware") if i == 0 else ("fraud", "phishing")
+        Case.objects.update_or_create(report=report, defaults={
+            "rsit_class": pair[0], "rsit_type": pair[1]})
+    for data in (exports.alert_misp(alert), exports.campaign_misp(world.campaign)):
+        tags = {t.name for t in load_misp(data).tags}
+        assert {t for t in tags if t.startswith("rsit:")} == {'rsit:fraud="phishing"'}

@@ -218,3 +218,17 @@ def test_only_staff_review(reporter_a, observer):
         with pytest.raises(Http404):
             intel_module.dismiss(actor=user, intel=intel)
     assert not Indicator.objects.exists()
+
+
+def test_the_demo_intelligence_is_valid_and_ingests(analyst):
+    from django.utils import timezone
+    from sharing_helpers import stix_errors
+
+    from vigisante.demo import intel as demo_intel
+
+    bundle = demo_intel._stix_bundle(timezone.now())
+    assert stix_errors(bundle) == []
+    summary = demo_intel.seed(data=None)
+    assert summary == {"pieces": 2, "candidates": 10}
+    kinds = {o["type"] for i in IncomingIntel.objects.filter(format="stix") for o in i.content}
+    assert "x-cert-fr-advisory" in kinds

@@ -104,7 +104,7 @@ def test_analyst_qualifies_and_moves_a_report_the_establishment_follows(
     panel = mine.text_content("#cert-messages")
     assert "Isolez les serveurs" in panel
     assert "Note interne" not in mine.content()
-    assert mine.locator("#clocks tr.clock").count() >= 1
+    assert mine.locator("#clocks li.clock").count() >= 1
     _screenshot(mine, tmp_path, "reporter-case-panel.png")
     mine.fill(f"#reply-text-{report.pk}", "C'est fait, merci.")
     _submit(mine, "#cert-messages form button[type=submit]")

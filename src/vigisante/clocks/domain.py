@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from django.db import models
@@ -64,6 +64,22 @@ HOW_TO_CLOSE: dict[str, str] = {
     Regime.NIS2_FINAL: gettext_noop("Complete the final report."),
     Regime.INSURANCE_COMPLAINT: gettext_noop("File a complaint, then record its date in the "
                                              "notification form."),
+}
+
+#: A GDPR clock that runs while the establishment has not said whether personal data are
+#: involved (the early warning does not ask): stored in `na_reason` of a clock still due.
+MAY_APPLY_PERSONAL_DATA = gettext_noop("May apply: runs until the establishment says no "
+                                       "personal or health data is involved (notification "
+                                       "form).")
+
+#: What each deadline runs from, shown next to it.
+RUNS_FROM: dict[str, str] = {
+    Regime.CERT_RESOLUTION: gettext_noop("until the incident is resolved"),
+    Regime.GDPR_BREACH: gettext_noop("from when the incident was found"),
+    Regime.NIS2_EARLY_WARNING: gettext_noop("from when the incident was found"),
+    Regime.NIS2_NOTIFICATION: gettext_noop("from when the incident was found"),
+    Regime.NIS2_FINAL: gettext_noop("from the notification"),
+    Regime.INSURANCE_COMPLAINT: gettext_noop("from when the incident was found"),
 }
 
 NA_NO_PERSONAL_DATA = gettext_noop("No personal or health data involved, as far as the report "
@@ -313,10 +329,17 @@ def _cert_resolution(f: Facts) -> ClockSpec:
 
 
 def _gdpr(f: Facts) -> ClockSpec:
-    if not involves_personal_data(f):
-        return _not_applicable(f, Regime.GDPR_BREACH, NA_NO_PERSONAL_DATA)
+    """Due with personal or health data; "may apply" (due, with a note) until the
+    establishment has answered the question, i.e. submitted its notification; then not
+    applicable when it said no such data is involved. A ransomware report at the early-warning
+    stage must not read "does not apply": the 72 h run from discovery."""
     due = add_hours(f.discovered_at, HOURS[Regime.GDPR_BREACH])
-    return _dated(f, Regime.GDPR_BREACH, due, f.dpa_notified_on)
+    if involves_personal_data(f):
+        return _dated(f, Regime.GDPR_BREACH, due, f.dpa_notified_on)
+    if f.notification_at is None:
+        spec = _dated(f, Regime.GDPR_BREACH, due, f.dpa_notified_on)
+        return replace(spec, na_reason=MAY_APPLY_PERSONAL_DATA) if spec.done_at is None else spec
+    return _not_applicable(f, Regime.GDPR_BREACH, NA_NO_PERSONAL_DATA)
 
 
 def _nis2(f: Facts, regime: str) -> ClockSpec:
@@ -334,8 +357,9 @@ def _nis2(f: Facts, regime: str) -> ClockSpec:
         return _spec(f, regime, notification_due, f.notification_at)
     # One month after the notification was submitted; until then, one month after the
     # notification's own deadline (the earliest it can become).
-    due = add_calendar_month(f.notification_at or notification_due)
-    return _spec(f, regime, due, f.final_at)
+    runs_from = f.notification_at or notification_due
+    due = add_calendar_month(runs_from)
+    return replace(_spec(f, regime, due, f.final_at), starts_at=runs_from)
 
 
 def _insurance(f: Facts) -> ClockSpec:
@@ -382,9 +406,3 @@ def reminder_kind(state: str, due_at: dt.datetime | None, now: dt.datetime,
         return OVERDUE if -left <= overdue_window else None
     reached = [h for h in before_hours if left <= dt.timedelta(hours=h)]
     return f"before_{min(reached)}h" if reached else None
-
-
-def split_duration(delta: dt.timedelta) -> tuple[int, int, int]:
-    """(days, hours, minutes) of an absolute duration, rounded down to the minute."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    return minutes // 1440, (minutes % 1440) // 60, minutes % 60

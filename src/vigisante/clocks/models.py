@@ -53,6 +53,16 @@ class Clock(models.Model):
     def how_to_close(self) -> str:
         return domain.HOW_TO_CLOSE.get(self.regime, "")
 
+    @property
+    def may_apply(self) -> bool:
+        """Running, but only if a condition the establishment has not answered yet holds
+        (the GDPR clock before the notification says whether personal data are involved)."""
+        return self.state == ClockState.DUE and self.na_reason == domain.MAY_APPLY_PERSONAL_DATA
+
+    @property
+    def runs_from(self) -> str:
+        return domain.RUNS_FROM.get(self.regime, "")
+
 
 class ClockReminder(models.Model):
     """A reminder about one clock, claimed (inserted) before it is sent: sent at most once per

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "vigisante.core",
@@ -77,7 +76,6 @@ MIDDLEWARE = [
     "vigisante.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "vigisante.core.middleware.AuditAccessMiddleware",
     # Last: it answers a locked-out login (django-axes) with our page.
     "axes.middleware.AxesMiddleware",
@@ -167,6 +165,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# One date format per language on every page (vigisante/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["vigisante.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -208,6 +208,7 @@ EMAIL_USE_TLS = env.get_bool("VIGISANTE_EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env.get("VIGISANTE_DEFAULT_FROM_EMAIL", "vigisante@localhost")
 CERT_EMAIL = env.get("VIGISANTE_CERT_EMAIL", "cert@localhost")
 
+CSRF_FAILURE_VIEW = "vigisante.core.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

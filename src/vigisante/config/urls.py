@@ -33,4 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "vigisante.core.errors.bad_request"
+handler403 = "vigisante.core.errors.permission_denied"
 handler404 = "vigisante.core.errors.not_found"
+handler500 = "vigisante.core.errors.server_error"

@@ -97,13 +97,15 @@ def where(name: str, q: UserQ, test: UserTest | None = None) -> Scope:
 # ---------------------------------------------------------------------------------------------
 
 RoleKey = str | Iterable[str]
+#: An app's rule table: ``{action: {role or (roles, ...): Scope}}``.
+Rules = Mapping[str, Mapping[Any, Scope]]
 
 _lock = threading.Lock()
 _rules: dict[type[models.Model], dict[str, dict[str, Scope]]] = {}
 _owners: dict[tuple[type[models.Model], str], str] = {}
 
 
-def register(model: type[models.Model], table: Mapping[str, Mapping[RoleKey, Scope]],
+def register(model: type[models.Model], table: Rules,
              *, app: str) -> None:
     """Register `app`'s rules for `model`: ``{action: {role or (roles...): Scope}}``.
 
@@ -196,7 +198,7 @@ def allowed(user: Any, action: str, obj: Any) -> bool:
 
 def restrict(queryset: Any, user: Any, action: str = "view") -> models.QuerySet:
     """The objects of `queryset` (or of a model) the user may do `action` to."""
-    if isinstance(queryset, type):
+    if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
     scope = scope_for(user, action, queryset.model)
     if scope is None:

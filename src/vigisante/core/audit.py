@@ -263,17 +263,6 @@ def iter_rows(chunk: int = 5000, after_id: int = 0) -> Iterator[tuple]:
         last = batch[-1][0]
 
 
-def iter_events(chunk: int = 5000) -> Iterator[AuditEvent]:
-    """Stream the events in id order with bounded memory (keyset pagination)."""
-    last = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(pk__gt=last).order_by("pk")[:chunk])
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].pk
-
-
 def _row_hash(row: tuple) -> str:
     _id, at, actor_id, actor_repr, action, otype, oid, orepr, before, after, prev, _h = row
     return event_hash(prev, {

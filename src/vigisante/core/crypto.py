@@ -258,6 +258,12 @@ class _EncryptedFieldMixin:
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
+        if "validators" in kwargs:  # ours is not part of the original field's state
+            kept = [v for v in kwargs["validators"] if not getattr(v, "vigisante_sealed", False)]
+            if kept:
+                kwargs["validators"] = kept
+            else:
+                del kwargs["validators"]
         return name, self.original_path, args, kwargs
 
 
@@ -272,7 +278,26 @@ def encrypt_column(model: type, field_name: str, purpose: bytes) -> None:
         path = path.replace("django.db.models.fields", "django.db.models", 1)
     fld.__class__ = type(f"Encrypted{original.__name__}", (_EncryptedFieldMixin, original),
                          {"encryption_purpose": purpose, "original_path": path})
+    if fld.max_length:
+        # A value whose sealed form would not fit is refused by validation (an admin form
+        # shows why) instead of failing when saved.
+        fld._validators.append(_fits_sealed(fld.max_length, purpose))
+        fld.__dict__.pop("validators", None)
     COLUMNS.append(Column(model, field_name, purpose))
+
+
+def _fits_sealed(max_length: int, purpose: bytes):
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    def validate(value) -> None:
+        if isinstance(value, str) and value and not is_sealed_text(value) and \
+                len(seal_text(value, purpose)) > max_length:
+            raise ValidationError(_("This value is too long to be stored encrypted."),
+                                  code="too_long_to_encrypt")
+
+    validate.vigisante_sealed = True
+    return validate
 
 
 # ---------------------------------------------------------------------------------------------

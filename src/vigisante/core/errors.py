@@ -1,13 +1,52 @@
-"""Error pages: under /api/ a 404 is JSON like every other API answer (the schema says so),
-elsewhere the site's HTML page."""
+"""Error pages: under /api/ an error is JSON like every other API answer (the schema says so),
+elsewhere the site's own page, styled, translated, with the menu and a way back (issue 10).
+
+The 500 page stands alone (templates/500.html): it reads no database and reverses no URL that
+could fail, since either may be the error; it is rendered in the request's language.
+"""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
-from django.views.defaults import page_not_found
+import logging
+
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+
+log = logging.getLogger(__name__)
+
+_API_DETAIL = {400: "Bad request.", 403: "You do not have permission to perform this action.",
+               404: "Not found.", 500: "Server error."}
+
+
+def _page(request, status: int, template: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _API_DETAIL[status]}, status=status)
+    return render(request, template, {"status": status}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _page(request, 400, "400.html")
+
+
+def permission_denied(request, exception=None):
+    return _page(request, 403, "403.html")
 
 
 def not_found(request, exception=None):
+    return _page(request, 404, "404.html")
+
+
+def server_error(request):
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
+        return JsonResponse({"detail": _API_DETAIL[500]}, status=500)
+    try:
+        return HttpResponseServerError(loader.get_template("500.html").render({}, request))
+    except Exception:  # noqa: BLE001 - the error page must never fail in its turn
+        log.exception("the 500 page could not be rendered")
+        return HttpResponseServerError("<h1>Server error (500)</h1>")
+
+
+def csrf_failure(request, reason: str = ""):
+    """An expired or missing form token (a page left open, cookies blocked): say what to do."""
+    return render(request, "403_csrf.html", {"status": 403}, status=403)

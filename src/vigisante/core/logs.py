@@ -6,20 +6,60 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import re
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+#: Paths that carry a secret: an invitation's token, a password-reset link's token (Django
+#: swaps it for "set-password" after the first visit). Whoever reads the logs must not be able
+#: to accept the invitation or reset the password.
+_SECRET_IN_PATH = re.compile(
+    r"(/accounts/(?:invitation|password-reset/[^/\s'\"?]+)/)(?!set-password/)[^/\s'\"?]+")
+
+
+def redact(text: str) -> str:
+    """`text` with the tokens of invitation and password-reset links replaced."""
+    return _SECRET_IN_PATH.sub(r"\1[redacted]", text)
+
+
+def _soften_lost_connection(record: logging.LogRecord) -> None:
+    """Django logs "Internal Server Error" for an exception turned into a 500 before the
+    outer `DatabaseRetryMiddleware` sees it; for a lost database connection that middleware
+    then retries the request or answers 503, never 500. Say so, as a warning, so that an
+    alert on server errors does not fire for what the client never saw."""
+    if record.name != "django.request" or not record.exc_info:
+        return
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(record.exc_info[1], OperationalError | InterfaceError):
+        path = getattr(getattr(record, "request", None), "path", "")
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg = ("Database connection lost during %s: the request is retried once, or "
+                      "answered 503 with Retry-After")
+        record.args = (path,)
+        record.status_code = 503
+
+
 class RequestIdFilter(logging.Filter):
-    """Add `request_id` (empty outside a request) to every record."""
+    """Add `request_id` (empty outside a request) to every record, and take the tokens of
+    invitation and password-reset links out of its message, path and request."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
             # Django logs a 4xx/5xx answer after the middleware returned: read its request.
             record.request_id = request_id_var.get() or getattr(
                 getattr(record, "request", None), "request_id", "")
+        _soften_lost_connection(record)
+        message = record.getMessage()
+        if redact(message) != message:
+            record.msg, record.args = redact(message), ()
+        for key in ("path", "request"):
+            value = getattr(record, key, None)
+            if value is not None and redact(str(value)) != str(value):
+                setattr(record, key, redact(str(value)))
         return True
 
 

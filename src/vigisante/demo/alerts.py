@@ -92,7 +92,9 @@ def _choose_reports(supplier, customers: set[int]) -> tuple[list, list]:
     the hosting supplier's customers for its compromise."""
     from vigisante.reports.models import Report
 
-    phishing, compromise, seen = [], [], set()
+    phishing: list[Any] = []
+    compromise: list[Any] = []
+    seen: set[int] = set()
     for report in Report.objects.sector().select_related("created_by").order_by(
             "-created_at", "-pk")[:400]:
         if report.establishment_id in seen:
@@ -200,6 +202,6 @@ def _alerts(analyst, wave, breach, supplier) -> list:
         role=Role.REPORTER, password__startswith="!",
         memberships__establishment__alerts_received__alert=sent[0]).order_by("pk")
     AlertRead.objects.bulk_create(
-        [AlertRead(alert=sent[0], user=u, read_at=sent[0].sent_at + dt.timedelta(hours=1))
+        [AlertRead(alert=sent[0], user=u, read_at=(sent[0].sent_at or now) + dt.timedelta(hours=1))
          for u in list(readers)[::3]], ignore_conflicts=True)
     return sent

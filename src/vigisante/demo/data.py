@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from vigisante.demo import texts
 from vigisante.demo.reports import PARIS, Row, generate_year, weighted_order
@@ -127,7 +128,7 @@ def generate_establishments(rng: random.Random) -> list[EstablishmentSpec]:
 
     plan: list[tuple[str, str]] = []  # (category, département)
     # A public hospital in every region first, so that all of them are present.
-    first_dept = {}
+    first_dept: dict[str, str] = {}
     for d in depts:
         first_dept.setdefault(DEPARTEMENTS[d][1], d)
     for region in sorted(REGIONS):
@@ -139,7 +140,7 @@ def generate_establishments(rng: random.Random) -> list[EstablishmentSpec]:
         for _ in range(count - already):
             plan.append((category, rng.choices(depts, weights=[dept_weight(d) for d in depts])[0]))
     used_towns, used_finess = {"Valbrune"}, set()
-    out = []
+    out: list[Any] = []
     for category, dept in plan:
         town_name = "Valbrune" if not out else texts.town(rng, used_towns)
         while True:

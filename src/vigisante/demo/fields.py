@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
+from typing import Any
 
 from vigisante.core.taxonomy import origin_of, rsit_of
 from vigisante.demo import texts
@@ -18,7 +20,7 @@ from vigisante.demo.targets import YearTarget
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
 
-IMPACT_WEIGHT = {  # kind -> weight for degraded / none
+IMPACT_WEIGHT: dict[str, dict[str, float]] = {  # kind -> weight for degraded / none
     "degraded": {"ransomware": 10, "system_compromise": 4, "supplier_failure": 5,
                  "telecom_loss": 5, "critical_malfunction": 5, "hardware_failure": 5,
                  "ddos": 3, "prescription_bug": 2, "human_error": 2, "phishing": 0.2,
@@ -27,7 +29,7 @@ IMPACT_WEIGHT = {  # kind -> weight for degraded / none
              "malware": 5, "data_leak": 5, "theft_loss": 6, "defacement": 3, "other": 3,
              "human_error": 2, "system_compromise": 1},
 }
-DATA_WEIGHT = {
+DATA_WEIGHT: dict[str, dict[str, float]] = {
     "confidentiality": {"data_leak": 40, "account_compromise": 4, "theft_loss": 20,
                         "ransomware": 4, "system_compromise": 3, "human_error": 3,
                         "phishing": 1},
@@ -85,7 +87,7 @@ DEFAULT_DETECTION = ((("internal_tool", 5), ("user", 3), ("third_party", 1), ("c
                      (("initial_access", 7), ("lateral_movement", 2), ("after_impact", 1)))
 
 
-def _w(table: dict[str, float], rows: list[Row], default: float = 1.0):
+def _w(table: Mapping[str, float], rows: list[Row], default: float = 1.0):
     return lambda i: table.get(rows[i].kind, default)
 
 
@@ -210,6 +212,7 @@ def _data(rng, target: YearTarget, rows: list[Row], notified: list[int]) -> None
     else:
         base = set(conf) | set(integ)
         outside = [i for i in notified if i not in base]
+        assert target.data_impact_any is not None  # a year has one of the two figures
         avail = pick(rng, outside, target.data_impact_any - len(base), avail_w)
         avail += [i for i in base if rows[i].kind == "ransomware"]
     for i in avail:
@@ -234,7 +237,8 @@ def _support(rng, target: YearTarget, rows: list[Row], all_: list[int]) -> None:
     order = weighted_order(rng, requests,
                            lambda i: {"ransomware": 10, "system_compromise": 5}.get(
                                rows[i].kind, 1.0))
-    technical, seen = [], set()
+    technical: list[int] = []
+    seen: set[Any] = set()
     for i in order:
         if len(technical) == target.technical_support:
             break

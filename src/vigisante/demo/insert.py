@@ -72,7 +72,8 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any] | models.Mod
             out.append(adapt(value))
         values.append(out)
     qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} "
+           f"({', '.join(qn(str(f.column)) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
     with connection.cursor() as cursor:
         for start in range(0, len(values), BATCH):

@@ -110,12 +110,20 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     cases = _insert_cases(data.rows, report_ids, analysts)
     clocks = _insert_clocks(reports, cases)
     log(f"{clocks} regulatory clocks")
+    from vigisante.indicators import correlation
+
+    # The reports were bulk-inserted: their correlation keys (kind on a system, supplier), which
+    # the correlation of every later report looks up, in one statement.
+    correlation.refresh_keys(None)
     from vigisante.demo import alerts as demo_alerts
 
     early_warning = demo_alerts.seed(data, log)
     from vigisante.demo import drafts as demo_drafts
 
     drafts = demo_drafts.seed(data, log)
+    from vigisante.demo import intel as demo_intel
+
+    intel = demo_intel.seed(data, log)
     from vigisante.demo import authorities as demo_authorities
 
     transmissions = demo_authorities.seed(data, log)
@@ -125,7 +133,7 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
         "suppliers": len(suppliers), "accounts": len(user_ids), "reports": len(report_ids),
         "reports_by_year": {str(y): n for y, n in sorted(years.items())},
         "figures": "observatory-published.json", "early_warning": early_warning,
-        "drafts": drafts, "transmissions": transmissions,
+        "drafts": drafts, "incoming_intel": intel, "transmissions": transmissions,
     }
 
 

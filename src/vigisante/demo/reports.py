@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ NON_MALICIOUS_MIX = {
     "prescription_bug": 8, "hardware_failure": 14, "human_error": 11, "theft_loss": 4,
 }
 # Kinds that favour some categories (others weigh 1)
-KIND_CATEGORY_WEIGHT = {
+KIND_CATEGORY_WEIGHT: dict[str, dict[str, float]] = {
     "ransomware": {"chu": 3, "ch": 3, "clinic": 2, "espic": 2, "clcc": 2, "ehpad": 0.5},
     "telecom_loss": {"chu": 3, "ch": 3, "ehpad": 0.7},
     "prescription_bug": {"chu": 2, "ch": 2, "clinic": 2, "ehpad": 0.5},
@@ -90,15 +90,17 @@ def structure_counts(rng: random.Random, reports: int, structures: int,
     structures), the repeat figures win and there are fewer structures."""
     tiers = sorted(repeat)
     # (lower bound, upper bound or None, how many structures)
-    bounds = []
+    bounds: list[tuple[int, int | None, int]] = []
     base_upper = tiers[0][0] - 1 if tiers else None
-    bounds.append([1, base_upper, structures - (tiers[0][1] if tiers else 0)])
+    bounds.append((1, base_upper, structures - (tiers[0][1] if tiers else 0)))
     for i, (threshold, at_least) in enumerate(tiers):
         nxt = tiers[i + 1] if i + 1 < len(tiers) else None
-        bounds.append([threshold, nxt[0] - 1 if nxt else None, at_least - (nxt[1] if nxt else 0)])
+        bounds.append((threshold, nxt[0] - 1 if nxt else None,
+                       at_least - (nxt[1] if nxt else 0)))
     minimum = sum(lo * n for lo, _hi, n in bounds)
     if minimum > reports:
-        bounds[0][2] -= minimum - reports
+        lo, hi, n = bounds[0]
+        bounds[0] = (lo, hi, n - (minimum - reports))
         if bounds[0][2] < 0:
             raise ValueError("repeat-reporter figures exceed the reports")
     counts: list[int] = []
@@ -108,7 +110,7 @@ def structure_counts(rng: random.Random, reports: int, structures: int,
         caps += [hi] * n
     extras = reports - sum(counts)
     while extras > 0:
-        open_ = [i for i, c in enumerate(counts) if caps[i] is None or c < caps[i]]
+        open_ = [i for i, c in enumerate(counts) if (cap := caps[i]) is None or c < cap]
         i = rng.choices(open_, weights=[counts[j] for j in open_])[0]
         counts[i] += 1
         extras -= 1
@@ -129,21 +131,26 @@ def _take_sum(counts: list[int], total: int) -> list[int]:
     raise ValueError(f"cannot make {total} from the structure counts")
 
 
+def _attribute_in(name: str, values: Collection[str]) -> Callable[[Any], bool]:
+    """A predicate: the establishment's `name` is one of `values`."""
+    return lambda e: getattr(e, name) in values
+
+
 def assign_establishments(rng: random.Random, target: YearTarget, pool: Sequence[Any],
                           repeat_counts: list[int]) -> list[int]:
     """The establishment (index into `pool`) of each report of the year."""
     counts = list(repeat_counts)
     groups: list[tuple[Callable[[Any], bool], list[int]]] = []
     for code, total in sorted(target.region_reports.items()):
-        groups.append((lambda e, code=code: e.region == code, _take_sum(counts, total)))
+        groups.append((_attribute_in("region", {code}), _take_sum(counts, total)))
     for name, total in sorted(target.category_reports.items()):
-        cats = CATEGORY_GROUPS[name]
-        groups.append((lambda e, cats=cats: e.category in cats, _take_sum(counts, total)))
+        groups.append((_attribute_in("category", CATEGORY_GROUPS[name]),
+                       _take_sum(counts, total)))
     if target.medico_social_structures is not None:
         k = target.medico_social_structures
-        groups.append((lambda e: e.sector == "medico_social", counts[:k]))
+        groups.append((_attribute_in("sector", {"medico_social"}), counts[:k]))
         counts = counts[k:]
-    in_group = [lambda e, p=p: p(e) for p, _c in groups]
+    in_group = [p for p, _c in groups]
     groups.append((lambda e: not any(p(e) for p in in_group), counts))
     out: list[int] = []
     for predicate, group_counts in groups:
@@ -168,6 +175,12 @@ def random_moment(rng: random.Random, year: int) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+def _category_weight(weights: Mapping[str, float], pool, rows: list[Row]
+                     ) -> Callable[[int], float]:
+    """The weight of row `i`: its establishment's category in `weights` (1 if absent)."""
+    return lambda i: weights.get(pool[rows[i].establishment].category, 1.0)
+
+
 def assign_kinds(rng: random.Random, target: YearTarget, rows: list[Row], pool) -> None:
     """Kinds with exactly the target malicious, ransomware and published kind counts."""
     fixed = {"ransomware": target.ransomware}
@@ -183,8 +196,7 @@ def assign_kinds(rng: random.Random, target: YearTarget, rows: list[Row], pool) 
     free = list(range(len(rows)))
     for kind, k in counts.items():
         weights = KIND_CATEGORY_WEIGHT.get(kind, {})
-        chosen = pick(rng, free, k,
-                      lambda i, w=weights: w.get(pool[rows[i].establishment].category, 1.0))
+        chosen = pick(rng, free, k, _category_weight(weights, pool, rows))
         for i in chosen:
             rows[i].kind = kind
         chosen_set = set(chosen)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def fill(known: dict[int, float], years=YEARS) -> dict[int, float]:
     return out
 
 
-def allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
+def allocate(total: int, weights: Mapping[str, float]) -> dict[str, int]:
     """Split `total` in proportion to `weights` (largest remainder, deterministic)."""
     keys = [k for k, w in weights.items() if w > 0]
     if not keys or total <= 0:

@@ -13,12 +13,12 @@ from vigisante.drafts.models import DraftTemplate
 from vigisante.reports.access import OWN, SECTOR
 from vigisante.reports.models import Report
 
-REPORT_RULES = {
+REPORT_RULES: access.Rules = {
     "draft": {STAFF: SECTOR, REPORTER: SECTOR & OWN},  # read drafts, download them
     # complete the drafts' facts, the DPO contact, and record a draft as sent
     "complete_drafts": {STAFF: SECTOR, REPORTER: SECTOR & OWN},
 }
-TEMPLATE_RULES = {
+TEMPLATE_RULES: access.Rules = {
     "view": {STAFF: access.EVERY},
     "change": {ADMIN: access.EVERY},
 }

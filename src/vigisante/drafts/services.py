@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -99,11 +100,23 @@ def current_templates(kinds: list[str], language: str) -> dict[str, DraftTemplat
     latest: dict[str, DraftTemplate] = {}
     for row in rows:
         latest.setdefault(row.kind, row)
-    missing = set(kinds) - set(latest)
-    if missing:
-        raise LookupError(f"no template for {sorted(missing)} in {language!r}: "
-                          "run the migrations of the drafts app")
+    for kind in sorted(set(kinds) - set(latest)):
+        latest[kind] = _builtin(kind, language)
     return latest
+
+
+BUILTIN = Path(__file__).resolve().parent / "builtin"
+
+
+def _builtin(kind: str, language: str) -> DraftTemplate:
+    """Version 1 of a template, from the file shipped with the package (the migration loads
+    them all; this restores one a flushed or hand-emptied table lacks)."""
+    body = (BUILTIN / f"{kind}.{language}.txt").read_text(encoding="utf-8")
+    row, _created = DraftTemplate.objects.get_or_create(
+        kind=kind, language=language, version=1, defaults={
+            "body": body, "legal_basis": domain.KINDS[kind].legal_basis,
+            "created_at": timezone.now(), "note": "Built-in template."})
+    return row
 
 
 def check_template(body: str) -> list:

@@ -61,7 +61,7 @@ class Establishment(models.Model):
     sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
     legal_status = models.CharField(_("legal status"), max_length=20, choices=LegalStatus.choices)
     region = models.CharField(
-        _("region"), max_length=3, choices=sorted(REGIONS.items(), key=lambda kv: kv[1])
+        _("region"), max_length=3, choices=sorted(REGIONS.items(), key=lambda kv: str(kv[1]))
     )
     town = models.CharField(_("town"), max_length=100, blank=True)
     departement = models.CharField(

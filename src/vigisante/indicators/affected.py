@@ -59,10 +59,6 @@ class CheckResult:
     found: list[Found] = field(default_factory=list)
     error: str = ""
 
-    @property
-    def matching_lines(self) -> int:
-        return sum(f.count for f in self.found)
-
 
 # -- the shared automaton ------------------------------------------------------------------------
 _lock = threading.Lock()

@@ -108,11 +108,6 @@ def rebuild_campaigns(now) -> int:
 
 # --- analysts' actions ---------------------------------------------------------------------
 
-def active_campaigns(user):
-    require_staff(user)
-    return Campaign.objects.exclude(status=CampaignStatus.MERGED)
-
-
 def get_campaign(user, pk) -> Campaign:
     from django.http import Http404
 
@@ -251,5 +246,3 @@ def new_correlations(user) -> int:
     require_staff(user)
     return Campaign.objects.filter(status__in=ACTIVE, last_link_at__isnull=False).filter(
         Q(reviewed_at__isnull=True) | Q(last_link_at__gt=F("reviewed_at"))).count()
-
-

@@ -218,10 +218,6 @@ class Matcher:
         """A scanner fed piece by piece (an HTTP upload as it arrives; gzip or plain)."""
         return PushScanner(self, block_size)
 
-    def scan_text(self, text: str) -> list[Match]:
-        """Matches of pasted text (one value or log line per line)."""
-        return list(self.scan(text.encode("utf-8")))
-
     def _scan_block(self, block: bytes, line_base: int) -> Iterator[Match]:
         low = block.lower()
         found = self._hits(low)

@@ -206,13 +206,6 @@ def ingest_report(report: Report | int, *, actor=None) -> list[int]:
         return ids
 
 
-def correlate_report(report_id: int) -> None:
-    """Correlate a report again (its supplier, kind or systems changed)."""
-    with transaction.atomic():
-        now = timezone.now()
-        _correlate([int(report_id)], now)
-
-
 # --- analysts ------------------------------------------------------------------------------
 
 def _clean_value(type_: str, value: str) -> tuple[str, str]:
@@ -286,16 +279,6 @@ def review(*, actor, indicator: Indicator | int, status: str, tlp: str | None = 
     elif status != Status.CONFIRMED and was_confirmed:
         ind.links.all().delete()
     return ind
-
-
-def review_many(*, actor, indicator_ids, status: str) -> int:
-    """Confirm or reject several indicators at once (same TLP and confidence kept)."""
-    require_staff(actor)
-    count = 0
-    for pk in indicator_ids:
-        review(actor=actor, indicator=pk, status=status)
-        count += 1
-    return count
 
 
 #: What a rebuild does, in order (the page shows the step reached).

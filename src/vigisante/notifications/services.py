@@ -1,11 +1,11 @@
 """Send an e-mail about an event to users (each in their language, if they want it) and to
 plain addresses (the CERT's mailbox), through Django's configured e-mail backend.
 
-    notify(event="message", recipients=establishment_recipients(report.establishment),
-           context={"report": report, "case": case, "message": msg, "actor": user})
+    notify(event="message", recipients=reporters, context={"report": report, "case": case,
+                                                           "message": msg, "actor": user})
 
-Call it after the change is committed (`transaction.on_commit(lambda: notify(...))`, or
-`notify_on_commit(...)`), so nobody hears about a change that was rolled back.
+Call it after the change is committed (`transaction.on_commit(lambda: notify(...))`, as
+`triage.services.notify_on_commit` does), so nobody hears about a change that was rolled back.
 """
 
 from __future__ import annotations
@@ -53,13 +53,9 @@ def notify(*, event: str, recipients: Iterable[Any], context: dict[str, Any],
         return 0
 
 
-def notify_on_commit(**kwargs: Any) -> None:
-    """`notify` once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: notify(**kwargs))
-
-
 def _targets(event: str, recipients: Iterable[Any]) -> list[tuple[str, Any, str]]:
-    users, addresses = [], []
+    users: list[Any] = []
+    addresses: list[str] = []
     for r in recipients or ():
         if r is None:
             continue
@@ -96,7 +92,7 @@ def _render(event: str, email: str, user: Any, lang: str,
     with translation.override(lang), timezone.override(PARIS):
         subject = render_to_string(f"notifications/email/{event}_subject.txt", ctx)
         body = render_to_string(f"notifications/email/{event}_body.txt", ctx)
-    subject = " ".join(subject.split())  # one line, whatever the template's newlines
+    subject = str(" ".join(subject.split()))  # one line, whatever the template's newlines
     return EmailMessage(subject, body.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [email])
 
 
@@ -117,16 +113,6 @@ def cert_recipients() -> list[Any]:
     from vigisante.accounts.models import STAFF_ROLES, User
 
     return [*User.objects.filter(role__in=STAFF_ROLES, is_active=True), settings.CERT_EMAIL]
-
-
-def establishment_recipients(establishment: Any) -> list[Any]:
-    """The active reporters of an establishment."""
-    from vigisante.accounts.models import Role, User
-
-    if establishment is None:
-        return []
-    return list(User.objects.filter(memberships__establishment=establishment,
-                                    role=Role.REPORTER, is_active=True).distinct())
 
 
 def preferences_of(user: Any) -> NotificationPreference:

@@ -24,7 +24,7 @@ PUBLISHED = access.where(
     lambda user: Q(purpose=Snapshot.Purpose.PUBLICATION, published_at__isnull=False),
     lambda user, snap: snap.purpose == Snapshot.Purpose.PUBLICATION and snap.is_published)
 
-SNAPSHOT_RULES = {
+SNAPSHOT_RULES: access.Rules = {
     "view": {STAFF: access.EVERY, OBSERVER: PUBLISHED},  # a snapshot and its files
     "compute": {STAFF: access.EVERY},  # free periods: any dates, sources, internal version
     "review": {STAFF: access.EVERY},   # the publication drafts, before an admin publishes

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 THRESHOLD = 5  # counts under this are not published in the public version
 PRIMARY = "primary"  # under the threshold
@@ -121,13 +121,6 @@ class Group:
 
     total: str
     members: tuple[str, ...]
-
-
-@dataclass
-class SuppressionPlan:
-    counts: dict[str, int | None] = field(default_factory=dict)
-    groups: list[Group] = field(default_factory=list)
-    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def suppress(counts: Mapping[str, int | None], groups: Sequence[Group] = (),

@@ -23,8 +23,11 @@ TOP = 25
 def build_sections(ctx: Context) -> list[Section]:
     """Every section of an imported source's observatory."""
     hhs = ctx.source == Source.HHS
+    first = totals(ctx)
+    if not hhs:
+        first.notes += _schema_notes(ctx)
     return [
-        totals(ctx),
+        first,
         years(ctx),
         attributes(ctx, 3, "actions", Dimension.BREACH_TYPE if hhs else Dimension.ACTION,
                    _("Type of breach") if hhs else _("Action")),
@@ -40,10 +43,30 @@ def build_sections(ctx: Context) -> list[Section]:
     ]
 
 
+def _schema_notes(ctx: Context) -> list[str]:
+    """How many of the period's VERIS records depart from the 1.4.1 schema (imported with
+    their values as written), and how many records have no incident year (in no period)."""
+    from django.utils.translation import gettext, ngettext
+
+    notes = []
+    outside = ctx.qs.filter(external__outside_schema=True).count()
+    if outside:
+        notes.append(ngettext(
+            "%(n)d record of the period is outside the VERIS 1.4.1 schema: counted with its "
+            "values as written.", "%(n)d records of the period are outside the VERIS 1.4.1 "
+            "schema: counted with their values as written.", outside) % {"n": outside})
+    undated = Report.objects.filter(source=ctx.source, external__year__isnull=True).count()
+    if undated:
+        notes.append(gettext("%(n)d imported records have no incident year and are in no "
+                             "period.") % {"n": undated})
+    return notes
+
+
 def years(ctx: Context) -> Section:
     s = Section(2, "years", _("Records by year"))
     _start, end = ctx.period.bounds(ctx.tz)
-    base = Report.objects.filter(source=ctx.source, created_at__lt=end)
+    base = Report.objects.filter(source=ctx.source, created_at__lt=end,
+                                 external__year__isnull=False)  # undated: in no year
     if ctx.health_only:
         base = base.filter(external__is_health=True)
     rows = (base.annotate(y=ExtractYear("created_at", tzinfo=ctx.tz)).values("y")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -81,10 +81,15 @@ def clean(value: str) -> str:
     text = value or ""
     if "Ã" in text or "â" in text or "Â" in text or "Å" in text:
         text = _MOJIBAKE.sub(_unmojibake, text)
-    text = unicodedata.normalize("NFC", text.replace("\xa0", " "))
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(unicodedata.normalize("NFC", text).split())  # \xa0 is a space too
 
 
+# Most columns repeat a few hundred distinct values over a million rows (states, entity
+# types, dates, breach types, locations): their cleaning is cached (bounded).
+_cached_clean = lru_cache(maxsize=1 << 16)(lambda value: clean(value))
+
+
+@lru_cache(maxsize=1 << 16)
 def parse_date(value: str) -> dt.date:
     text = clean(value)
     for fmt in DATE_FORMATS:
@@ -97,7 +102,7 @@ def parse_date(value: str) -> dt.date:
 
 
 def parse_count(value: str) -> int | None:
-    text = clean(value).replace(",", "").replace(" ", "")
+    text = _cached_clean(value).replace(",", "").replace(" ", "")
     if not text:
         return None
     if not text.isdigit():
@@ -108,11 +113,16 @@ def parse_count(value: str) -> int | None:
 
 def split_values(value: str) -> list[str]:
     """'Loss, Theft' -> ['Loss', 'Theft'] (published order, no duplicates, no blanks)."""
-    return list(dict.fromkeys(p for p in (clean(x) for x in (value or "").split(",")) if p))
+    return list(_split(value or ""))
+
+
+@lru_cache(maxsize=1 << 16)
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for p in (clean(x) for x in value.split(",")) if p))
 
 
 def parse_yes_no(value: str) -> bool | None:
-    text = clean(value).lower()
+    text = _cached_clean(value).lower()
     return True if text in ("yes", "y") else False if text in ("no", "n") else None
 
 
@@ -124,11 +134,7 @@ class HhsRow:
     report: dict[str, Any]
     external: dict[str, Any]
     attributes: list[tuple[str, str]]
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.original, sort_keys=True,
-                                         ensure_ascii=False).encode()).hexdigest()
+    content_hash: str  # sha256 of the row's fields as read (header names and values)
 
 
 def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:
@@ -141,14 +147,15 @@ def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow
         raise HhsError(_("Name of Covered Entity is empty"))
     date = parse_date(get("date"))
     individuals = parse_count(get("individuals"))
-    state, entity_type = clean(get("state")).upper()[:40], clean(get("entity_type"))[:80]
+    state = _cached_clean(get("state")).upper()[:40]
+    entity_type = _cached_clean(get("entity_type"))[:80]
     types, locations = split_values(get("breach_type")), split_values(get("location"))
     description = clean(get("description"))
     ransomware = None if not description else "ransomware" in description.lower()
     key = hashlib.sha256("\x1f".join([
         name.casefold(), state, date.isoformat(), entity_type.casefold(),
         ", ".join(types).casefold(), ", ".join(locations).casefold()]).encode()).hexdigest()
-    at = dt.datetime.combine(date, dt.time(12), tzinfo=dt.UTC)
+    at = _noon(date)
     kinds = set(types)
     report = {
         "created_at": at, "discovered_at": at, "description": description[:5000],
@@ -169,5 +176,11 @@ def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow
     }
     attributes = ([("breach_type", t[:120]) for t in types]
                   + [("location", x[:120]) for x in locations])
-    original = {h: v for h, v in zip(header, row, strict=True)}
-    return HhsRow(key[:40], date, original, report, external, attributes)
+    original = dict(zip(header, row, strict=True))
+    content = hashlib.sha256("\x1f".join([*header, "\x1e", *row]).encode()).hexdigest()
+    return HhsRow(key[:40], date, original, report, external, attributes, content)
+
+
+@lru_cache(maxsize=1 << 14)
+def _noon(date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(12), tzinfo=dt.UTC)

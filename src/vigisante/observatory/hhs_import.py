@@ -74,9 +74,25 @@ class OccurrenceCounter:
                               "(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
 
     def next(self, key: str) -> int:
-        row = self.db.execute("INSERT INTO seen (key, n) VALUES (?, 1) ON CONFLICT(key) "
-                              "DO UPDATE SET n = n + 1 RETURNING n", (key,)).fetchone()
-        return row[0]
+        return self.assign([key])[0]
+
+    def assign(self, keys: list[str]) -> list[int]:
+        """The occurrence number of each key of a batch, in order (one query per 500
+        distinct keys, one write for the batch)."""
+        counts: dict[str, int] = {}
+        distinct = list(dict.fromkeys(keys))
+        for i in range(0, len(distinct), 500):
+            chunk = distinct[i:i + 500]
+            counts.update(self.db.execute(
+                f"SELECT key, n FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk))
+        out = []
+        for key in keys:
+            counts[key] = n = counts.get(key, 0) + 1
+            out.append(n)
+        self.db.executemany("INSERT INTO seen (key, n) VALUES (?, ?) ON CONFLICT(key) DO "
+                            "UPDATE SET n = excluded.n", counts.items())
+        return out
 
     def close(self) -> None:
         self.db.close()
@@ -86,7 +102,7 @@ class OccurrenceCounter:
 
 
 def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
-               progress: Progress | None = None, batch_size: int = 1000) -> Stats:
+               progress: Progress | None = None, batch_size: int = 5000) -> Stats:
     """Import every row of an HHS export; return what was created/updated/skipped."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below
@@ -99,6 +115,18 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
     counter = OccurrenceCounter()
     stats = Stats()
     writer = Writer("hhs", stats, on_skip, batch_size)
+    pending: list[tuple[str, hhs.HhsRow]] = []
+
+    def write() -> None:
+        numbers = counter.assign([parsed.key for _w, parsed in pending])
+        for (where, parsed), n in zip(pending, numbers, strict=True):
+            writer.add(Record("hhs", f"{parsed.key}-{n}", where, parsed.content_hash,
+                              parsed.original, parsed.report, parsed.external,
+                              parsed.attributes))
+        pending.clear()
+        if progress:
+            progress.update(done=counting.read_bytes, items=len(numbers))
+
     try:
         reader = csv.reader(text)
         header = next(reader, None)
@@ -109,23 +137,24 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
         except hhs.HhsError as exc:
             raise ImportFileError(f"{path}: {exc}") from None
         for row in reader:
-            where = f"line {reader.line_num}"
             if not any(v.strip() for v in row):
                 continue
             try:
                 parsed = hhs.parse_row(row, header, cols)
             except hhs.HhsError as exc:
+                where = f"line {reader.line_num}"
                 stats.skipped[exc.category] += 1
                 on_skip(where, exc.category, str(exc))
             else:
-                source_id = f"{parsed.key}-{counter.next(parsed.key)}"
-                writer.add(Record("hhs", source_id, where, parsed.content_hash,
-                                  parsed.original, parsed.report, parsed.external,
-                                  parsed.attributes))
-            if progress:
-                progress.update(done=counting.read_bytes)
+                pending.append((f"line {reader.line_num}", parsed))
+                if len(pending) >= batch_size:
+                    write()
+        if pending:
+            write()
         writer.flush()
     except csv.Error as exc:
+        if pending:
+            write()
         writer.flush()
         raise ImportFileError(_("%(path)s: malformed CSV (%(error)s); the rows before it "
                                 "were imported") % {"path": path, "error": exc}) from None

@@ -15,6 +15,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -45,6 +46,22 @@ class Stats:
     updated: int = 0
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason category -> count
+    # VERIS: records read outside the 1.4.1 schema (imported, values kept as written) and
+    # records with values mapped to their 1.4.1 name; per warning / mapping, records
+    outside_records: int = 0
+    outside: Counter = field(default_factory=Counter)
+    mapped_records: int = 0
+    mapped: Counter = field(default_factory=Counter)
+    duplicates: int = 0  # identical copies of a record already read in this run
+    shared_ids: int = 0  # records whose id another record of the run already had
+
+    def count_schema(self, outside: list[str], mapped: list[str]) -> None:
+        if outside:
+            self.outside_records += 1
+            self.outside.update(set(outside))
+        if mapped:
+            self.mapped_records += 1
+            self.mapped.update(set(mapped))
 
     @property
     def skipped_total(self) -> int:
@@ -53,22 +70,19 @@ class Stats:
 
 def _adapter(field, connection) -> Callable[[Any], Any] | None:
     kind = field.get_internal_type()
+    # imported records repeat a few thousand dates: adapt each once per batch
     if kind == "DateTimeField":
-        return connection.ops.adapt_datetimefield_value
+        return lru_cache(maxsize=4096)(connection.ops.adapt_datetimefield_value)
     if kind == "DateField":
-        return connection.ops.adapt_datefield_value
+        return lru_cache(maxsize=4096)(connection.ops.adapt_datefield_value)
     if kind in ("JSONField", "DecimalField", "DurationField", "UUIDField", "TimeField"):
         return lambda v: field.get_db_prep_save(v, connection)
     return None  # str, int, bool and None go to both drivers as they are
 
 
-def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
-    """INSERT many rows at once (COPY on PostgreSQL, executemany on SQLite): the ORM's
-    bulk_create prepares every field of every object in Python, which costs far more than
-    the database's own work. Values are given by attname; missing ones take the field's
-    default, auto_now fields `now`."""
-    if not rows:
-        return
+def _plan(model, now) -> tuple[list, dict[str, tuple[int, Callable | None]], list]:
+    """The columns of `model` for fast_insert: fields, position and adapter by attname
+    (auto_now fields excluded: they always take `now`), and the adapted default row."""
     fields = [f for f in model._meta.concrete_fields
               if not (f.primary_key and f.get_internal_type() in ("AutoField",
                                                                   "BigAutoField"))]
@@ -78,17 +92,26 @@ def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
         value = now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) \
             else f.get_default()
         defaults.append(adapt(value) if adapt and value is not None else value)
-    plan = [(None if getattr(f, "auto_now", False) else f.attname, adapt, default)
-            for f, adapt, default in zip(fields, adapters, defaults, strict=True)]
+    position = {f.attname: (-1 if getattr(f, "auto_now", False) else i, adapt)
+                for i, (f, adapt) in enumerate(zip(fields, adapters, strict=True))}
+    return fields, position, defaults
+
+
+def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
+    """INSERT many rows at once (COPY on PostgreSQL, executemany on SQLite): the ORM's
+    bulk_create prepares every field of every object in Python, which costs far more than
+    the database's own work. Values are given by attname; missing ones take the field's
+    default, auto_now fields `now`. Per row, only the values given are adapted."""
+    if not rows:
+        return
+    fields, position, defaults = _plan(model, now)
     params = []
     for row in rows:
-        values = []
-        for name, adapt, default in plan:
-            if name in row:
-                value = row[name]
-                values.append(adapt(value) if adapt and value is not None else value)
-            else:
-                values.append(default)
+        values = defaults.copy()
+        for name, value in row.items():
+            i, adapt = position[name]
+            if i >= 0:
+                values[i] = adapt(value) if adapt is not None and value is not None else value
         params.append(values)
     qn = connection.ops.quote_name
     target = f"{qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
@@ -104,13 +127,31 @@ def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
                 f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(fields))})", params)
 
 
-def _imported(source: str, source_ids: list[str]):
-    """Imported reports by source_id. The `source_id != ''` term repeats the condition of
-    the partial unique index (source, source_id): without it SQLite does not use that index
-    and scans every record of the source for each batch (quadratic import time); nor with
-    the model's default ordering (created_at), hence order_by()."""
-    return (Report.objects.filter(source=source, source_id__in=source_ids)
-            .exclude(source_id="").order_by())
+def _lookup(source: str, source_ids: list[str], *, with_hash: bool) -> dict[str, tuple]:
+    """{source_id: (report id, content hash or None)} of the imported reports among
+    `source_ids`, in raw SQL by chunks of 500 (the ORM's IN preparation costs more than
+    the query on batches of thousands). `NOT (source_id = '')` repeats, word for word, the
+    condition of the partial unique index (source, source_id): written otherwise (even as
+    `source_id <> ''`), SQLite does not use that index and scans every record of the source
+    for each batch (quadratic import time)."""
+    qn = connection.ops.quote_name
+    report, external = Report._meta.db_table, ExternalIncident._meta.db_table
+    if with_hash:
+        select = (f"SELECT r.{qn('source_id')}, r.{qn('id')}, e.{qn('content_hash')} "
+                  f"FROM {qn(report)} r LEFT JOIN {qn(external)} e "
+                  f"ON e.{qn('report_id')} = r.{qn('id')} ")
+    else:
+        select = f"SELECT r.{qn('source_id')}, r.{qn('id')}, NULL FROM {qn(report)} r "
+    out: dict[str, tuple] = {}
+    with connection.cursor() as cursor:
+        for i in range(0, len(source_ids), 500):
+            chunk = source_ids[i:i + 500]
+            cursor.execute(
+                select + f"WHERE r.{qn('source')} = %s AND NOT (r.{qn('source_id')} = '') "
+                f"AND r.{qn('source_id')} IN ({', '.join(['%s'] * len(chunk))})",
+                [source, *chunk])
+            out.update((sid, (pk, chash)) for sid, pk, chash in cursor.fetchall())
+    return out
 
 
 def reference(source: str, source_id: str) -> str:
@@ -162,10 +203,7 @@ class Writer:
         self.stats.unchanged += counts["unchanged"]
 
     def _write(self, batch: list[Record]) -> Counter:
-        existing = {
-            sid: (pk, chash) for sid, pk, chash in _imported(
-                self.source, [r.source_id for r in batch])
-            .values_list("source_id", "id", "external__content_hash")}
+        existing = _lookup(self.source, [r.source_id for r in batch], with_hash=True)
         new = [r for r in batch if r.source_id not in existing]
         changed = [(existing[r.source_id][0], r) for r in batch
                    if r.source_id in existing and existing[r.source_id][1] != r.content_hash]
@@ -182,8 +220,8 @@ class Writer:
             dict(r.report, reference=reference(self.source, r.source_id), source=self.source,
                  source_id=r.source_id, channel="import", original=r.original)
             for r in records], now)
-        ids = dict(_imported(self.source, [r.source_id for r in records])
-                   .values_list("source_id", "id"))
+        ids = {sid: pk for sid, (pk, _h) in _lookup(
+            self.source, [r.source_id for r in records], with_hash=False).items()}
         fast_insert(ExternalIncident, [
             dict(r.external, report_id=ids[r.source_id], source=self.source,
                  content_hash=r.content_hash) for r in records], now)

@@ -56,7 +56,12 @@ class ExternalIncident(models.Model):
     ransomware = models.BooleanField(null=True)
     records_affected = models.PositiveBigIntegerField(null=True, blank=True)
     business_associate = models.BooleanField(null=True)
-    schema_version = models.CharField(max_length=12, blank=True)
+    schema_version = models.CharField(max_length=12, blank=True)  # as written in the file
+    # VERIS: the record departs from the 1.4.1 schema (values kept as written); what departs,
+    # and which values were mapped to their 1.4.1 name
+    outside_schema = models.BooleanField(default=False)
+    schema_warnings = models.JSONField(default=list, blank=True)
+    schema_mappings = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64)
 
     class Meta:

@@ -83,9 +83,6 @@ class Table:
             return self.copied[cid]
         return row.values.get(col.key)
 
-    def value_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.kind != LABEL]
-
 
 @dataclass
 class Section:

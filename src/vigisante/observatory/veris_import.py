@@ -1,8 +1,19 @@
-"""`import-veris DIR`: stream the VERIS JSON files of a folder (recursively) into reports.
+"""`import-veris PATH`: stream VERIS incidents (a folder searched recursively, or one file)
+into reports.
 
-Files are read one at a time (bounded memory whatever their number); each one is validated
-before anything is written, and a file that does not validate is reported with its reason
-and skipped.
+Real data sets mix schema versions and drift from them, so the importer is liberal in what
+it reads and exact in what it reports:
+- a file holds one incident (`*.json`), a JSON array of incidents, or one incident per line
+  (`*.jsonl`, `*.ndjson`); UTF-8 with or without BOM;
+- any schema version is read (1.2 to 1.4.1, or none): values a newer VERIS renamed are
+  mapped (veris.RENAMED), values outside the 1.4.1 schema are kept as written and the record
+  is flagged (ExternalIncident.outside_schema, with the list in schema_warnings), and the
+  summary counts records per warning;
+- only what cannot be read is refused: not JSON, not UTF-8, not an object, no incident in it;
+- records are keyed by incident_id, else plus.master_id, else their content; a second record
+  with the same key but other content in one run is kept as its own record (key "~2", ...),
+  an identical second copy is counted once.
+Files are read one at a time (bounded memory whatever their number).
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -18,7 +30,8 @@ from vigisante.observatory import veris
 from vigisante.observatory.importers import Record, Stats, Writer
 from vigisante.observatory.progress import Progress
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024
+SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
 class ImportFileError(Exception):
@@ -26,8 +39,8 @@ class ImportFileError(Exception):
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Every *.json file under `root` (any case), depth first, without listing a whole
-    folder in memory."""
+    """Every *.json / *.jsonl / *.ndjson file under `root` (any case), depth first, without
+    listing a whole folder in memory; sorted within a folder so that runs are repeatable."""
     if root.is_file():
         yield root
         return
@@ -35,49 +48,135 @@ def iter_files(root: Path) -> Iterator[Path]:
     while stack:
         folder = stack.pop()
         with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.is_file() and entry.name.lower().endswith(".json"):
-                    yield Path(entry.path)
+            found = sorted(((e.name, e.path, e.is_dir(follow_symlinks=False),
+                             e.is_file()) for e in entries), reverse=True)
+        for name, path, is_dir, is_file in found:
+            if is_dir:
+                stack.append(path)
+            elif is_file and name.lower().endswith(SUFFIXES):
+                yield Path(path)
 
 
 def count_files(root: Path) -> int:
     return sum(1 for _ in iter_files(root))
 
 
-def read_record(path: Path, where: str) -> Record:
-    """Read, validate and map one file; VerisError/ValueError say why it is refused."""
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise veris.VerisError(_("not UTF-8 text")) from None
+
+
+def _bad_json(exc: json.JSONDecodeError) -> veris.VerisError:
+    return veris.VerisError(_("not valid JSON (%(error)s, line %(line)d)") % {
+        "error": exc.msg, "line": exc.lineno}, _("not valid JSON"))
+
+
+def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    """(suffix for messages, parsed JSON) of each incident in a file; VerisError when the
+    file as a whole cannot be read."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise veris.VerisError(_("file too large (%(n)d bytes)") % {"n": size},
                                _("file too large"))
+    text = _decode(path.read_bytes())
+    if path.name.lower().endswith((".jsonl", ".ndjson")):
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    yield f":{number}", json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield f":{number}", _bad_json(exc)
+                except RecursionError:
+                    yield f":{number}", veris.VerisError(_("JSON nested too deeply"),
+                                                         _("not valid JSON"))
+        return
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise veris.VerisError(_("not UTF-8 text")) from None
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise veris.VerisError(_("not valid JSON (%(error)s, line %(line)d)") % {
-            "error": exc.msg, "line": exc.lineno}, _("not valid JSON")) from None
+        raise _bad_json(exc) from None
     except RecursionError:
         raise veris.VerisError(_("JSON nested too deeply"), _("not valid JSON")) from None
-    rec = veris.parse(doc)
+    if isinstance(doc, list):
+        if not doc:
+            raise veris.VerisError(_("an empty list: no incident in it"),
+                                   _("no incident in it"))
+        for i, item in enumerate(doc):
+            yield f"[{i}]", item
+    else:
+        yield "", doc
+
+
+class Keys:
+    """Record keys seen in this run: a key seen again with other content gets a suffix."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}  # key -> content hash
+
+    def assign(self, key: str, chash: str) -> tuple[str, bool]:
+        """(key to store it under, True when it is an identical copy already read)."""
+        n, candidate = 1, key
+        while candidate in self.seen:
+            if self.seen[candidate] == chash:
+                return candidate, True
+            n += 1
+            candidate = f"{key}~{n}"
+        self.seen[candidate] = chash
+        return candidate, False
+
+
+def to_record(doc: Any, where: str) -> tuple[Record, veris.VerisRecord]:
+    try:
+        rec = veris.parse(doc)
+        chash = veris.content_hash(doc)
+    except RecursionError:  # nested just under json's limit: too deep for the rest
+        raise veris.VerisError(_("JSON nested too deeply"), _("not valid JSON")) from None
+    external = dict(rec.external, outside_schema=bool(rec.outside),
+                    schema_warnings=rec.outside[:50], schema_mappings=rec.mapped[:50])
     return Record(source="veris", source_id=rec.incident_id, where=where,
-                  content_hash=veris.content_hash(doc), original=doc, report=rec.report,
-                  external=rec.external, attributes=rec.attributes)
+                  content_hash=chash, original=doc, report=rec.report,
+                  external=external, attributes=rec.attributes), rec
+
+
+def read_record(path: Path, where: str) -> Record:
+    """The one incident of a file (tests and tools)."""
+    docs = list(read_documents(path))
+    if isinstance(docs[0][1], veris.VerisError):
+        raise docs[0][1]
+    return to_record(docs[0][1], where)[0]
 
 
 def import_veris(root: Path, *, on_skip: Callable[[str, str, str], None],
                  progress: Progress | None = None, batch_size: int = 500) -> Stats:
-    """Import every VERIS file under `root`; return what was created/updated/skipped."""
+    """Import every VERIS incident under `root`; return what was created/updated/skipped
+    and what was mapped or kept outside the schema."""
     if not root.exists():
         raise ImportFileError(_("%(path)s does not exist") % {"path": root})
     stats = Stats()
     writer = Writer("veris", stats, on_skip, batch_size)
+    keys = Keys()
     for path in iter_files(root):
         where = str(path.relative_to(root)) if path != root else path.name
         try:
-            writer.add(read_record(path, where))
+            for suffix, doc in read_documents(path):
+                here = where + suffix
+                try:
+                    if isinstance(doc, veris.VerisError):
+                        raise doc
+                    record, rec = to_record(doc, here)
+                except veris.VerisError as exc:
+                    stats.skipped[exc.category] += 1
+                    on_skip(here, exc.category, str(exc))
+                    continue
+                record.source_id, copy = keys.assign(record.source_id, record.content_hash)
+                if copy:
+                    stats.duplicates += 1
+                    continue
+                if record.source_id != rec.incident_id:
+                    stats.shared_ids += 1
+                stats.count_schema(rec.outside, rec.mapped)
+                writer.add(record)
         except veris.VerisError as exc:
             stats.skipped[exc.category] += 1
             on_skip(where, exc.category, str(exc))

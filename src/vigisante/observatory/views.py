@@ -45,9 +45,10 @@ def _files(snap: Snapshot) -> dict[str, tuple[str, int]]:
     return {n: (h, s) for n, h, s in snap.files.values_list("name", "sha256", "size")}
 
 
-def _downloads(snap: Snapshot, url_for) -> list[dict]:
+def _downloads(snap: Snapshot, url_for, files: dict | None = None) -> list[dict]:
     """The downloads of a snapshot in the active language, with size and sha256."""
-    lang, files = _lang(), _files(snap)
+    lang = _lang()
+    files = _files(snap) if files is None else files
     # the PDF in the page's language, else in the one it was printed in
     pdf = next((n for n in (f"report.{lang}.pdf", "report.fr.pdf", "report.en.pdf")
                 if n in files), "")
@@ -114,13 +115,19 @@ def _published_or_404(year: int, version: int | None) -> Snapshot:
 
 
 def published(request: HttpRequest, year: int, version: int | None = None) -> HttpResponse:
-    snap = _published_or_404(year, version)
+    """The stored page of a published version: three queries (its versions, its files'
+    names and hashes, the page's bytes), nothing computed."""
     versions = list(services.published(year))
+    snap = next((v for v in versions if v.version == version), None) if version else (
+        versions[0] if versions else None)
+    if snap is None:
+        raise Http404(_("This year has not been published."))
+    files = _files(snap)
     return render(request, "observatory/published.html", {
         "snap": snap, "versions": versions, "latest": versions[0],
         "downloads": _downloads(snap, lambda n: reverse(
-            "observatory:published_file", args=[snap.year, snap.version, n])),
-        "page": _page_html(snap), "figures_sha256": _files(snap)["figures.json"][0]})
+            "observatory:published_file", args=[snap.year, snap.version, n]), files),
+        "page": _page_html(snap), "figures_sha256": files["figures.json"][0]})
 
 
 def published_file(request: HttpRequest, year: int, version: int, name: str) -> HttpResponse:

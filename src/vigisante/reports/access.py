@@ -18,7 +18,7 @@ SECTOR = access.where("sector records", lambda user: Q(source=Source.SECTOR),
 OWN = member_of("establishment")
 
 #: The reports pages and API: what each role may do to a report.
-REPORT_RULES = {
+REPORT_RULES: access.Rules = {
     "view": {STAFF: SECTOR, REPORTER: SECTOR & OWN},
     # file a new report (for which establishment: Establishment "report" below)
     "create": {STAFF: access.EVERY, REPORTER: access.EVERY},
@@ -30,7 +30,7 @@ REPORT_RULES = {
 }
 
 #: For which establishments a user may file a report.
-ESTABLISHMENT_RULES = {
+ESTABLISHMENT_RULES: access.Rules = {
     "report": {STAFF: access.EVERY, REPORTER: member_of("")},
 }
 

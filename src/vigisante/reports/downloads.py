@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 
 from django.http import FileResponse, Http404
@@ -34,5 +36,13 @@ def attachment_response(att: Attachment) -> FileResponse:
     except OSError:
         log.error("attachment %s of report %s is missing from storage", att.pk, att.report_id)
         raise AttachmentMissing(_("The file is no longer available.")) from None
+    with handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != att.sha256:
+        # Another report's file put in its place, or changed on disk: the checksum taken at
+        # upload ties the content to this attachment.
+        log.error("attachment %s of report %s does not match its checksum", att.pk,
+                  att.report_id)
+        raise AttachmentMissing(_("The file cannot be read on this server."))
     # Phishing e-mails and possible malware go out in an AES zip (reports.quarantine).
-    return quarantine.download_response(att, handle)
+    return quarantine.download_response(att, io.BytesIO(data))

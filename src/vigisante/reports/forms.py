@@ -93,10 +93,6 @@ def text_field(label, limit: int, *, required: bool = False, rows: int = 4,
     return field
 
 
-def yes_no_initial(value: bool | None) -> str | None:
-    return None if value is None else ("yes" if value else "no")
-
-
 class VigisanteForm(forms.Form):
     """Marks fields in error, focuses the first one (no JavaScript) and takes service errors."""
 

@@ -44,7 +44,7 @@ class StrictMixin:
         if isinstance(data, Mapping):
             fields = self.fields  # type: ignore[attr-defined]
             names = sorted(str(k) for k in data if k not in fields)
-            unknown = {k[:100]: [_("Unknown field.")] for k in names[:20]}
+            unknown = {k[:100]: [str(_("Unknown field."))] for k in names[:20]}
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:
@@ -313,13 +313,14 @@ class ReportDetail(ReportSummary):
     def get_updates(self, obj: Report) -> list[dict]:
         if self.context.get("new"):
             return []  # just created: nothing to query
-        return UpdateOutput(obj.updates.all(), many=True, context=self.context).data
+        return list(UpdateOutput(obj.updates.all(), many=True, context=self.context).data)
 
     @extend_schema_field(AttachmentOutput(many=True))
     def get_attachments(self, obj: Report) -> list[dict]:
         if self.context.get("new"):
             return []
-        return AttachmentOutput(obj.attachments.all(), many=True, context=self.context).data
+        return list(AttachmentOutput(obj.attachments.all(), many=True,
+                                     context=self.context).data)
 
 
 class ConflictOutput(serializers.Serializer):

@@ -32,7 +32,7 @@ def _delivered_test(user, alert: Alert) -> bool:
 DELIVERED = access.where("sent to one of the user's establishments", _delivered_q,
                          _delivered_test)
 
-ALERT_RULES = {
+ALERT_RULES: access.Rules = {
     "view": {STAFF: access.EVERY, REPORTER: DELIVERED},
     "write": {STAFF: access.EVERY},         # drafts: create, change, preview
     "send": {STAFF: access.EVERY},
@@ -42,14 +42,14 @@ ALERT_RULES = {
 }
 
 #: Incoming intelligence (STIX bundles, MISP events): CERT staff only.
-INTEL_RULES = {
+INTEL_RULES: access.Rules = {
     "view": {STAFF: access.EVERY},
     "submit": {STAFF: access.EVERY},        # upload a bundle or an event
     "review": {STAFF: access.EVERY},        # accept into indicators, dismiss
 }
 
 #: A campaign as STIX or MISP (its name and summary pass the anonymity guard): staff.
-CAMPAIGN_RULES = {
+CAMPAIGN_RULES: access.Rules = {
     "export": {STAFF: access.EVERY},
 }
 

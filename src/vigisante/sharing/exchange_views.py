@@ -93,11 +93,11 @@ def feed_manifest(request):
 @permission_classes([IsAuthenticatedAndVerified])
 @renderer_classes([JSONRenderer])
 def feed_event(request, event_uuid):
-    wanted = str(event_uuid)
-    for event in _feed(request):
-        if event["Event"]["uuid"] == wanted:
-            return JsonResponse(event, json_dumps_params=JSON_PARAMS)
-    raise Http404("No such event.")
+    access.require(request.user, "view", Alert)
+    event = exports.feed_event(request.user, str(event_uuid))
+    if event is None:
+        raise Http404("No such event.")
+    return JsonResponse(event, json_dumps_params=JSON_PARAMS)
 
 
 @extend_schema(exclude=True)

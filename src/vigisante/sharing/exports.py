@@ -98,26 +98,43 @@ def indicators_stix(indicators: QuerySet[Indicator]) -> dict[str, Any]:
 
 # -- MISP ---------------------------------------------------------------------------------------
 
-def _rsit(campaign_id: int | None) -> list[tuple[str, str]]:
-    """The RSIT classifications the CERT gave the campaign's reports (no report named)."""
-    if not campaign_id:
-        return []
+def _rsit_many(campaign_ids) -> dict[int, list[tuple[str, str]]]:
+    """campaign id -> the RSIT classification the CERT gave most of its reports (a campaign's
+    reports are qualified one by one: the most frequent one says what the campaign is)."""
+    from collections import Counter
+
     from vigisante.triage.models import Case
 
-    return sorted(set(Case.objects.filter(
-        report__campaign_memberships__campaign_id=campaign_id).exclude(rsit_class="")
-        .exclude(rsit_type="").values_list("rsit_class", "rsit_type")))
+    ids = {c for c in campaign_ids if c}
+    if not ids:
+        return {}
+    counts: dict[int, Counter] = {}
+    for campaign_id, klass, kind in Case.objects.filter(
+            report__campaign_memberships__campaign_id__in=ids).exclude(rsit_class="") \
+            .exclude(rsit_type="").values_list("report__campaign_memberships__campaign_id",
+                                                "rsit_class", "rsit_type"):
+        if campaign_id in ids:
+            counts.setdefault(campaign_id, Counter())[(klass, kind)] += 1
+    return {k: [min(c.items(), key=lambda item: (-item[1], item[0]))[0]]
+            for k, c in counts.items()}
 
 
-def alert_misp(alert: Alert) -> dict[str, Any]:
-    """The MISP event of an alert."""
+def _rsit(campaign_id: int | None) -> list[tuple[str, str]]:
+    return _rsit_many([campaign_id]).get(campaign_id, []) if campaign_id else []
+
+
+def _alert_event(alert: Alert, indicators, rsit) -> dict[str, Any]:
     from vigisante.sharing import misp
 
     changed = max(t for t in (alert.created_at, alert.updated_at, alert.sent_at) if t)
     return misp.event(key=f"alert/{alert.pk}", info=alert.title,
                       date=(alert.sent_at or alert.created_at).date(), changed=changed,
-                      tlp=alert.tlp, indicators=_shareable(alert.indicators.all()),
-                      rsit=_rsit(alert.campaign_id), creator=creator_name())
+                      tlp=alert.tlp, indicators=indicators, rsit=rsit, creator=creator_name())
+
+
+def alert_misp(alert: Alert) -> dict[str, Any]:
+    """The MISP event of an alert."""
+    return _alert_event(alert, _shareable(alert.indicators.all()), _rsit(alert.campaign_id))
 
 
 def campaign_misp(campaign: Campaign) -> dict[str, Any]:
@@ -134,16 +151,60 @@ def campaign_misp(campaign: Campaign) -> dict[str, Any]:
                       creator=creator_name())
 
 
-def feed_events(user) -> list[dict[str, Any]]:
-    """The MISP events of the feed `user` may fetch: the sent alerts it may see, and for the
-    CERT's staff the confirmed and closed campaigns too."""
+def _feed_alerts(user) -> QuerySet[Alert]:
+    from vigisante.core import access
+
+    return access.restrict(Alert.objects.sent(), user, "view").order_by("pk")
+
+
+def _feed_campaigns(user) -> QuerySet[Campaign] | None:
     from vigisante.core import access
     from vigisante.indicators.models import CampaignStatus
 
-    alerts = access.restrict(Alert.objects.sent(), user, "view").order_by("pk")
-    events = [alert_misp(a) for a in alerts.select_related("campaign")]
-    if access.allowed(user, "export", Campaign):
-        campaigns = access.restrict(Campaign.objects.filter(
-            status__in=[CampaignStatus.CONFIRMED, CampaignStatus.CLOSED]), user, "export")
-        events += [campaign_misp(c) for c in campaigns.order_by("pk")]
+    if not access.allowed(user, "export", Campaign):
+        return None
+    return access.restrict(Campaign.objects.filter(
+        status__in=[CampaignStatus.CONFIRMED, CampaignStatus.CLOSED]), user, "export") \
+        .order_by("pk")
+
+
+def _alert_events(alerts: list[Alert]) -> list[dict[str, Any]]:
+    """The events of several alerts in three queries, whatever their number."""
+    from vigisante.indicators.models import Status
+
+    through = Alert.indicators.through
+    by_alert: dict[int, list[Indicator]] = {}
+    rows = through.objects.filter(
+        alert_id__in=[a.pk for a in alerts], indicator__status=Status.CONFIRMED,
+        indicator__noisy=False).select_related("indicator").order_by(
+        "indicator__type", "indicator__value")
+    for row in rows:
+        by_alert.setdefault(row.alert_id, []).append(row.indicator)
+    rsit = _rsit_many(a.campaign_id for a in alerts)
+    return [_alert_event(a, by_alert.get(a.pk, []), rsit.get(a.campaign_id, []))
+            for a in alerts]
+
+
+def feed_events(user) -> list[dict[str, Any]]:
+    """The MISP events of the feed `user` may fetch: the sent alerts it may see, and for the
+    CERT's staff the confirmed and closed campaigns too."""
+    events = _alert_events(list(_feed_alerts(user)))
+    campaigns = _feed_campaigns(user)
+    if campaigns is not None:
+        events += [campaign_misp(c) for c in campaigns]
     return events
+
+
+def feed_event(user, event_uuid: str) -> dict[str, Any] | None:
+    """One event of the user's feed by its uuid, built alone (None when not in the feed)."""
+    from vigisante.sharing import misp
+
+    name = creator_name()
+    for pk in _feed_alerts(user).values_list("pk", flat=True):
+        if misp.misp_uuid(name, f"alert/{pk}") == event_uuid:
+            return alert_misp(Alert.objects.get(pk=pk))
+    campaigns = _feed_campaigns(user)
+    for pk in campaigns.values_list("pk", flat=True) if campaigns is not None else ():
+        if misp.misp_uuid(name, f"campaign/{pk}") == event_uuid:
+            return campaign_misp(Campaign.objects.get(pk=pk))
+    return None

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,11 +88,23 @@ def ingest_intel(*, source: str, fmt: str, payload: Any, actor=None, now=None) -
         raise ValidationError(str(exc), code="invalid") from None
     digest = _digest(data)
     now = now or timezone.now()
+    try:
+        intel = _store(source, fmt, parsed, digest, size, actor, now)
+    except IntegrityError:  # the same payload stored meanwhile by a concurrent request
+        intel = None
+    if intel is None:
+        existing = IncomingIntel.objects.get(source=source, sha256=digest)
+        existing.duplicate = True
+        return existing
+    intel.duplicate = False
+    return intel
+
+
+def _store(source, fmt, parsed, digest, size, actor, now) -> IncomingIntel | None:
+    """Store the intelligence and its candidates; None when already there."""
     with transaction.atomic():
-        existing = IncomingIntel.objects.filter(source=source, sha256=digest).first()
-        if existing is not None:
-            existing.duplicate = True
-            return existing
+        if IncomingIntel.objects.filter(source=source, sha256=digest).exists():
+            return None
         intel = IncomingIntel.objects.create(
             source=source, format=fmt, title=parsed.title, external_id=parsed.external_id,
             sha256=digest, tlp=parsed.tlp or DEFAULT_TLP, content=parsed.objects,
@@ -107,7 +119,6 @@ def ingest_intel(*, source: str, fmt: str, payload: Any, actor=None, now=None) -
                      action="sharing.intel_received", obj=intel,
                      after={"source": source, "format": fmt, "objects": len(parsed.objects),
                             "candidates": len(parsed.candidates), "sha256": digest})
-    intel.duplicate = False
     return intel
 
 

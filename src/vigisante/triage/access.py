@@ -11,7 +11,7 @@ from vigisante.core import access
 from vigisante.reports.access import OWN, SECTOR
 from vigisante.reports.models import Report
 
-TRIAGE_RULES = {
+TRIAGE_RULES: access.Rules = {
     "triage": {STAFF: SECTOR},  # the queue, the case page, notes and history (read)
     "acknowledge": {STAFF: SECTOR},
     "qualify": {STAFF: SECTOR},

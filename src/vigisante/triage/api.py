@@ -12,7 +12,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -224,78 +229,54 @@ class BulkAcknowledgeView(StaffView):
 
 
 class _CaseItems(StaffView):
+    """GET lists one kind of item of a case; POST adds one through `add` (an exchanges
+    service taking the fields of `input_serializer` as keyword arguments)."""
+
     access_kwarg = "report_id"
-
-    """GET lists one kind of item of a case; POST adds one."""
-
     item_serializer: Any = None
+    input_serializer: Any = None
+    add: Any = None
     kind = ""
 
     def get(self, request, report_id: int):
         items = queries.case_items(actor=request.user, report=self.object, kind=self.kind)
         return Response(self.item_serializer(items, many=True).data)
 
+    def post(self, request, report_id: int):
+        d = self.parse(self.input_serializer, request.data)
+        add = type(self).add
+        return self.run(lambda: add(actor=request.user, report_id=report_id, **d),
+                        lambda item: self.item_serializer(item).data, status.HTTP_201_CREATED)
 
+
+def _items_schema(item, request, listed: str, added: str):
+    """The OpenAPI description of a `_CaseItems` view."""
+    return extend_schema_view(
+        get=extend_schema(summary=listed, responses={200: item(many=True), 404: ERROR_404},
+                          tags=TAGS),
+        post=extend_schema(summary=added, request=request, responses={
+            201: item, 400: ERROR_400, 404: ERROR_404}, tags=TAGS))
+
+
+@_items_schema(s.NoteOut, s.TextInput, "Internal notes of a case (never shown to the "
+               "establishment)", "Add an internal note")
 class NotesView(_CaseItems):
     access_actions = {**StaffView.access_actions, "POST": "note"}
-
-    item_serializer = s.NoteOut
-
-    kind = "notes"
-
-    @extend_schema(summary="Internal notes of a case (never shown to the establishment)",
-                   responses={200: s.NoteOut(many=True), 404: ERROR_404}, tags=TAGS)
-    def get(self, request, report_id: int):
-        return super().get(request, report_id)
-
-    @extend_schema(summary="Add an internal note", request=s.TextInput,
-                   responses={201: s.NoteOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
-    def post(self, request, report_id: int):
-        d = self.parse(s.TextInput, request.data)
-        return self.run(lambda: exchanges.add_note(actor=request.user, report_id=report_id,
-                                                  text=d["text"]),
-                        lambda n: s.NoteOut(n).data, status.HTTP_201_CREATED)
+    item_serializer, input_serializer, kind = s.NoteOut, s.TextInput, "notes"
+    add = staticmethod(exchanges.add_note)
 
 
+@_items_schema(s.MessageOut, s.TextInput, "Messages exchanged with the establishment",
+               "Send a message to the establishment")
 class MessagesView(_CaseItems):
     access_actions = {**StaffView.access_actions, "POST": "message"}
-
-    item_serializer = s.MessageOut
-
-    kind = "messages"
-
-    @extend_schema(summary="Messages exchanged with the establishment",
-                   responses={200: s.MessageOut(many=True), 404: ERROR_404}, tags=TAGS)
-    def get(self, request, report_id: int):
-        return super().get(request, report_id)
-
-    @extend_schema(summary="Send a message to the establishment", request=s.TextInput,
-                   responses={201: s.MessageOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
-    def post(self, request, report_id: int):
-        d = self.parse(s.TextInput, request.data)
-        return self.run(lambda: exchanges.send_message(actor=request.user, report_id=report_id,
-                                                      text=d["text"]),
-                        lambda m: s.MessageOut(m).data, status.HTTP_201_CREATED)
+    item_serializer, input_serializer, kind = s.MessageOut, s.TextInput, "messages"
+    add = staticmethod(exchanges.send_message)
 
 
+@_items_schema(s.SupportOut, s.SupportInput, "Support given on a case",
+               "Record support given")
 class SupportView(_CaseItems):
     access_actions = {**StaffView.access_actions, "POST": "support"}
-
-    item_serializer = s.SupportOut
-
-    kind = "supports"
-
-    @extend_schema(summary="Support given on a case",
-                   responses={200: s.SupportOut(many=True), 404: ERROR_404}, tags=TAGS)
-    def get(self, request, report_id: int):
-        return super().get(request, report_id)
-
-    @extend_schema(summary="Record support given", request=s.SupportInput,
-                   responses={201: s.SupportOut, 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
-    def post(self, request, report_id: int):
-        d = self.parse(s.SupportInput, request.data)
-        return self.run(lambda: exchanges.record_support(
-            actor=request.user, report_id=report_id, type=d["type"],
-            started_at=d["started_at"], ended_at=d["ended_at"],
-            out_of_hours=d["out_of_hours"], notes=d["notes"]),
-            lambda x: s.SupportOut(x).data, status.HTTP_201_CREATED)
+    item_serializer, input_serializer, kind = s.SupportOut, s.SupportInput, "supports"
+    add = staticmethod(exchanges.record_support)

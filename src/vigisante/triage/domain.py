@@ -17,10 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from vigisante.core.taxonomy import Kind, Origin, kinds_of
+from vigisante.reports.domain import (  # noqa: F401 - the same text and clock rules here
+    CLOCK_SKEW,
+    MAX_TEXT,
+    text_error,
+)
 
-MAX_TEXT = 10_000
 MAX_COMMENT = 5_000
-CLOCK_SKEW = dt.timedelta(minutes=5)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -318,16 +321,6 @@ SEVERITY_RANK = {Severity.MINOR: 0, Severity.SIGNIFICANT: 1, Severity.MAJOR: 2}
 # ---------------------------------------------------------------------------------------------
 # Checks of input
 # ---------------------------------------------------------------------------------------------
-
-def text_error(value: str, limit: int = MAX_TEXT) -> str | None:
-    """Refuse megabyte texts and NUL characters."""
-    if len(value) > limit:
-        return _("At most %(limit)d characters (this text has %(length)d).") % {
-            "limit": limit, "length": len(value)}
-    if "\x00" in value:
-        return _("The text contains a NUL character.")
-    return None
-
 
 def _choice_error(value: str, choices: type[models.TextChoices]) -> str | None:
     if value and value not in choices.values:

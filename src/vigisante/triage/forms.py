@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +23,13 @@ from vigisante.triage.domain import (
 )
 from vigisante.triage.queries import DEFAULT_SORT, SORTS, QueueFilters
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZES = (25, 50, 100)
 
 
-def _blank(label: str, choices) -> list[tuple[str, str]]:
+def _blank(label: StrOrPromise, choices) -> list[tuple[str, StrOrPromise]]:
     return [("", label), *choices]
 
 

@@ -16,8 +16,9 @@ from vigisante.establishments.models import Category
 from vigisante.reports.models import Report
 from vigisante.triage.domain import Severity, State
 
-STATE_CLASS = {State.RECEIVED: "warn", State.RESOLVED: "ok", State.CLOSED: "ok"}
-SEVERITY_CLASS = {Severity.MAJOR: "danger", Severity.SIGNIFICANT: "warn", Severity.MINOR: "ok"}
+STATE_CLASS: dict[str, str] = {State.RECEIVED: "warn", State.RESOLVED: "ok", State.CLOSED: "ok"}
+SEVERITY_CLASS: dict[str, str] = {Severity.MAJOR: "danger", Severity.SIGNIFICANT: "warn",
+                                  Severity.MINOR: "ok"}
 
 
 @dataclass(frozen=True)

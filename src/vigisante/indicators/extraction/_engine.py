@@ -43,6 +43,7 @@ _BARE_DOT = re.compile(r"(?<=[A-Za-z0-9])[ \t]+(?:dot|DOT)[ \t]+(?=([A-Za-z0-9-]
 _BARE_AT = re.compile(
     r"(?<=[A-Za-z0-9._-])[ \t]+(?:at|AT|@)[ \t]+(?=[A-Za-z0-9-]+(?:\.|\ue000|[ \t]+dot[ \t]))"
 )
+_BARE_AT_SIGN = re.compile(r"(?<=[A-Za-z0-9._-])[ \t]+@[ \t]+(?=[A-Za-z0-9-]+(?:\.|\ue000))")
 _COMMON_TLDS = frozenset(
     "com net org info biz ru cn su io co fr de uk xyz top online site club me tk ml ga cf gq pw cc "
     "ws in ir kp ua by kz eu us ca br jp kr tw hk sg nl be ch it es pl cz ro hu bg gr tr il am "
@@ -67,10 +68,15 @@ def _bare_dot(m: re.Match) -> str:
 _UNICODE_CHARS = tuple(chr(k) for k in _UNICODE_MAP)
 
 
+_UNICODE_RX = re.compile("[" + re.escape("".join(_UNICODE_CHARS)) + "]")
+_UNICODE_SUB = {chr(k): (v or "") for k, v in _UNICODE_MAP.items()}
+
+
 def normalise_unicode(text: str) -> str:
-    """Full-width and ideographic dots, at signs, colons, slashes; drop zero-width characters."""
+    """Full-width and ideographic dots, at signs, colons, slashes; drop zero-width characters.
+    (A regex finds the few characters to replace: str.translate would look up every one.)"""
     if not text.isascii() and any(c in text for c in _UNICODE_CHARS):
-        return text.translate(_UNICODE_MAP)
+        return _UNICODE_RX.sub(lambda m: _UNICODE_SUB[m.group()], text)
     return text
 
 
@@ -89,9 +95,11 @@ def refang(text: str, *, unicode: bool = True) -> str:
         text = _SCHEME_BRACKET.sub(lambda m: m.group(1) + m.group(2), text)
     if " dot " in text or " DOT " in text or "\tdot" in text:
         text = _BARE_DOT.sub(_bare_dot, text)
-    if " at " in text or " AT " in text or " @ " in text:
-        # "john at evil dot com", "noreply @ evil[.]com": only before a defanged domain
-        text = _BARE_AT.sub(_bare_at, text)
+        if " at " in text or " AT " in text or " @ " in text:
+            # "john at evil dot com": only before a defanged domain
+            text = _BARE_AT.sub(_bare_at, text)
+    elif " @ " in text:  # "noreply @ evil[.]com" (a plain "at" is English: "relay at x[.]y")
+        text = _BARE_AT_SIGN.sub(_bare_at, text)
     return text
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from django import template
 
 from vigisante.core.taxonomy import Kind, rsit
-from vigisante.establishments.models import Category
 from vigisante.triage import presenters, queries
 from vigisante.triage.domain import Severity, State
 
@@ -47,11 +46,6 @@ def severity_label(severity: str) -> str:
 @register.filter
 def kind_label(kind: str) -> str:
     return presenters.label_of(Kind, kind)
-
-
-@register.filter
-def category_label(category: str) -> str:
-    return presenters.label_of(Category, category)
 
 
 @register.simple_tag

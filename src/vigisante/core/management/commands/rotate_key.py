@@ -8,7 +8,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vigisante.core import crypto
+from vigisante.core import audit, crypto
 
 
 class Command(BaseCommand):
@@ -60,6 +60,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"re-encrypted {text}")
 
         result = crypto.rotate(progress=progress)
+        if result.files or result.secrets or result.errors:
+            audit.record(actor=None, action="encryption.rotated", object_type="encryption_key",
+                         object_id=current,
+                         after={"files": result.files, "secrets": result.secrets,
+                                "errors": len(result.errors), "keys": keys.ids})
         if options["json"]:
             self.stdout.write(json.dumps({"current_key": current, **vars(result)}))
         else:

@@ -1,0 +1,147 @@
+"""Issue 10, "The experience", in a real browser: each item as its user meets it (phone at
+320-375 px and desktop, French and English, JavaScript off for the reporter's pages), and axe
+on every page of the site, as every role, with zero serious or critical violations.
+
+Screenshots go to $E2E_SCREENSHOT_DIR when set (else the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from conftest import PASSWORD
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from vigisante.reports import services as report_services
+
+from .axe import axe_violations
+from .conftest import CHROMIUM_ARGS, TIMEOUT_MS, log_in  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+PHONE_320 = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 2,
+             "is_mobile": True, "has_touch": True}
+PHONE_375 = {**PHONE_320, "viewport": {"width": 375, "height": 740}}
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """`open_page(size, lang="fr", js=True)`: a fresh browser context per user."""
+    contexts = []
+
+    def _open(size: dict, lang: str = "fr", js: bool = True, state=None):
+        context = browser.new_context(locale="fr-FR" if lang == "fr" else "en-GB",
+                                      timezone_id="Europe/Paris", java_script_enabled=js,
+                                      storage_state=state, **size)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.ux_options = (size, lang)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def shot(page, tmp_path, name: str) -> None:
+    folder = os.environ.get("E2E_SCREENSHOT_DIR") or str(tmp_path)
+    page.screenshot(path=os.path.join(folder, name), full_page=True)
+
+
+def inspect(page, open_page, tmp_path=None, name: str = "") -> dict:
+    """Check a page seen without JavaScript: the same URL, session and screen in a twin
+    browser with JavaScript (axe and the layout measures run scripts), then axe, the fit
+    and a screenshot. Returns the measures."""
+    size, lang = page.context.ux_options
+    twin = open_page(size, lang, js=True, state=page.context.storage_state())
+    twin.goto(page.url)
+    measures = {"fits": fits(twin)}
+    no_axe(twin)
+    if name:
+        shot(twin, tmp_path, name)
+    twin.context.close()
+    return measures
+
+
+def fits(page) -> bool:
+    """No horizontal scrolling of the page, and no element wider than its scroll box."""
+    return page.evaluate("""() => {
+        if (document.documentElement.scrollWidth > window.innerWidth) return false;
+        for (const el of document.querySelectorAll('main *')) {
+            const s = getComputedStyle(el);
+            if ((s.overflowX === 'auto' || s.overflowX === 'scroll')
+                && el.scrollWidth > el.clientWidth + 1) return false;
+        }
+        return true;
+    }""")
+
+
+def no_axe(page) -> None:
+    found = axe_violations(page)
+    assert found == [], (page.url, found)
+
+
+def staff_login(page, live_server, user) -> None:
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="browser",
+                                                 defaults={"confirmed": True})
+    log_in(page, live_server.url, user.email, PASSWORD, totp_device=device)
+
+
+def early_warning(reporter, est, **over):
+    data = dict(establishment=est, description="Écran de rançon sur le poste de l'accueil, "
+                "logiciel de soins inaccessible", discovered_at=timezone.now()
+                - dt.timedelta(hours=2), ongoing=True, suspected_malicious="yes",
+                patient_care_affected="yes", support_requested=True,
+                callback_phone="06 12 34 56 78")
+    data.update(over)
+    return report_services.create_early_warning(actor=reporter, data=data)
+
+
+# --- 1 and 2: the GDPR clock may apply; the clocks fit a 320 px phone, without JavaScript ----
+
+@pytest.mark.parametrize(("lang", "label"), [("fr", "Peut s'appliquer"), ("en", "May apply")])
+def test_reporter_phone_sees_gdpr_may_apply_and_every_clock_fits(
+        open_page, live_server, reporter_b, est_b, lang, label, tmp_path):
+    # An EHPAD (no NIS2), ransomware, early warning only: the CNIL clock runs.
+    report = early_warning(reporter_b, est_b)
+    page = open_page(PHONE_320, lang, js=False)
+    log_in(page, live_server.url, reporter_b.email, PASSWORD)
+    page.goto(f"{live_server.url}/reports/{report.pk}/")
+    gdpr = page.locator("#clocks li.clock[data-regime=gdpr_breach]")
+    assert gdpr.get_attribute("data-may-apply") == "1"
+    assert gdpr.locator(".clock-state .badge").inner_text().strip() == label
+    assert gdpr.locator(".clock-left strong").inner_text().strip()  # time left, visible
+    assert gdpr.locator(".clock-due time").is_visible()
+    for box in (gdpr.bounding_box(), page.locator("#clocks .clock-left").first.bounding_box()):
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert inspect(page, open_page, tmp_path, f"ux-1-2-clocks-phone320-{lang}.png")["fits"]
+    # Once the notification says no personal data: not applicable, with the reason.
+    report_services.save_notification(actor=reporter_b, report_id=report.pk, complete=True,
+                                      data={"operations_impact": "none"})
+    page.reload()
+    assert page.locator("#clocks li.clock[data-regime=gdpr_breach]").count() == 0
+    assert page.locator("#clocks details.clocks-na li[data-regime=gdpr_breach]").count() == 1
+
+
+# --- 7: error pages -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_error_page_is_styled_translated_with_a_way_back(
+        open_page, live_server, reporter_a, reporter_b, est_a, lang, tmp_path):
+    report = early_warning(reporter_a, est_a)
+    page = open_page(PHONE_375, lang, js=False)
+    log_in(page, live_server.url, reporter_b.email, PASSWORD)
+    response = page.goto(f"{live_server.url}/reports/{report.pk}/")
+    assert response.status == 404
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.locator("main h1").inner_text() == (
+        "Page introuvable" if lang == "fr" else "Page not found")
+    assert page.locator("header.top nav a").count() >= 3
+    assert inspect(page, open_page, tmp_path, f"ux-7-404-{lang}.png")["fits"]
+    with page.expect_navigation():
+        page.click("main a.button")
+    assert page.url.endswith("/reports/")
