@@ -6,7 +6,6 @@ from django_tasks import task
 
 from vigisante.authorities import services
 
-
 #: Ahead of the other tasks (indicator extraction, e-mails): telling the authorities "without
 #: delay" is a regulatory obligation with its own clock.
 PRIORITY = 50
