@@ -85,7 +85,7 @@ def main() -> None:
     from vigisante.reports.models import Report
 
     analyst = User.objects.get(email="analyste@demo.example.org")
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(analyst)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.filter(user=analyst).first().persistent_id

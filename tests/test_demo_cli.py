@@ -60,8 +60,21 @@ def two_runs(tmp_path_factory):
 def test_prints_one_json_object_with_the_demo_logins(two_runs):
     data_dir, first, _second, _c1, _c2, _elapsed = two_runs
     answer = json.loads(first.stdout)  # nothing else on stdout
-    assert set(answer) == {"url", "accounts"}
+    assert set(answer) == {"url", "accounts", "taxii", "feeds"}
     assert answer["url"] == "http://127.0.0.1:8000/"
+    assert answer["taxii"]["url"] == "http://127.0.0.1:8000/taxii2/"
+    assert answer["taxii"]["token"].startswith("vs_") and answer["taxii"]["password"]
+    assert answer["feeds"] == {"misp": "http://127.0.0.1:8000/alerts/misp/feed/",
+                               "text": "http://127.0.0.1:8000/feeds/text/domain.txt",
+                               "token": answer["taxii"]["token"]}
+    with sqlite3.connect(data_dir / "vigisante.sqlite3") as conn:
+        role = conn.execute("SELECT role FROM accounts_user WHERE email = ?",
+                            (answer["taxii"]["username"],)).fetchone()[0]
+        published = dict(conn.execute(
+            "SELECT c.alias, COUNT(*) FROM taxii_stixobject o JOIN taxii_collection c "
+            "ON c.id = o.collection_id GROUP BY c.alias").fetchall())
+    assert role == "machine"
+    assert published.get("everyone", 0) > 0 and published.get("partners", 0) > 0
     accounts = answer["accounts"]
     for a in accounts:
         assert {"email", "password", "role", "establishment", "token"} <= set(a)

@@ -168,3 +168,22 @@ def test_subscription_polls_our_own_server(server, analyst):
     assert client.poll(bad) == 0
     bad.refresh_from_db()
     assert "401" in bad.last_error and bad.last_polled_at is not None
+
+
+def test_the_demo_credentials_work(server):
+    """The demo's "taxii" and "feeds" keys, used as printed, against a live server."""
+    from vigisante.demo import taxii as demo_taxii
+
+    keys = demo_taxii.prepare(server + "/")
+    taxii = keys["taxii"]
+    with Server(taxii["url"], user=taxii["username"], password=taxii["password"]) as remote:
+        aliases = {c.alias for c in remote.api_roots[0].collections}
+    assert aliases == {"everyone", "partners", "inbox"}
+    with Server(taxii["url"], auth=TokenAuth(taxii["token"])) as remote:
+        assert remote.api_roots[0].title
+    feeds = keys["feeds"]
+    text = requests.get(feeds["text"], params={"token": feeds["token"]}, timeout=30)
+    assert text.status_code == 200
+    manifest = requests.get(feeds["misp"] + "manifest.json", timeout=30,
+                            headers={"Authorization": f"Token {feeds['token']}"})
+    assert manifest.status_code == 200 and manifest.json() == {}

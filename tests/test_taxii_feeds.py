@@ -125,3 +125,35 @@ def test_suricata_datasets(world):
     assert lines("/feeds/suricata/sha256.lst", basic(world["b"])) == {"ab" * 32}
     assert lines("/feeds/suricata/ipv4.lst", basic(world["b"])) == {"192.0.2.1"}
     assert fetch("/feeds/suricata/sha1.lst", basic(world["b"]))[0] == 404
+
+
+def test_machine_accounts_read_the_misp_feed(world, est_a):
+    """The MISP feed (sharing's route) takes a machine account's token: a partner gets the
+    sent alerts up to TLP:AMBER, an establishment's account those delivered to it."""
+    from django.utils import timezone
+
+    from vigisante.sharing.models import Alert, AlertRecipient
+
+    now = timezone.now()
+
+    def alert(title, tlp, sent=True):
+        return Alert.objects.create(title=title, situation="s", actions="a", tlp=tlp,
+                                    created_at=now, updated_at=now,
+                                    sent_at=now if sent else None, target_all=True)
+
+    amber = alert("Amber alert for all", "amber")
+    alert("Red alert for all", "red")
+    alert("Draft alert", "green", sent=False)
+    AlertRecipient.objects.create(alert=amber, establishment=est_a, delivered_at=now)
+
+    def titles(user) -> set[str]:
+        raw = token(user)["HTTP_AUTHORIZATION"]
+        response = Client().get("/alerts/misp/feed/manifest.json", HTTP_AUTHORIZATION=raw)
+        assert response.status_code == 200, response.content
+        return {event["info"] for event in response.json().values()}
+
+    assert titles(world["partner"]) == {"Amber alert for all"}
+    assert titles(world["a"]) == {"Amber alert for all"}
+    assert titles(world["b"]) == set()
+    raw = token(world["partner"])["HTTP_AUTHORIZATION"]
+    assert Client().get("/api/v1/alerts/", HTTP_AUTHORIZATION=raw).status_code == 401

@@ -241,3 +241,67 @@ def test_responses_are_compact_json_objects(machines):
     response = get(url("everyone", "objects/"), basic(machines["a"]), limit=5)
     body = json.loads(response.content)
     assert set(body) == {"more", "next", "objects"} and body["more"] is True
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = st.sampled_from(sorted(protocol.ALLOWED) + ["match[foo]", "limit[]", "x"])
+_VALUES = st.text(max_size=60) | st.sampled_from(
+    ["last", "first", "all", "2026-01-01T00:00:00Z", "0", "-1", "1e9", "indicator",
+     "indicator--00000000-0000-4000-8000-000000000000", "%00", "\u202e", "' OR 1=1 --"])
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(_KEYS, _VALUES, max_size=4),
+       rest=st.sampled_from(["objects/", "manifest/", "objects/{id}/",
+                             "objects/{id}/versions/"]))
+def test_hostile_query_strings_get_taxii_answers_never_500(machines, params, rest):
+    fill("everyone", "indicator-for-c2-ip-address")
+    path = url("everyone", rest.format(id="indicator--33fe3b22-0201-47cf-85d0-97c02164528d"))
+    params = {k: v.replace("\x00", "") for k, v in params.items()}
+    response = get(path, basic(machines["a"]), **params)
+    assert response.status_code in (200, 400, 404), (params, response.content)
+    assert response["Content-Type"] == TAXII
+    json.loads(response.content)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300) | st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["objects", "id", "type", "modified", "spec_version"]),
+                      children, max_size=4), max_leaves=20).map(
+    lambda v: json.dumps(v).encode()))
+def test_hostile_envelopes_get_taxii_answers_never_500(machines, body):
+    inbox = collection("inbox")
+    inbox.writers.add(machines["partner"])
+    response = Client().post(url("inbox", "objects/"), body, content_type=TAXII,
+                             **basic(machines["partner"]))
+    assert response.status_code in (202, 400, 413, 415), (body, response.content)
+    json.loads(response.content)
+
+
+def test_too_large_and_too_deep_bodies(machines, settings):
+    inbox = collection("inbox")
+    inbox.writers.add(machines["partner"])
+    settings.TAXII_MAX_CONTENT_LENGTH = 1000
+    big = json.dumps({"objects": [{"id": "x" * 2000}]})
+    response = Client().post(url("inbox", "objects/"), big, content_type=TAXII,
+                             **basic(machines["partner"]))
+    assert response.status_code == 413
+    settings.TAXII_MAX_CONTENT_LENGTH = 10 * 2**20
+    deep = '{"objects": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = Client().post(url("inbox", "objects/"), deep, content_type=TAXII,
+                             **basic(machines["partner"]))
+    assert response.status_code == 400
+    settings.TAXII_MAX_OBJECTS_PER_REQUEST = 2
+    three = json.dumps({"objects": sample("malicious-email-indicator-with-attachment")[:3]})
+    response = Client().post(url("inbox", "objects/"), three, content_type=TAXII,
+                             **basic(machines["partner"]))
+    assert response.status_code == 413
+    wrong_type = Client().post(url("inbox", "objects/"), "{}", content_type="application/json",
+                               **basic(machines["partner"]))
+    assert wrong_type.status_code == 415

@@ -712,7 +712,7 @@ def test_the_walk_catches_leaks(tokens, settings):
         f"['{IMPORTED_MARK}']" in text
 
 
-MACHINE_PREFIXES = ("/taxii2/", "/feeds/")
+MACHINE_PREFIXES = ("/taxii2/", "/feeds/", "/alerts/misp/feed/")
 
 
 def test_machine_accounts_reach_taxii_and_feeds_only(tokens, est_a):

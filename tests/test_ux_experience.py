@@ -85,3 +85,121 @@ def test_messages_are_paragraphs_with_a_live_role(report_a, reporter_a, analyst,
     page = html(client_for(analyst).post(reverse("triage:queue"), {"report_ids": ["x"]},
                                          follow=True))
     assert {p["role"] for p in page.select(".messages p.message.error")} == {"alert"}
+
+
+# --- 3 and 4: the queue ----------------------------------------------------------------------
+
+@pytest.fixture
+def queue_world(reporter_a, reporter_b, est_a, est_b, analyst, early_warning_data):
+    from django.utils import timezone
+
+    from vigisante.reports import services as report_services
+    from vigisante.triage import services
+
+    # a ransomware with patient care affected, and a test, both just received
+    ransom = report_services.create_early_warning(actor=reporter_b, data={
+        **early_warning_data, "establishment": est_b,
+        "description": "Écran de RANÇON sur le poste de l'accueil, logiciel de soins "
+                       "inaccessible depuis ce matin " + "x" * 200})
+    test = report_services.create_early_warning(actor=reporter_a, data=dict(
+        establishment=est_a, description="Test double envoi", discovered_at=timezone.now(),
+        ongoing=False, suspected_malicious="no", patient_care_affected="no",
+        support_requested=False))
+    closed = report_services.create_early_warning(actor=reporter_a, data=dict(
+        establishment=est_a, description="Old phishing", discovered_at=timezone.now(),
+        ongoing=False, suspected_malicious="yes", patient_care_affected="no",
+        support_requested=False))
+    services.transition(actor=analyst, report_id=closed.pk, to_state="rejected",
+                        comment="spam")
+    return ransom, test, closed
+
+
+def _rows(page):
+    return {int(tr["data-report"]): tr for tr in page.select("table.queue tbody tr[data-report]")}
+
+
+def test_queue_shows_a_triage_signal_before_qualification(client_for, analyst, queue_world):
+    ransom, test, _closed = queue_world
+    rows = _rows(html(client_for(analyst).get(reverse("triage:queue"))))
+    hot, cold = rows[ransom.pk], rows[test.pk]
+    assert hot.get("data-urgent") == "1" and "urgent" in hot["class"]
+    assert cold.get("data-urgent") is None
+    assert hot.select_one(".badge.suggested")["data-suggested"] in ("significant", "major")
+    assert cold.select_one(".badge.suggested")["data-suggested"] == "minor"
+    signals = [b.get_text(strip=True) for b in hot.select(".signals .badge")]
+    assert "Patient care affected" in signals and "Support requested" in signals
+    assert not cold.select(".signals .badge.danger")
+    summary = hot.select_one(".summary-text").get_text()
+    assert summary.startswith("Écran de RANÇON") and summary.endswith("…") and len(summary) < 160
+
+
+def test_queue_opens_on_what_needs_action_with_sort_state(client_for, analyst, queue_world):
+    ransom, test, closed = queue_world
+    c = client_for(analyst)
+    page = html(c.get(reverse("triage:queue")))
+    assert set(_rows(page)) == {ransom.pk, test.pk}  # the rejected one is done with
+    assert page.select_one("#queue-count").get_text(strip=True) == "2 reports need action"
+    received = page.select_one("th[aria-sort]")
+    assert received["aria-sort"] == "descending" and "▼" in received.get_text()
+    assert len(page.select("th[aria-sort]")) == 1
+    # the less used filters are folded; the main ones are four
+    assert page.select_one("form.queue-filters details.more-filters:not([open])")
+    assert len(page.select("form.queue-filters > .filter-row > .field")) == 4
+    every = html(c.get(reverse("triage:queue"), {"state": "all", "sort": "reference"}))
+    assert set(_rows(every)) == {ransom.pk, test.pk, closed.pk}
+    th = every.select_one("th[aria-sort]")
+    assert th["aria-sort"] == "ascending" and "Reference" in th.get_text()
+    assert "sort=-reference" in th.select_one("a")["href"]
+    # a filter of the report list, shared: support requested
+    helped = html(c.get(reverse("triage:queue"), {"support_requested": "yes"}))
+    assert set(_rows(helped)) == {ransom.pk}
+    assert helped.select_one("details.more-filters[open]")
+
+
+@pytest.mark.parametrize("text", ["rancon", "RANÇON", "rançon", "ecran de rancon"])
+def test_queue_search_ignores_accents_and_case(client_for, analyst, queue_world, text):
+    ransom, _test, _closed = queue_world
+    page = html(client_for(analyst).get(reverse("triage:queue"), {"q": text}))
+    assert set(_rows(page)) == {ransom.pk}
+
+
+def test_queue_search_treats_regex_characters_as_text(client_for, analyst, queue_world):
+    response = client_for(analyst).get(reverse("triage:queue"), {"q": "(.*[ \\"})
+    assert response.status_code == 200 and not _rows(html(response))
+
+
+def test_overdue_filter_finds_reports_with_a_passed_deadline(client_for, analyst, queue_world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vigisante.clocks.models import Clock
+    ransom, test, _closed = queue_world
+    Clock.objects.filter(report=ransom, state="due").exclude(due_at=None).update(
+        due_at=timezone.now() - dt.timedelta(hours=1))
+    page = html(client_for(analyst).get(reverse("triage:queue"), {"overdue": "on"}))
+    assert set(_rows(page)) == {ransom.pk}
+
+
+# --- 6: the labels say the hidden rules --------------------------------------------------------
+
+def test_conditional_fields_say_when_they_are_required(report_a, reporter_a, analyst,
+                                                       client_for):
+    page = html(client_for(reporter_a).get(reverse("reports:early_warning")))
+    label = page.select_one("label[for=id_callback_phone]").get_text(" ", strip=True)
+    assert "required if you want help" in label and "optional" not in label
+    page = html(client_for(reporter_a).get(reverse("reports:notification", args=[report_a.pk])))
+    label = page.select_one("label[for=id_degraded_since]").get_text(" ", strip=True)
+    assert "required for degraded mode" in label and "optional" not in label
+    page = html(client_for(analyst).get(reverse("triage:case", args=[report_a.pk])))
+    label = page.select_one("label[for=transition-comment]").get_text(" ", strip=True)
+    assert "required to reject or reopen" in label and "optional" not in label
+
+
+# --- 5: facts first -------------------------------------------------------------------------
+
+def test_case_page_puts_the_facts_before_the_forms(report_a, analyst, client_for):
+    page = html(client_for(analyst).get(reverse("triage:case", args=[report_a.pk])))
+    order = [s.get("id") for s in page.select("main section[id]")]
+    assert order.index("facts") < order.index("clocks") < order.index("workflow")
+    assert order.index("facts") < order.index("qualification")

@@ -57,9 +57,10 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate(self, request):
         result = self._authenticate(request)
-        if result is not None and result[0].role == Role.MACHINE:
+        if result is not None and result[0].role == Role.MACHINE and not \
+                request.path.startswith(tuple(settings.MACHINE_TOKEN_PATHS)):
             # Machine accounts read TAXII and the feeds (plain views, vigisante.accounts.
-            # machine), never the API.
+            # machine, and the MISP feed), never the rest of the API.
             raise exceptions.AuthenticationFailed(
                 _("Machine accounts may use TAXII and the feeds only."))
         return result

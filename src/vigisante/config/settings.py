@@ -332,6 +332,9 @@ PERIODIC_JOBS = [
 ]
 
 # TAXII 2.1 server (vigisante.taxii, docs/taxii.md).
+# DRF routes a machine account's token may reach (the MISP feed); TAXII and /feeds/ are plain
+# views with their own authentication (accounts.machine).
+MACHINE_TOKEN_PATHS = ["/alerts/misp/feed/"]
 TAXII_MAX_CONTENT_LENGTH = 10 * 1024 * 1024     # bytes of one "add objects" request
 TAXII_MAX_OBJECTS_PER_REQUEST = 10_000
 TAXII_DEFAULT_PAGE_SIZE = 1000

@@ -259,16 +259,16 @@ class Upgrade:
     def _validate(self) -> None:
         """Fix what has a known or evident 1.4.1 spelling (a value differing only in case or
         spaces, a lone value for a list, digits for a number), then list what is left."""
+        errors = list(validator().iter_errors(self.doc))
         for _pass in range(3):
-            errors = list(validator().iter_errors(self.doc))
             fixed = False
             for e in errors:
                 fixed |= self._fix(e)
             if not fixed:
                 break
+            errors = list(validator().iter_errors(self.doc))
         seen = set()
-        for e in sorted(validator().iter_errors(self.doc), key=lambda e: [
-                str(p) for p in e.absolute_path]):
+        for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
             message = _describe(e)
             if message not in seen:
                 seen.add(message)

@@ -150,6 +150,8 @@ class EarlyWarningForm(VigisanteForm):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel",
                                       "inputmode": "tel"}),
         help_text=_("Your e-mail may be down: give a number where the CERT can reach you."))
+    # A rule the label must say (issue 10, item 6): shown instead of "(optional)".
+    callback_phone.condition = _("(required if you want help)")
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -233,6 +235,7 @@ class NotificationForm(StageForm):
                                     help_text=_("Required to submit the notification."))
     degraded_since = forms.DateTimeField(label=_label("degraded_since"), required=False,
                                          widget=DateTimeLocalInput())
+    degraded_since.condition = _("(required for degraded mode)")
     degraded_until = forms.DateTimeField(label=_label("degraded_until"), required=False,
                                          widget=DateTimeLocalInput(),
                                          help_text=_("Leave empty while it lasts."))

@@ -2,8 +2,9 @@
 the app), and the small helpers the sharing pages, API and services call.
 
 CERT staff see, write, send every alert and see who read it; a reporter sees the sent alerts
-delivered to one of its establishments and records that it read them; observers and everyone
-else get nothing (404).
+delivered to one of its establishments and records that it read them; a machine account (the
+MISP feed) sees those of its establishment, or as a partner the sent alerts up to TLP:AMBER;
+observers and everyone else get nothing (404).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from vigisante.accounts.access import REPORTER, STAFF, establishment_ids
-from vigisante.accounts.models import Membership
+from vigisante.accounts.models import Membership, Role
 from vigisante.core import access
 from vigisante.indicators.models import Campaign
 from vigisante.sharing.models import Alert, AlertRecipient, IncomingIntel
@@ -32,8 +33,21 @@ def _delivered_test(user, alert: Alert) -> bool:
 DELIVERED = access.where("sent to one of the user's establishments", _delivered_q,
                          _delivered_test)
 
+
+def _partner_q(user) -> Q:
+    """A machine account without establishment is a partner (a CERT, an agency): the sent
+    alerts up to TLP:AMBER (docs/taxii.md)."""
+    if Membership.objects.filter(user_id=user.pk).exists():
+        return Q(pk__in=[])
+    return Q(sent_at__isnull=False, tlp__in=["clear", "green", "amber"])
+
+
+PARTNER_SENT = access.where("sent, up to TLP:AMBER, to partners (machine accounts without "
+                            "establishment)", _partner_q)
+
 ALERT_RULES: access.Rules = {
-    "view": {STAFF: access.EVERY, REPORTER: DELIVERED},
+    # machine accounts read alerts through the MISP feed only (accounts.authentication)
+    "view": {STAFF: access.EVERY, REPORTER: DELIVERED, Role.MACHINE: DELIVERED | PARTNER_SENT},
     "write": {STAFF: access.EVERY},         # drafts: create, change, preview
     "send": {STAFF: access.EVERY},
     "receipts": {STAFF: access.EVERY},      # who has read it

@@ -80,8 +80,10 @@ class QueuePagination(LimitOffsetPagination):
 
 
 class StaffView(RestrictedAPIView):
-    """The policy (triage/access.py) applied before any parsing: a route of one case fetches
-    the report with the method's action; others need the role to have it. Others get 404."""
+    """The policy (triage/access.py) applied before any parsing: a route that reads one case
+    fetches the report with the method's action; others need the role to have it. Others get
+    404. The workflow writes (qualify, transition, assign) check only the role here: their
+    service fetches the report with the same action (one fetch, not two; 404 if refused)."""
 
     access_model = Report
     access_actions = {"GET": "triage", "HEAD": "triage", "OPTIONS": "triage"}
@@ -168,7 +170,6 @@ class CaseView(StaffView):
 
 
 class QualifyView(StaffView):
-    access_kwarg = "report_id"
     access_actions = {**StaffView.access_actions, "POST": "qualify"}
 
     @extend_schema(summary="Qualify a case (history is kept)", request=s.QualifyInput,
@@ -185,7 +186,6 @@ class QualifyView(StaffView):
 
 
 class TransitionView(StaffView):
-    access_kwarg = "report_id"
     access_actions = {**StaffView.access_actions, "POST": "transition"}
 
     @extend_schema(summary="Move a case to another state", request=s.TransitionInput,
@@ -200,7 +200,6 @@ class TransitionView(StaffView):
 
 
 class AssignView(StaffView):
-    access_kwarg = "report_id"
     access_actions = {**StaffView.access_actions, "POST": "assign"}
 
     @extend_schema(summary="Assign a case to an analyst (null: nobody)", request=s.AssignInput,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from vigisante.core.taxonomy import Kind, Origin
 from vigisante.establishments.models import Category
 from vigisante.establishments.regions import REGIONS
+from vigisante.reports.filters import IncomingFilterForm
 from vigisante.triage import domain
 from vigisante.triage.domain import (
     AttackVector,
@@ -21,7 +23,7 @@ from vigisante.triage.domain import (
     State,
     SupportType,
 )
-from vigisante.triage.queries import DEFAULT_SORT, SORTS, QueueFilters
+from vigisante.triage.queries import DEFAULT_SORT, OPEN, SORTS, QueueFilters
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -33,9 +35,24 @@ def _blank(label: StrOrPromise, choices) -> list[tuple[str, StrOrPromise]]:
     return [("", label), *choices]
 
 
-class QueueFilterForm(forms.Form):
-    state = forms.ChoiceField(label=_("State"), required=False,
-                              choices=_blank(_("All"), State.choices))
+class QueueFilterForm(IncomingFilterForm):
+    """The queue's filters. The main ones show first; the report's own facts (inherited from
+    the report list's form, one implementation) sit under "More filters".
+
+    The queue opens on what needs action: an empty state means every case not yet resolved,
+    closed, rejected or a duplicate; "all" shows the whole history.
+    """
+
+    MAIN = ("q", "state", "assigned", "overdue")
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        help_text=_("Reference, establishment or description"),
+                        widget=forms.TextInput(attrs={"type": "search"}))
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[
+        ("", _("Needs action")), ("all", _("All states")), *State.choices])
+    assigned = forms.ChoiceField(label=_("Assigned"), required=False, choices=[
+        ("", _("Anyone")), ("me", _("To me")), ("none", _("Unassigned"))])
+    overdue = forms.BooleanField(label=_("Overdue clocks only"), required=False)
     severity = forms.ChoiceField(label=_("Severity"), required=False,
                                  choices=_blank(_("All"), Severity.choices))
     kind = forms.ChoiceField(label=_("Kind"), required=False,
@@ -44,11 +61,6 @@ class QueueFilterForm(forms.Form):
         _("All"), sorted(REGIONS.items(), key=lambda kv: kv[1])))
     category = forms.ChoiceField(label=_("Category"), required=False,
                                  choices=_blank(_("All"), Category.choices))
-    assigned = forms.ChoiceField(label=_("Assigned"), required=False, choices=[
-        ("", _("Anyone")), ("me", _("To me")), ("none", _("Unassigned"))])
-    overdue = forms.BooleanField(label=_("Overdue clocks only"), required=False)
-    q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        help_text=_("Reference, establishment or description"))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("-received", _("Newest first")), ("received", _("Oldest first")),
         ("-severity", _("Most severe first")), ("severity", _("Least severe first")),
@@ -60,17 +72,37 @@ class QueueFilterForm(forms.Form):
                                       empty_value=PAGE_SIZES[0],
                                       choices=[(n, str(n)) for n in PAGE_SIZES])
 
-    def filters(self) -> QueueFilters:
+    field_order = ["q", "state", "assigned", "overdue", "severity", "kind", "region",
+                   "category", "support_requested", "patient_care_affected",
+                   "suspected_malicious", "stage", "channel", "ongoing", "received_from",
+                   "received_to", "sort", "per_page"]
+
+    def main_fields(self):
+        return [self[name] for name in self.MAIN]
+
+    def more_fields(self):
+        return [self[name] for name in self.fields if name not in self.MAIN]
+
+    def more_active(self) -> bool:
+        """Whether a filter under "More filters" is set (the section then opens)."""
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(name) for name in self.fields
+                   if name not in self.MAIN and name not in ("sort", "per_page"))
+
+    def queue_filters(self) -> QueueFilters:
         """The valid filters; a field with an error is ignored (and shown with its error)."""
         data = getattr(self, "cleaned_data", {}) if self.is_bound else {}
         get = {k: v for k, v in data.items() if k not in self.errors}
         sort = get.get("sort") or DEFAULT_SORT
+        state = get.get("state", "")
+        state = {"": OPEN, "all": ""}.get(state, state)
+        report = replace(super().filters(), q="", region="", category="")
         return QueueFilters(
-            state=get.get("state", ""), severity=get.get("severity", ""),
+            state=state, severity=get.get("severity", ""),
             kind=get.get("kind", ""), region=get.get("region", ""),
             category=get.get("category", ""), assigned=get.get("assigned", ""),
             overdue=bool(get.get("overdue")), q=(get.get("q") or "").strip(),
-            sort=sort if sort in SORTS else DEFAULT_SORT)
+            sort=sort if sort in SORTS else DEFAULT_SORT, report=report)
 
     def per_page_value(self) -> int:
         data = getattr(self, "cleaned_data", {})
@@ -121,6 +153,7 @@ class QualifyForm(VersionedForm):
         choices=_blank(_("Not applicable"), RansomwareExtent.choices),
         help_text=_("Ransomware only."))
     comment = _text(_("Comment"), domain.MAX_COMMENT, required=False, rows=3)
+    comment.condition = _("(required to override the suggested severity)")
 
 
 class TransitionForm(VersionedForm):
@@ -128,6 +161,7 @@ class TransitionForm(VersionedForm):
     to_state = forms.ChoiceField(label=_("New state"), choices=State.choices)
     comment = _text(_("Comment"), domain.MAX_COMMENT, required=False, rows=2,
                     help_text=_("Required to reject or reopen."))
+    comment.condition = _("(required to reject or reopen)")
     duplicate_of = forms.CharField(
         label=_("Original report (for a duplicate)"), required=False, max_length=50,
         help_text=_("Its reference, e.g. VS-2026-00042."))

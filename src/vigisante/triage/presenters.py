@@ -13,7 +13,9 @@ from django.utils.translation import ngettext
 
 from vigisante.core.taxonomy import Kind
 from vigisante.establishments.models import Category
+from vigisante.establishments.regions import REGIONS
 from vigisante.reports.models import Report
+from vigisante.triage import domain
 from vigisante.triage.domain import Severity, State
 
 STATE_CLASS: dict[str, str] = {State.RECEIVED: "warn", State.RESOLVED: "ok", State.CLOSED: "ok"}
@@ -43,6 +45,12 @@ class QueueRow:
     overdue_text: str
     next_due_iso: str
     next_due_text: str
+    summary: str = ""
+    suggested: str = ""
+    suggested_text: str = ""
+    suggested_class: str = ""
+    signals: tuple[tuple[str, str], ...] = ()
+    urgent: bool = False
 
 
 def _when(at: dt.datetime | None) -> tuple[str, str]:
@@ -78,8 +86,8 @@ def queue_rows(reports: list[Report]) -> list[QueueRow]:
             select_label=_("Select %(ref)s") % {"ref": r.reference},
             received_iso=received[0], received_text=received[1],
             establishment=est.name if est else "",
-            establishment_detail=f"{label_of(Category, est.category)} · {est.region}" if est
-            else "",
+            establishment_detail=f"{label_of(Category, est.category)} · "
+            f"{REGIONS.get(est.region, est.region)}" if est else "",
             state=state, state_label=label_of(State, state), state_class=STATE_CLASS.get(state, ""),
             severity=severity, severity_label=label_of(Severity, severity),
             severity_class=SEVERITY_CLASS.get(severity, ""),
@@ -88,8 +96,39 @@ def queue_rows(reports: list[Report]) -> list[QueueRow]:
             overdue_text=ngettext("%(n)d overdue", "%(n)d overdue", overdue) % {"n": overdue}
             if overdue else "",
             next_due_iso=due[0], next_due_text=due[1],
+            **_triage_signal(r, case),
         ))
     return out
+
+
+SUMMARY_CHARS = 140
+
+
+def _triage_signal(report: Report, case) -> dict:
+    """What tells a ransomware with patients affected from a test before qualification: the
+    suggested severity (the same rules as the case page, without the supplier count), the
+    reporter's answers, and the start of the description."""
+    assessment = domain.suggest_severity(domain.impacts_of(report, kind=getattr(case, "kind", "")
+                                                           or ""))
+    signals = []
+    if report.patient_care_affected == "yes":
+        signals.append((_("Patient care affected"), "danger"))
+    if report.suspected_malicious == "yes":
+        signals.append((_("Suspected attack"), "warn"))
+    if report.support_requested:
+        signals.append((_("Support requested"), "warn"))
+    if report.stage == "early_warning":
+        signals.append((_("Early warning only"), ""))
+    text = " ".join(report.description.split())
+    summary = text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+    suggested = assessment.severity
+    return {
+        "summary": summary, "suggested": suggested,
+        "suggested_text": _("Suggested: %(severity)s") % {
+            "severity": label_of(Severity, suggested)} if suggested else "",
+        "suggested_class": SEVERITY_CLASS.get(suggested, ""), "signals": tuple(signals),
+        "urgent": suggested == Severity.MAJOR or report.patient_care_affected == "yes",
+    }
 
 
 def _has_case(report: Report) -> bool:

@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.reports import presenters as report_presenters
@@ -30,34 +32,47 @@ def _status(exc: ValidationError) -> int:
 @login_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
-    """The analyst's work queue, with filters, sorting, pages and bulk acknowledgement."""
+    """The analyst's work queue: opens on what needs action, with a triage signal on each row,
+    compact filters, sortable columns and pages reaching every report."""
     services.require_staff(request.user)
     if request.method == "POST":
         return _bulk_acknowledge(request)
     form = forms.QueueFilterForm(request.GET)
     form.is_valid()
-    filters = form.filters()
+    filters = form.queue_filters()
     now = timezone.now()
     ids = queries.queue_ids(actor=request.user, filters=filters, now=now)
-    page = queries.QueuePaginator(ids, form.per_page_value()).get_page(request.GET.get("page"))
+    page = Paginator(ids, form.per_page_value()).get_page(request.GET.get("page"))
     page.object_list = queries.queue_rows(list(page.object_list), now)
     params = {k: v for k, v in request.GET.items() if k != "page" and v and k in form.fields}
     return render(request, "triage/queue.html", {
         "form": form, "page": page, "rows": presenters.queue_rows(page.object_list),
-        "filters": filters, "now": now,
-        "query": urlencode(params), "sort_links": _sort_links(params, filters.sort),
+        "filters": filters, "now": now, "more_open": form.more_active(),
+        "query": urlencode(params), "columns": _sort_columns(params, filters.sort),
         "received": State.RECEIVED,
     }, status=400 if form.errors else 200)
 
 
-def _sort_links(params: dict, current: str) -> dict[str, str]:
-    links = {}
-    for key in ("received", "severity", "state", "establishment", "reference"):
-        target = f"-{key}" if current == key else key
-        if key == "received" and current not in ("received", "-received"):
-            target = "-received"
-        links[key] = "?" + urlencode({**params, "sort": target})
-    return links
+SORTABLE = {"reference": gettext_lazy("Reference"), "received": gettext_lazy("Received"),
+            "establishment": gettext_lazy("Establishment"), "state": gettext_lazy("State"),
+            "severity": gettext_lazy("Severity")}
+
+
+def _sort_columns(params: dict, current: str) -> dict[str, dict]:
+    """Per sortable column: its link (the other direction when it is the current sort), and
+    its aria-sort and arrow when it is the current sort."""
+    columns = {}
+    for key, label in SORTABLE.items():
+        direction = ("descending" if current == f"-{key}" else
+                     "ascending" if current == key else "")
+        if direction == "ascending" or (not direction and key == "received"):
+            target = f"-{key}"
+        else:
+            target = key
+        columns[key] = {"href": "?" + urlencode({**params, "sort": target}), "label": label,
+                        "aria_sort": direction,
+                        "arrow": {"ascending": "▲", "descending": "▼"}.get(direction, "")}
+    return columns
 
 
 def _bulk_acknowledge(request):

@@ -17,6 +17,7 @@ from vigisante.config import env
 from vigisante.core import server
 from vigisante.core.management.commands.serve import add_server_arguments, workers_from
 from vigisante.demo import load as demo_load
+from vigisante.demo import taxii as demo_taxii
 from vigisante.demo.data import DEMO_PASSWORD, generate
 
 
@@ -29,8 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true",
                             help="Prepare everything, print the logins and stop.")
         parser.add_argument("--json", action="store_true",
-                            help="Print one JSON object (url, accounts) on stdout; progress "
-                                 "goes to stderr.")
+                            help="Print one JSON object (url, accounts, taxii, feeds) on "
+                                 "stdout; progress goes to stderr.")
         parser.add_argument("--use-database-url", action="store_true",
                             help="Load the demo into the database of VIGISANTE_DATABASE_URL "
                                  "(by default the demo refuses it and uses embedded SQLite).")
@@ -48,13 +49,16 @@ class Command(BaseCommand):
         # Only the final answer goes to stdout: migrations and progress go to stderr.
         with contextlib.redirect_stdout(sys.stderr):
             accounts = self._prepare(options)
+            sharing = demo_taxii.prepare(url)
         if not env.get("VIGISANTE_SITE_URL"):
             # links in e-mails point at this demo (server processes and the task worker)
             settings.SITE_URL = os.environ["VIGISANTE_SITE_URL"] = url.rstrip("/")
         if options["json"]:
-            self.stdout.write(json.dumps({"url": url, "accounts": accounts}, ensure_ascii=False))
+            self.stdout.write(json.dumps({"url": url, "accounts": accounts, **sharing},
+                                         ensure_ascii=False))
         else:
             self._print_logins(url, accounts)
+            self._print_sharing(sharing)
         self.stderr.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if options["no_serve"]:
             return
@@ -114,6 +118,14 @@ class Command(BaseCommand):
         if years:
             log(f"Observatory: {len(years)} years ({years[0]}-{years[-1]}) queued for "
                 "publication; the worker publishes them once computed.")
+
+    def _print_sharing(self, sharing: dict) -> None:
+        w = self.stdout.write
+        taxii, feeds = sharing["taxii"], sharing["feeds"]
+        w(f"TAXII 2.1: {taxii['url']} - machine account {taxii['username']} (HTTP Basic, "
+          f"password above) or the header 'Authorization: Token {taxii['token']}'")
+        w(f"Feeds (same token): {feeds['text']} ; MISP feed: {feeds['misp']}")
+        w("")
 
     def _print_logins(self, url: str, accounts: list[dict]) -> None:
         w = self.stdout.write

@@ -1,9 +1,11 @@
-"""`vigisante import-veris DIR`: import VERIS incident files (schema 1.3.x and 1.4.x).
+"""`vigisante import-veris PATH`: import VERIS incidents of any schema version (1.2 to
+1.4.1), as real data sets mix them.
 
-Each file is validated (1.4.x against the VERIS 1.4.1 JSON schema, 1.3.x after the
-documented upgrade) and written with its original JSON; a file that does not validate is
-reported with its reason and skipped. Importing again updates changed records and leaves the
-others alone.
+Values a later VERIS renamed are mapped to their 1.4.1 name; values outside the 1.4.1 schema
+are kept as written and the record is flagged "outside the schema", with a warning in the
+summary; only what cannot be read (not JSON, not UTF-8, no incident at all) is skipped, with
+its reason. The original JSON is stored. Importing again updates changed records and leaves
+the others alone. See veris_import and docs/observatory.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from vigisante.observatory.progress import Progress
 
 
 class Command(ImportCommand):
-    help = "Import VERIS JSON incident files (a file or a folder, searched recursively)."
+    help = ("Import VERIS incidents of any schema version (*.json, *.jsonl; a file or a "
+            "folder, searched recursively).")
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="folder of VERIS *.json files, or one file")
