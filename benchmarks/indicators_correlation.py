@@ -303,11 +303,12 @@ def measure_adds(adds: int, n_reports: int, n_indicators: int) -> list[dict]:
                            "peer"))
     p50o, p50p = statistics.median(ours), statistics.median(peer)
     p99o, p99p = _pct(ours, 0.99), _pct(peer, 0.99)
-    c50o, c50p = statistics.median(CPU_MS["ours"]), statistics.median(CPU_MS["peer"])
+    # The kernel counts a process's CPU in ticks (10 ms): a mean over the adds, not a median.
+    cmo, cmp_ = statistics.fmean(CPU_MS["ours"]), statistics.fmean(CPU_MS["peer"])
     return [_line("add_report_50_indicators_p50", p50o, p50p, "ms", adds, p50p / p50o),
             _line("add_report_50_indicators_p99", p99o, p99p, "ms", adds, p99p / p99o),
-            _line("add_report_50_indicators_cpu_p50 (client + database backend CPU)", c50o,
-                  c50p, "ms", adds, c50p / max(c50o, 1e-9))]
+            _line("add_report_50_indicators_cpu_mean (client + database backend CPU)", cmo,
+                  cmp_, "ms", adds, cmp_ / max(cmo, 1e-9))]
 
 
 def measure_rebuild(rowwise_reports: int) -> list[dict]:

@@ -96,8 +96,11 @@ def test_double_tap_files_one_report(client_for, reporter_a, est_a):
     second = client.post(reverse("reports:early_warning"), data)
     assert Report.objects.count() == 1
     assert first["Location"] == second["Location"]
-    # A new filling of the form (new submission id) is a new report.
-    client.post(reverse("reports:early_warning"), early_warning_post(est_a))
+    # A new filling of the form (new submission id) with the same answers is "Back" then
+    # "Send": the page asks first (tests/test_ux_experience.py); confirmed, a new report.
+    assert client.post(reverse("reports:early_warning"), early_warning_post(est_a)
+                       ).status_code == 409
+    client.post(reverse("reports:early_warning"), early_warning_post(est_a, confirm_new="1"))
     assert Report.objects.count() == 2
     # So is the old form, reused after "back", with other answers.
     data["description"] = "Un autre incident"

@@ -203,3 +203,40 @@ def test_case_page_puts_the_facts_before_the_forms(report_a, analyst, client_for
     order = [s.get("id") for s in page.select("main section[id]")]
     assert order.index("facts") < order.index("clocks") < order.index("workflow")
     assert order.index("facts") < order.index("qualification")
+
+
+# --- 8: Back then Send again files nothing twice -----------------------------------------------
+
+def _early_warning_post(est, submission, **extra):
+    import uuid
+
+    from django.utils import timezone
+    return {"establishment": est.pk, "description": "Rançon  sur l'accueil",
+            "discovered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "ongoing": "yes", "suspected_malicious": "yes", "patient_care_affected": "yes",
+            "support_requested": "no", "callback_phone": "",
+            "submission": submission or str(uuid.uuid4()), **extra}
+
+
+def test_back_then_send_again_does_not_file_a_duplicate(reporter_a, est_a, client_for):
+    from vigisante.reports.models import Report
+
+    c = client_for(reporter_a)
+    url = reverse("reports:early_warning")
+    first = c.post(url, _early_warning_post(est_a, ""))
+    assert first.status_code == 302 and Report.objects.count() == 1
+    report = Report.objects.get()
+    # "Back" re-fetches the never-cached form: a new submission id, the same answers
+    again = c.post(url, _early_warning_post(est_a, "", description="Rançon sur l'accueil"))
+    assert again.status_code == 409 and Report.objects.count() == 1
+    page = html(again)
+    assert page.select_one("#duplicate[role=alert]")
+    assert page.select_one(f"#duplicate a[href='/reports/{report.pk}/']")
+    assert page.select_one("input[name=confirm_new][value='1']")
+    assert page.select_one("#id_description").get_text().strip() == "Rançon sur l'accueil"  # kept
+    # the reporter says it is another incident: filed
+    confirmed = c.post(url, _early_warning_post(est_a, "", confirm_new="1"))
+    assert confirmed.status_code == 302 and Report.objects.count() == 2
+    # another description is another report, without asking
+    other = c.post(url, _early_warning_post(est_a, "", description="Messagerie en panne"))
+    assert other.status_code == 302 and Report.objects.count() == 3

@@ -145,3 +145,69 @@ def test_error_page_is_styled_translated_with_a_way_back(
     with page.expect_navigation():
         page.click("main a.button")
     assert page.url.endswith("/reports/")
+
+
+# --- 8: Back then Send, without JavaScript ------------------------------------------------------
+
+def test_back_then_send_again_asks_instead_of_filing_twice(
+        open_page, live_server, reporter_a, est_a, tmp_path):
+    from vigisante.reports.models import Report
+
+    page = open_page(PHONE_375, "fr", js=False)
+    log_in(page, live_server.url, reporter_a.email, PASSWORD)
+    page.goto(f"{live_server.url}/reports/new/")
+    description = "Rançongiciel : écrans noirs aux urgences"
+
+    def fill_and_send():
+        page.fill("#id_description", description)
+        for name in ("ongoing_0", "suspected_malicious_0", "patient_care_affected_0",
+                     "support_requested_1"):
+            page.check(f"#id_{name}")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+
+    fill_and_send()
+    assert "/received/" in page.url and Report.objects.count() == 1
+    page.go_back()
+    assert page.url.endswith("/reports/new/")
+    fill_and_send()  # whatever the browser restored, the same answers again
+    assert Report.objects.count() == 1
+    assert page.locator("#duplicate").is_visible()
+    assert Report.objects.get().reference in page.locator("#duplicate").inner_text()
+    inspect(page, open_page, tmp_path, "ux-8-resend-phone-fr.png")
+
+
+# --- 3, 4, 5, 6: the analyst's queue and case page, desktop and phone, both languages ----------
+
+@pytest.mark.parametrize(("size", "lang"), [(DESKTOP, "fr"), (PHONE_375, "en")])
+def test_queue_signal_and_case_facts_first(open_page, live_server, analyst, reporter_a,
+                                           reporter_b, est_a, est_b, size, lang, tmp_path):
+    ransom = early_warning(reporter_b, est_b)
+    test = early_warning(reporter_a, est_a, description="Test double envoi",
+                         suspected_malicious="no", patient_care_affected="no",
+                         support_requested=False, callback_phone="")
+    page = open_page(size, lang)
+    staff_login(page, live_server, analyst)
+    assert page.url.rstrip("/").endswith("/triage")
+    hot = page.locator(f"tr[data-report='{ransom.pk}']")
+    cold = page.locator(f"tr[data-report='{test.pk}']")
+    assert hot.get_attribute("data-urgent") == "1" and cold.get_attribute("data-urgent") is None
+    assert hot.locator(".signals .badge.danger").is_visible()
+    assert page.locator("th[aria-sort=descending]").count() == 1
+    table_top = page.locator("table.queue").bounding_box()["y"]
+    if size is DESKTOP:
+        assert table_top < 460, table_top  # the first screen shows reports (was 652 of 768)
+    assert fits(page)
+    no_axe(page)
+    shot(page, tmp_path, f"ux-3-4-queue-{'desktop' if size is DESKTOP else 'phone'}-{lang}.png")
+    with page.expect_navigation():
+        hot.locator("a.ref").click()
+    facts = page.locator("#facts").bounding_box()["y"]
+    assert facts < page.locator("#workflow").bounding_box()["y"]
+    assert facts < page.locator("#qualification").bounding_box()["y"]
+    label = page.locator("label[for=transition-comment]").inner_text()
+    assert ("rejeter" in label) if lang == "fr" else ("reject" in label)
+    # the page itself fits (the history table scrolls in its own area: item 9, not done)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    no_axe(page)
+    shot(page, tmp_path, f"ux-5-6-case-{'desktop' if size is DESKTOP else 'phone'}-{lang}.png")

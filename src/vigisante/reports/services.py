@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -174,8 +175,40 @@ def create_early_warning(*, actor, data: dict[str, Any], channel: str = Channel.
 WEB_SUBMISSION_PREFIX = "web-early-warning:"
 
 
+#: How long a report just sent makes the same one sent again look like a duplicate.
+RESEND_WINDOW = dt.timedelta(minutes=30)
+
+
+def recent_duplicate(*, actor, data: dict[str, Any]) -> Report | None:
+    """A report this user sent in the last 30 minutes for the same establishment with the same
+    description: "Back" then "Send" again (the page is never cached, so the form comes back
+    with a fresh submission id) must not file the incident twice (issue 10, item 8)."""
+    establishment = data.get("establishment")
+    description = " ".join(str(data.get("description", "")).split())
+    if establishment is None or not description:
+        return None
+    since = timezone.now() - RESEND_WINDOW
+    candidates = (Report.objects.restrict(actor, "view")
+                  .filter(created_by=actor, establishment=establishment, created_at__gte=since)
+                  .only("pk", "reference", "description", "created_at").order_by("-created_at"))
+    for report in candidates[:20]:
+        if " ".join(report.description.split()) == description:
+            return report
+    return None
+
+
+class LooksResent(Exception):
+    """The same report was sent a moment ago with another submission id (see
+    `recent_duplicate`); `report` is the one already filed."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.reference)
+        self.report = report
+
+
 def create_early_warning_once(
     *, actor, data: dict[str, Any], channel: str = Channel.WEB, submission: str,
+    confirmed_new: bool = True,
 ) -> tuple[Report, bool]:
     """Create an early warning unless this very form submission already created one.
 
@@ -198,6 +231,10 @@ def create_early_warning_once(
     found = earlier()
     if found is not None:
         return found, False
+    if not confirmed_new:
+        resent = recent_duplicate(actor=actor, data=data)
+        if resent is not None:
+            raise LooksResent(resent)
     try:
         with transaction.atomic():
             report = create_early_warning(actor=actor, data=data, channel=channel)

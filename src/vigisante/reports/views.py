@@ -54,11 +54,15 @@ def early_warning(request: HttpRequest) -> HttpResponse:
     access.require(user, "create", Report)
     form = EarlyWarningForm(request.POST if request.method == "POST" else None, user=user)
     submission = _submission_id(request)
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
             report, created = services.create_early_warning_once(
                 actor=user, data=form.report_data(), channel=form.channel(),
-                submission=submission)
+                submission=submission,
+                confirmed_new=request.POST.get(CONFIRM_NEW_FIELD) == "1")
+        except services.LooksResent as resent:
+            duplicate = resent.report
         except ValidationError as exc:
             form.apply_service_errors(exc)
         else:
@@ -68,10 +72,14 @@ def early_warning(request: HttpRequest) -> HttpResponse:
             return redirect("reports:acknowledgement", pk=report.pk)
     no_establishment = user.is_reporter and not form.fields["establishment"].queryset.exists()
     response = render(request, "reports/early_warning.html", {
-        "form": form, "submission": submission, "no_establishment": no_establishment})
+        "form": form, "submission": submission, "no_establishment": no_establishment,
+        "duplicate": duplicate}, status=409 if duplicate else 200)
     # "Back" after sending must not show the old form (with its submission id) from cache.
     add_never_cache_headers(response)
     return response
+
+
+CONFIRM_NEW_FIELD = "confirm_new"
 
 
 def _submission_id(request: HttpRequest) -> str:
