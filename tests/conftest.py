@@ -86,7 +86,7 @@ def login(client, user: User) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     client.force_login(user)
-    if user.is_cert_staff:
+    if user.requires_second_factor:
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="tests",
                                                      defaults={"confirmed": True})
         session = client.session

@@ -26,6 +26,9 @@ REPORT_ACTIONS = {
     "triage": STAFF, "acknowledge": STAFF, "qualify": STAFF, "transition": STAFF,
     "assign": STAFF, "note": STAFF, "message": STAFF, "support": STAFF,
     "reopen": {"admin"}, "reply": {"reporter"},
+    # the chain of authorities (issue 11): the need-to-know summary, and the CERT's side
+    "summary": STAFF | {"authority"}, "transmissions": STAFF, "hold_transmissions": STAFF,
+    "message_authority": STAFF,
     "draft": STAFF | {"reporter"}, "complete_drafts": STAFF | {"reporter"},
 }
 
@@ -39,10 +42,15 @@ def test_the_report_table_is_what_the_docs_say():
            if model == "reports.Report"}
     assert got == REPORT_ACTIONS
     assert "observer" not in set().union(*got.values()), "observers see figures only"
-    for action in ("view", "change", "download", "triage", "qualify", "reopen"):
+    for action in ("view", "change", "download", "triage", "qualify", "reopen", "summary"):
         for role, scope in table[("reports.Report", action)].items():
             assert "sector records" in scope, f"{action} of {role} reaches imported records"
     assert table[("reports.Report", "reply")]["reporter"] == "sector records & own establishments"
+    # an authority sees a summary of what was sent to it, never the report itself
+    assert table[("reports.Report", "summary")]["authority"] == (
+        "sector records & reports transmitted to the user's authority")
+    assert not any("authority" in table[("reports.Report", a)]
+                   for a in ("view", "change", "download", "triage", "note", "message"))
     assert table[("establishments.Establishment", "report")] == {
         "admin": "every object", "analyst": "every object", "reporter": "own establishments"}
     assert set(table[("accounts.ApiToken", "revoke")]) == set(Role.values)
@@ -99,7 +107,9 @@ def test_pure_answers_for_every_role_and_action():
         assert not access.allowed(observer, action, sector), action
         assert not access.allowed(AnonymousUser(), action, sector), action
         assert not access.allowed(_user("analyst", active=False), action, sector), action
-        assert not access.allowed(_user("authority"), action, sector), "unknown role"
+        scopeless = _user("authority")
+        scopeless._authority_scope = None  # an authority account without a scope
+        assert not access.allowed(scopeless, action, sector), "no scope, nothing"
 
 
 def test_model_level_answers():

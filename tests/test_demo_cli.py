@@ -85,8 +85,12 @@ def test_prints_one_json_object_with_the_demo_logins(two_runs):
     assert len({a["establishment"] for a in reporters}) >= 2
     assert all("(fictif)" in a["establishment"] for a in reporters)
     for a in accounts:
-        if a["role"] in ("analyst", "admin"):
+        if a["role"] in ("analyst", "admin", "authority"):
             assert len(a["totp_secret"]) == 32
+    # the chain of authorities: two regions' ARS and the ministry, with their scope
+    scopes = [a["scope"] for a in accounts if a["role"] == "authority"]
+    assert sorted(s["authority"] for s in scopes) == ["ars", "ars", "dgs", "hfds"]
+    assert len({s["region"] for s in scopes if s["authority"] == "ars"}) == 2
     assert "Loaded synthetic data" in first.stderr
     assert (data_dir / "vigisante.sqlite3").exists()
 

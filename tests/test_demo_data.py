@@ -71,7 +71,12 @@ def test_establishments_are_fictional_valid_and_cover_everything(data):
 
 def test_accounts_are_under_a_reserved_domain(data):
     roles = {a.role for a in data.accounts if a.demo}
-    assert roles == {"analyst", "admin", "observer", "reporter"}
+    assert roles == {"analyst", "admin", "observer", "reporter", "authority"}
+    scopes = [a.scope for a in data.accounts if a.role == "authority"]
+    assert ("hfds", "") in scopes and ("dgs", "") in scopes
+    regions = {r for kind, r in scopes if kind == "ars"}
+    assert len(regions) == 2, "the ARS of two regions"
+    assert data.establishments[data.featured["ch"]].region in regions
     assert all(a.email.endswith("@demo.example.org") for a in data.accounts)
     reporters = [a for a in data.accounts if a.demo and a.role == "reporter"]
     assert len({e for a in reporters for e in a.establishments}) >= 2
@@ -329,6 +334,8 @@ def test_accounts_tokens_and_second_factor(seeded, capsys):
         assert user.check_password(b["password"])
     staff = [a for a in second if a["role"] in ("analyst", "admin")]
     assert staff and all(a["totp_secret"] for a in staff)
+    authorities = [a for a in second if a["role"] == "authority"]
+    assert authorities and all(a["totp_secret"] and a["scope"] for a in authorities)
     call_command("demo_otp", staff[0]["email"])
     code = capsys.readouterr().out.strip()
     assert len(code) == 6 and code.isdigit()
@@ -347,3 +354,33 @@ def test_demo_otp_refuses_a_staff_account_with_its_own_secret(analyst):
     TOTPDevice.objects.create(user=analyst, name="demo (synthetic)", confirmed=True)
     with pytest.raises(CommandError):
         call_command("demo_otp", "analyste@demo.example.org")
+
+
+def test_the_live_reports_have_their_transmissions(seeded):
+    """The demo's authorities see the recent reports of their scope: transmissions decided
+    by the rule table, sent; one report held back with its reason."""
+    from vigisante.accounts.models import User
+    from vigisante.authorities import domain
+    from vigisante.authorities.models import Transmission, TransmissionHold
+    from vigisante.authorities.services import facts_of
+    from vigisante.reports.models import Report
+
+    live = Report.objects.filter(created_at__year__gt=max(PUBLISHED)).select_related(
+        "establishment")
+    assert live.exists()
+    for report in live:
+        told = set(Transmission.objects.filter(report=report, trigger="received")
+                   .values_list("authority", "region"))
+        assert told == {r.key for r in domain.recipients(facts_of(report, set()))}, report
+    hold = TransmissionHold.objects.get()
+    assert hold.reason and hold.held_by.email == "analyste@demo.example.org"
+    assert set(hold.report.transmissions.values_list("state", flat=True)) == {"held"}
+    assert not Transmission.objects.exclude(report=hold.report).exclude(state="sent").exists()
+    for account in (a for a in seeded.accounts if a.role == "authority"):
+        user = User.objects.get(email=account.email)
+        visible = Report.objects.restrict(user, "summary")
+        if account.scope[0] == "hfds":
+            assert visible.count() == live.count() - 1  # all but the held one
+        if account.scope[0] == "ars":
+            assert set(visible.values_list("establishment__region", flat=True)) <= {
+                account.scope[1]}

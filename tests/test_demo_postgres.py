@@ -31,4 +31,4 @@ def test_demo_loads_into_postgresql_once(tmp_path, pg_database):  # noqa: F811
             "SELECT COUNT(*) FROM core_auditevent WHERE action = 'demo.seed'").fetchone()[0]
     assert reports == 3416 + len(SCENARIOS) and seeds == 1
     assert {a["role"] for a in runs[1]["accounts"]} == {"analyst", "admin", "observer",
-                                                         "reporter"}
+                                                         "reporter", "authority"}

@@ -35,8 +35,15 @@ def report(reporter_a, early_warning_data):
 def _context(report, event: str) -> dict:
     case = Case.objects.filter(report=report).first()
     clock = Clock.objects.get(report=report, regime="nis2_notification")
-    return {"report": report, "case": case, "actor": report.created_by, "clock": clock,
-            "now": timezone.now(), "message": None}
+    context = {"report": report, "case": case, "actor": report.created_by, "clock": clock,
+               "now": timezone.now(), "message": None}
+    if event.startswith("transmission"):
+        from vigisante.authorities.models import Transmission
+
+        transmission = Transmission.objects.filter(report=report).first()
+        context.update(transmission=transmission, summary=transmission.summary,
+                       overdue=False, kind="before_15m")
+    return context
 
 
 def test_french_by_default(report, reporter_a):

@@ -7,8 +7,12 @@ message); a VERIS and an HHS record are imported. Then every route the URL resol
 ids, with GET, HEAD, OPTIONS, POST, PUT, PATCH and DELETE (the writes carry a body that would
 change A's report, its case, A's token... if accepted), as:
 
-- outsiders: a reporter of establishment B, an observer, an anonymous visitor (API routes also
-  with B's and the observer's tokens, and an anonymous API client);
+- outsiders: a reporter of establishment B, an observer, an anonymous visitor, the authority
+  (ARS) of B's region (API routes also with B's, the observer's and that ARS's tokens, and an
+  anonymous API client);
+- the authority (ARS) of A's region: it sees A's need-to-know summary (reference,
+  establishment) and nothing else of A (texts, files, notes, messages, contacts); both ARSs
+  walk the other region's report: neither sees it (both directions of the two regions);
 - CERT staff (analyst, admin; session and token) and reporter A, against the imported VERIS and
   HHS records: imported records are read-only for everyone and are not reports;
 - CERT staff and reporter A against A's own report: every method answers without a 500.
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
+from authorities_world import make_authority
 from conftest import PASSWORD, api_client_for, login, make_user
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -147,7 +152,12 @@ PAYLOAD = {
     "to_state": "acknowledged", "origin": "malicious", "kind": "ransomware",
     "severity": "major", "type": "remote_advice", "started_at": "2024-01-02T10:00:00+01:00",
     "out_of_hours": "auto", "email": "intruder@example.org", "password": "x",
+    "reason": CHANGED, "to": "ars:IDF",
 }
+B_DESCRIPTION = "Yk4Other B's own incident"
+#: A's secrets an authority of A's region must never see (its summary shows the rest)
+A_SECRETS = [A_DESCRIPTION, A_UPDATE, A_FILE, A_FILE_CONTENT.strip(), A_NOTE, A_MESSAGE,
+             "reporter.a@example.org", "+33 6 12 34 56 78"]
 
 
 @pytest.fixture
@@ -163,7 +173,15 @@ def world(est_a, est_b, reporter_a, reporter_b, analyst, observer, early_warning
         uploaded=SimpleUploadedFile(A_FILE, A_FILE_CONTENT.encode()))
     report_b = services.create_early_warning(
         actor=reporter_b, data={**early_warning_data, "establishment": est_b,
-                                "description": "B's own incident"})
+                                "description": B_DESCRIPTION})
+    # the two regions' health agencies (A: Île-de-France, B: Auvergne-Rhône-Alpes), each
+    # sent the transmissions of its own region's report
+    from vigisante.authorities import services as authorities
+
+    ars_a = make_authority("ars.a@example.org", "ars", est_a.region)
+    ars_b = make_authority("ars.b@example.org", "ars", est_b.region)
+    assert est_a.region != est_b.region
+    authorities.deliver()
     token_a, _raw = ApiToken.issue(reporter_a, f"{MARK} token of A")
     ids: dict[str, int] = {
         "report": report.pk, "update": update.pk, "attachment": attachment.pk,
@@ -174,7 +192,8 @@ def world(est_a, est_b, reporter_a, reporter_b, analyst, observer, early_warning
                A_FILE_CONTENT.strip(), A_NOTE, A_MESSAGE, MARK]
     return {"report": report, "report_b": report_b, "ids": ids, "needles": needles,
             "reporter_a": reporter_a, "reporter_b": reporter_b, "observer": observer,
-            "analyst": analyst, "imported": _imported_records(est_a)}
+            "analyst": analyst, "imported": _imported_records(est_a), "ars_a": ars_a,
+            "ars_b": ars_b}
 
 
 def _imported_records(est_a) -> list:
@@ -344,13 +363,27 @@ def _actors(world, api: bool):
     """(label, make_client, is_api_client) for every outsider."""
     actors = [("reporter B (session)", _session(world["reporter_b"]), False),
               ("observer (session)", _session(world["observer"]), False),
+              ("authority of B's region (session)", _session(world["ars_b"]), False),
               ("anonymous", Client, False)]
     if "machine_b" in world:  # machine accounts: HTTP Basic everywhere (TAXII, feeds)
         actors.append(("machine of B (basic)", _basic(world["machine_b"]), False))
     if api:  # the observer's token takes the same path as B's; anonymous is anonymous
         actors.append(("reporter B (token)", _with_token(world["reporter_b"]), True))
+        actors.append(("authority of B's region (token)", _with_token(world["ars_b"]), True))
         if "machine_b" in world:
             actors.append(("machine of B (token)", _with_token(world["machine_b"]), True))
+    return actors
+
+
+def _authority_of(key: str, name: str):
+    """The authority (ARS) `key` of the world, by session and (API routes) by token."""
+
+    def actors(world, api: bool):
+        out = [(f"{name} (session)", _session(world[key]), False)]
+        if api:
+            out.append((f"{name} (token)", _with_token(world[key]), True))
+        return out
+
     return actors
 
 
@@ -372,6 +405,8 @@ def _staff_and(*others: str):
         out = [("analyst (session)", _session(world["analyst"]), False)]
         if "reporter A" in others:
             out.append(("reporter A (session)", _session(world["reporter_a"]), False))
+        if "authority of A's region" in others:
+            out.append(("authority of A's region (session)", _session(world["ars_a"]), False))
         if api:
             out.append(("admin (token)", _with_token(world["admin"]), True))
         return out
@@ -497,7 +532,8 @@ def test_imported_records_are_read_only_for_every_role(tokens, source):
     record = next(r for r in world["imported"] if r.source == source)
     ids = {**world["ids"], "report": record.pk}
     # The HHS record points at A's establishment: reporter A must not reach it either.
-    actors = _staff_and("reporter A") if source == "hhs" else _staff_and()
+    actors = (_staff_and("reporter A", "authority of A's region") if source == "hhs"
+              else _staff_and())
     routes = _report_routes()
     assert {"reports-api:report-notification", "reports:notification", "triage-api:qualify",
             "reports-api:attachment-download"} <= {r.name for r in routes}
@@ -546,6 +582,45 @@ def test_every_route_and_method_as_staff_and_owner_answers(tokens):
     visited, failures = walk(world, _report_routes(), actors=_insiders, needles=[])
     assert visited > 200
     assert not failures, "\n".join(failures)
+
+
+def test_the_authority_of_a_region_sees_its_summaries_and_nothing_more(tokens):
+    """The ARS of A's region, on every route with every method: A's summary (reference,
+    establishment) is allowed, A's texts, files, notes, messages and contacts never, and
+    nothing of A changes."""
+    world = tokens
+    visited, failures = walk(world, _routes(), actors=_authority_of("ars_a", "ARS of A"),
+                             needles=A_SECRETS, watch=_outsider_watch(world))
+    assert visited > 500
+    assert not failures, "\n".join(failures)
+    # not blind: the summary does show A's reference and establishment to it
+    c = Client()
+    login(c, world["ars_a"])
+    page = c.get(reverse("authorities:report", args=[world["report"].pk]))
+    assert page.status_code == 200
+    assert _leaks(page, [world["report"].reference, A_ESTABLISHMENT_NAME])
+    api = api_client_for(world["ars_a"]).get("/api/v1/transmissions/")
+    assert _leaks(api, [world["report"].reference])
+
+
+def test_each_region_s_authority_never_sees_the_other_region(tokens):
+    """Both directions: the ARS of A's region walks every route aimed at B's report, as the
+    ARS of B's region walked A's with the outsiders."""
+    world = tokens
+    report_b = world["report_b"]
+    ids = {**world["ids"], "report": report_b.pk, "establishment": report_b.establishment_id,
+           "user": world["reporter_b"].pk}
+    needles = [report_b.reference, B_DESCRIPTION]
+    visited, failures = walk(world, _report_routes() + [
+        r for r in _routes(admin=False) if "<" not in r.template],
+        actors=_authority_of("ars_a", "ARS of A"), ids=ids, needles=needles,
+        watch={"report_ids": [report_b.pk]})
+    assert visited > 200
+    assert not failures, "\n".join(failures)
+    # not blind: B's own ARS does see B's summary
+    c = Client()
+    login(c, world["ars_b"])
+    assert _leaks(c.get(reverse("authorities:report", args=[report_b.pk])), needles[:1])
 
 
 def test_reporter_a_does_see_a_data(world):

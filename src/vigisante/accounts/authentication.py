@@ -73,7 +73,8 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
 
 class OTPSessionAuthentication(authentication.SessionAuthentication):
-    """Session authentication that refuses analysts and admins without their second factor.
+    """Session authentication that refuses analysts, admins and authorities without their
+    second factor.
 
     The site's middleware sends them to the two-factor page; the API must not be a way
     around it. API tokens stay single-factor: they are issued only after a full login (the
@@ -85,7 +86,7 @@ class OTPSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user = result[0]
-        if settings.REQUIRE_2FA and getattr(user, "is_cert_staff", False):
+        if settings.REQUIRE_2FA and getattr(user, "requires_second_factor", False):
             is_verified = getattr(user, "is_verified", None)
             if not (callable(is_verified) and is_verified()):
                 raise exceptions.AuthenticationFailed(

@@ -1,5 +1,5 @@
-"""Session limits, and the second factor that staff accounts (analysts, admins) must pass
-before using the site."""
+"""Session limits, and the second factor that staff accounts (analysts, admins) and
+authorities must pass before using the site."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class StaffTwoFactorMiddleware:
             settings.REQUIRE_2FA
             and user is not None
             and user.is_authenticated
-            and getattr(user, "is_cert_staff", False)
+            and getattr(user, "requires_second_factor", False)
             and not user.is_verified()
             and not request.path.startswith(_EXEMPT_PREFIXES)
         ):
@@ -49,7 +49,8 @@ SESSION_EXPIRED = "vs_expired"
 
 
 def idle_limit_seconds(user) -> int:
-    minutes = (settings.STAFF_SESSION_IDLE_MINUTES if getattr(user, "is_cert_staff", False)
+    minutes = (settings.STAFF_SESSION_IDLE_MINUTES
+               if getattr(user, "requires_second_factor", False)
                else settings.SESSION_IDLE_MINUTES)
     return int(minutes) * 60
 

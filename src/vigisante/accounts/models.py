@@ -26,6 +26,9 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = {Role.ANALYST, Role.ADMIN}
+#: Roles that pass a second factor (TOTP) before using the site: the CERT and the
+#: authorities, who see case data.
+SECOND_FACTOR_ROLES = STAFF_ROLES | {Role.AUTHORITY}
 
 
 class EmailUserManager(UserManager):
@@ -80,6 +83,11 @@ class User(AbstractUser):
     def is_cert_staff(self) -> bool:
         """Analysts and admins: they see every report."""
         return self.role in STAFF_ROLES
+
+    @property
+    def requires_second_factor(self) -> bool:
+        """Analysts, admins and authorities pass a second factor (VIGISANTE_REQUIRE_2FA)."""
+        return self.role in SECOND_FACTOR_ROLES
 
     @property
     def is_observer(self) -> bool:

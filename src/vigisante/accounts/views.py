@@ -47,7 +47,7 @@ def is_verified(user) -> bool:
 
 
 def needs_second_factor(user) -> bool:
-    return bool(settings.REQUIRE_2FA and user.is_cert_staff and not is_verified(user))
+    return bool(settings.REQUIRE_2FA and user.requires_second_factor and not is_verified(user))
 
 
 class LoginView(auth_views.LoginView):
@@ -99,7 +99,7 @@ def _qr_svg(uri: str) -> str:
 @login_required
 def two_factor(request):
     user = request.user
-    if not user.is_cert_staff:
+    if not user.requires_second_factor:
         return redirect("home")
     next_url = safe_next(request)
     if is_verified(user):

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("vigisante.indicators.feed_api_urls")),
     path("", include("vigisante.indicators.campaign_api_urls")),
     path("", include("vigisante.drafts.api_urls")),
+    path("", include("vigisante.authorities.api_urls")),
 ]

@@ -49,7 +49,8 @@ SETTINGS_DOC: dict[str, str] = {
     "it out of the process list and shell history). Default empty.",
     "VIGISANTE_SECURE_COOKIES": "1 to mark cookies Secure and send HSTS (behind HTTPS). "
     "Default 0.",
-    "VIGISANTE_REQUIRE_2FA": "1 to require a second factor (TOTP) for analysts and admins. "
+    "VIGISANTE_REQUIRE_2FA": "1 to require a second factor (TOTP) for analysts, admins and "
+    "authorities. "
     "Default 1.",
     "VIGISANTE_WORKERS": "Number of server processes of `vigisante serve`. Default: "
     "2 x cores + 1.",
@@ -67,6 +68,12 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS": "A passed deadline is reminded once if it passed "
     "less than this many hours ago (older ones are not chased after a long stop of the "
     "worker). Default 168 (7 days).",
+    "VIGISANTE_TRANSMISSION_TARGET_MINUTES": "Target delay, in minutes, between a report's "
+    "receipt (or a later change) and its transmission to the authorities (ARS, HFDS, DGS, "
+    "defence); the CERT is reminded before and after it. Default 60.",
+    "VIGISANTE_TRANSMISSION_REMINDER_MINUTES": "Comma-separated minutes before that target at "
+    "which the CERT is reminded of a transmission not sent yet (held back, or the worker "
+    "down). Default 15.",
     "VIGISANTE_LOGIN_FAILURE_LIMIT": "Wrong passwords allowed for one e-mail address from one "
     "IP address before the login is refused for a while (site and admin login). Default 5.",
     "VIGISANTE_LOGIN_LOCKOUT_MINUTES": "How long such a login stays refused (the same address "
@@ -81,7 +88,8 @@ SETTINGS_DOC: dict[str, str] = {
     "every token from it is refused (429) for the rest of the period. Default 20/minute.",
     "VIGISANTE_SESSION_IDLE_MINUTES": "Reporters and observers are logged out after this many "
     "minutes without a request. Default 240.",
-    "VIGISANTE_STAFF_SESSION_IDLE_MINUTES": "Analysts and administrators are logged out after "
+    "VIGISANTE_STAFF_SESSION_IDLE_MINUTES": "Analysts, administrators and authorities are "
+    "logged out after "
     "this many minutes without a request (then log in again with their second factor). "
     "Default 30.",
     "VIGISANTE_SESSION_MAX_HOURS": "Longest life of a session, active or not. Default 12.",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "vigisante.sharing",
     "vigisante.drafts",
     "vigisante.taxii",
+    "vigisante.authorities",
     "vigisante.demo",  # above every feature app: it imports them, nothing imports it
 ]
 
@@ -305,6 +306,11 @@ CLOCK_SCAN_SECONDS = float(env.get("VIGISANTE_CLOCK_SCAN_SECONDS", "60"))
 CLOCK_REMINDER_HOURS = [
     int(h) for h in env.get("VIGISANTE_CLOCK_REMINDER_HOURS", "12,2").split(",") if h.strip()
 ]
+TRANSMISSION_TARGET_MINUTES = int(env.get("VIGISANTE_TRANSMISSION_TARGET_MINUTES", "60"))
+TRANSMISSION_REMINDER_MINUTES = [
+    int(m) for m in env.get("VIGISANTE_TRANSMISSION_REMINDER_MINUTES", "15").split(",")
+    if m.strip()
+]
 CLOCK_OVERDUE_WINDOW_HOURS = int(
     env.get("VIGISANTE_CLOCK_OVERDUE_WINDOW_HOURS", "168")
 )
@@ -321,6 +327,8 @@ PERIODIC_JOBS = [
     # TAXII (vigisante.taxii): bring the collections up to date, poll due subscriptions.
     ("vigisante.taxii.tasks.schedule_publication", 300.0),
     ("vigisante.taxii.tasks.schedule_polls", 60.0),
+    # transmissions to the authorities: lost deliveries and e-mails, reminders to the CERT
+    ("vigisante.authorities.services.sweep", 30.0),
 ]
 
 # TAXII 2.1 server (vigisante.taxii, docs/taxii.md).

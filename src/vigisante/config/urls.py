@@ -20,6 +20,7 @@ urlpatterns = [
     path("affected/", include("vigisante.indicators.affected_urls")),
     path("alerts/", include("vigisante.sharing.urls")),
     path("reports/<int:pk>/drafts/", include("vigisante.drafts.urls")),
+    path("authorities/", include("vigisante.authorities.urls")),
     path("api/v1/", include("vigisante.config.api_urls")),
     path("taxii2/", include("vigisante.taxii.urls")),
     path("feeds/", include("vigisante.taxii.feed_urls")),

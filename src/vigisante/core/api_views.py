@@ -25,7 +25,8 @@ from vigisante.core import access
 
 
 class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
-    """Authenticated; CERT staff using a browser session must also have passed 2FA.
+    """Authenticated; CERT staff and authorities using a browser session must also have
+    passed 2FA.
 
     The site's two-factor middleware leaves /api/ alone (API clients use tokens), so without
     this an analyst logged in with a password only could read every report through the
@@ -38,7 +39,7 @@ class IsAuthenticatedAndVerified(permissions.IsAuthenticated):
         if not super().has_permission(request, view):
             return False
         user = request.user
-        if request.auth is None and getattr(user, "is_cert_staff", False):
+        if request.auth is None and getattr(user, "requires_second_factor", False):
             if settings.REQUIRE_2FA and not getattr(user, "is_verified", lambda: True)():
                 self.message = _("Pass the second factor (two-factor authentication) first.")
                 return False

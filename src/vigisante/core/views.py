@@ -20,6 +20,8 @@ def home(request):
         return redirect("triage:queue")
     if user.is_observer:
         return redirect("observatory:index")
+    if getattr(user, "is_authority", False):
+        return redirect("authorities:dashboard")
     return redirect("reports:my_reports")
 
 

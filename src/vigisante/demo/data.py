@@ -82,6 +82,7 @@ class AccountSpec:
     full_name: str
     establishments: tuple[int, ...] = ()
     demo: bool = False  # a login handed out by `vigisante demo` (others cannot log in)
+    scope: tuple[str, str] | None = None  # an authority's (authority, region)
 
     @property
     def totp_key(self) -> bytes:
@@ -159,6 +160,28 @@ def generate_establishments(rng: random.Random) -> list[EstablishmentSpec]:
     return out
 
 
+def authority_accounts(pool: list[EstablishmentSpec],
+                       featured: dict[str, int]) -> list[AccountSpec]:
+    """The regional health agencies of the featured hospital's and EHPAD's regions (two
+    regions), and the ministry: its defence and security official and its health
+    directorate."""
+    d = DEMO_DOMAIN
+    first = pool[featured["ch"]].region
+    second = pool[featured["ehpad"]].region
+    if second == first:
+        second = next(e.region for e in pool if e.region != first)
+    return [
+        AccountSpec(f"ars.{first.lower()}@{d}", "authority", f"ARS {first} (démo)", demo=True,
+                    scope=("ars", first)),
+        AccountSpec(f"ars.{second.lower()}@{d}", "authority", f"ARS {second} (démo)",
+                    demo=True, scope=("ars", second)),
+        AccountSpec(f"hfds@{d}", "authority", "HFDS du ministère (démo)", demo=True,
+                    scope=("hfds", "")),
+        AccountSpec(f"dgs@{d}", "authority", "DGS, veille sanitaire (démo)", demo=True,
+                    scope=("dgs", "")),
+    ]
+
+
 def generate_accounts(pool: list[EstablishmentSpec], featured: dict[str, int]) -> list[AccountSpec]:
     """The demo logins, colleagues of the CERT, and one reporter per establishment."""
     d = DEMO_DOMAIN
@@ -172,6 +195,7 @@ def generate_accounts(pool: list[EstablishmentSpec], featured: dict[str, int]) -
                     (featured["ehpad"],), demo=True),
         AccountSpec(f"dsi.groupe@{d}", "reporter", "DSI d'un groupe privé (démo)",
                     (featured["clinic"], featured["lab"]), demo=True),
+        *authority_accounts(pool, featured),
         AccountSpec(f"analyste2@{d}", "analyst", "Analyste CERT 2 (fictif)"),
         AccountSpec(f"analyste3@{d}", "analyst", "Analyste CERT 3 (fictif)"),
     ]

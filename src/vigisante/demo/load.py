@@ -124,13 +124,16 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     from vigisante.demo import intel as demo_intel
 
     intel = demo_intel.seed(data, log)
+    from vigisante.demo import authorities as demo_authorities
+
+    transmissions = demo_authorities.seed(data, log)
     years = Counter(row.year for row in data.rows)
     return {
         "seed": data.seed, "synthetic": True, "establishments": len(est_pk),
         "suppliers": len(suppliers), "accounts": len(user_ids), "reports": len(report_ids),
         "reports_by_year": {str(y): n for y, n in sorted(years.items())},
         "figures": "observatory-published.json", "early_warning": early_warning,
-        "drafts": drafts, "incoming_intel": intel,
+        "drafts": drafts, "incoming_intel": intel, "transmissions": transmissions,
     }
 
 
@@ -261,7 +264,9 @@ def refresh_accounts(data: DemoData) -> list[dict[str, Any]]:
                 revoked_at=now)
             _token, raw = ApiToken.issue(user, TOKEN_NAME)
             entry = _account_entry(spec, data, raw)
-            if spec.role in ("analyst", "admin"):
+            if spec.scope is not None:
+                entry["scope"] = {"authority": spec.scope[0], "region": spec.scope[1]}
+            if spec.role in ("analyst", "admin", "authority"):
                 device, _created = TOTPDevice.objects.update_or_create(
                     user=user, name=TOTP_DEVICE_NAME,
                     defaults={"key": spec.totp_key.hex(), "confirmed": True})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 CERT = "cert"
 ESTABLISHMENT = "establishment"
+AUTHORITY = "authority"
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,25 @@ EVENTS: dict[str, Event] = {
         _("The CERT sends an alert"),
         _("A warning of the CERT to establishments about a threat (phishing wave, supplier "
           "compromise, ...), with what to do."), frozenset({ESTABLISHMENT})),
+    "transmission": Event(
+        _("A report is transmitted to my authority"),
+        _("A report of your scope arrived, was qualified, changed severity or impact on "
+          "patients, or was resolved: its summary and a link."), frozenset({AUTHORITY})),
+    "transmission_reminder": Event(
+        _("A transmission to the authorities is late"),
+        _("A transmission to the ARS, HFDS, DGS or defence chain is not sent near or past "
+          "its target delay (held back, or the worker is down)."), frozenset({CERT})),
 }
 
 
 def audience_of(user) -> str | None:
-    """Which side a user is on; observers receive no e-mail."""
+    """Which side a user is on; observers (and machine accounts) receive no e-mail."""
     if getattr(user, "is_cert_staff", False):
         return CERT
     if getattr(user, "is_reporter", False):
         return ESTABLISHMENT
+    if getattr(user, "is_authority", False):
+        return AUTHORITY
     return None
 
 

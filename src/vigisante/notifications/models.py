@@ -30,6 +30,10 @@ class NotificationPreference(models.Model):
     clock_reminder = models.BooleanField(_("a regulatory deadline is near"), default=True)
     clock_overdue = models.BooleanField(_("a regulatory deadline has passed"), default=True)
     alert = models.BooleanField(_("the CERT sends an alert"), default=True)
+    transmission = models.BooleanField(_("a report is transmitted to my authority"),
+                                       default=True)
+    transmission_reminder = models.BooleanField(_("a transmission to the authorities is late"),
+                                                default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -134,11 +134,13 @@ class Command(BaseCommand):
         w(f"Every demo account has the password: {DEMO_PASSWORD}")
         for a in accounts:
             where = f" - {'; '.join(a['establishments'])}" if a["establishments"] else ""
+            if a.get("scope"):
+                where = f" - {a['scope']['authority'].upper()} {a['scope']['region']}".rstrip()
             w(f"  {a['role']:<9} {a['email']}{where}")
         w("")
-        w("Analysts and admins also pass a second factor (TOTP). Either add their secret to an "
-          "authenticator app (FreeOTP, Aegis, Google Authenticator: 'enter a setup key', "
-          "time-based, 6 digits, 30 s):")
+        w("Analysts, admins and authorities also pass a second factor (TOTP). Either add "
+          "their secret to an authenticator app (FreeOTP, Aegis, Google Authenticator: "
+          "'enter a setup key', time-based, 6 digits, 30 s):")
         for a in accounts:
             if "totp_secret" in a:
                 w(f"  {a['email']}: {a['totp_secret']}")

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         device = (TOTPDevice.objects.filter(user__email__iexact=email, name=TOTP_DEVICE_NAME,
                                             confirmed=True)
                   .select_related("user").first())
-        if device is None or device.bin_key != key or not device.user.is_cert_staff:
+        if device is None or device.bin_key != key or not device.user.requires_second_factor:
             raise CommandError(refusal)
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
         totp.time = time.time()

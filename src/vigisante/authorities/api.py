@@ -1,0 +1,130 @@
+"""`/api/v1/transmissions/`: the transmissions an authority received (CERT staff: every
+one), each with the need-to-know summary it carried; marking one read.
+
+An authority's JSON carries only the summary (see authorities/summary.py): never the
+report's texts, attachments, indicators, notes or the reporter's contacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from vigisante.authorities import services
+from vigisante.authorities.models import Transmission
+from vigisante.core.api_views import RestrictedAPIView, write_transaction
+
+TAGS = ["transmissions"]
+ERROR_400 = OpenApiResponse(OpenApiTypes.OBJECT, description='Bad input: `{"field": '
+                            '["message"]}`.')
+ERROR_404 = OpenApiResponse(OpenApiTypes.OBJECT,
+                            description="No such transmission among those you may see.")
+
+
+class TransmissionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    site_url = serializers.SerializerMethodField()
+    reference = serializers.CharField(source="report.reference")
+    authority = serializers.CharField()
+    region = serializers.CharField()
+    trigger = serializers.CharField()
+    rule = serializers.CharField()
+    state = serializers.CharField()
+    event_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+    read_by = serializers.EmailField(source="read_by.email", allow_null=True, default=None)
+    summary = serializers.JSONField(help_text="The need-to-know summary of the report when "
+                                    "the transmission was decided (codes, ISO dates).")
+
+    def get_url(self, obj: Transmission) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("authorities-api:transmission-detail", args=[obj.pk]))
+
+    def get_site_url(self, obj: Transmission) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("authorities:report", args=[obj.report_id]))
+
+
+class TransmissionFilter(serializers.Serializer):
+    unread = serializers.ChoiceField(choices=["true", "false"], required=False, help_text=(
+        "true: only the transmissions not read yet; false: only those read."))
+    reference = serializers.CharField(required=False, max_length=20,
+                                      help_text="Only the transmissions of this report.")
+    since = serializers.DateTimeField(required=False, help_text=(
+        "Only the transmissions sent at or after this instant (ISO 8601)."))
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class TransmissionList(RestrictedAPIView):
+    access_model = Transmission
+    access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}
+
+    @extend_schema(
+        operation_id="transmissions_list", summary="Transmissions to your authority",
+        description="Authorities (ARS, HFDS, DGS, defence): the transmissions sent to their "
+        "scope, newest first. CERT staff: every transmission, held and pending included.",
+        parameters=[TransmissionFilter], responses={200: TransmissionOut(many=True),
+                                                    400: ERROR_400}, tags=TAGS)
+    def get(self, request: Request) -> Response:
+        filters = TransmissionFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data: dict[str, Any] = filters.validated_data
+        qs = self.restrict(Transmission.objects.select_related("report", "read_by"))
+        if "unread" in data:
+            qs = qs.filter(read_at__isnull=data["unread"] == "true")
+        if data.get("reference"):
+            qs = qs.filter(report__reference__iexact=data["reference"].strip())
+        if data.get("since"):
+            qs = qs.filter(sent_at__gte=data["since"])
+        qs = qs.order_by("-sent_at", "-event_at", "-pk")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(
+            TransmissionOut(page, many=True, context={"request": request}).data)
+
+
+class TransmissionDetail(RestrictedAPIView):
+    access_model = Transmission
+    access_kwarg = "pk"
+    access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}
+
+    def access_queryset(self) -> Any:
+        return Transmission.objects.select_related("report", "read_by")
+
+    @extend_schema(operation_id="transmissions_retrieve", summary="One transmission",
+                   description="Reading it here does not mark it read: POST to `read/`.",
+                   responses={200: TransmissionOut, 404: ERROR_404}, tags=TAGS)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(TransmissionOut(self.object, context={"request": request}).data)
+
+
+class TransmissionRead(RestrictedAPIView):
+    access_model = Transmission
+    access_kwarg = "pk"
+    access_actions = {"POST": "mark_read", "OPTIONS": "mark_read"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="transmissions_mark_read", summary="Mark a transmission read",
+                   description="Records who read it and when (the first reading is kept). "
+                   "Authorities only.", request=None,
+                   responses={200: TransmissionOut, 404: ERROR_404}, tags=TAGS)
+    def post(self, request: Request, pk: int) -> Response:
+        with write_transaction():
+            t = services.mark_one_read(actor=request.user, transmission_id=pk)
+        t = Transmission.objects.select_related("report", "read_by").get(pk=t.pk)
+        return Response(TransmissionOut(t, context={"request": request}).data)
