@@ -266,7 +266,8 @@ def test_axe_on_every_page_as_every_role(open_page, live_server, analyst, admin_
                 response = page.goto(live_server.url + url)
             except Exception:  # noqa: BLE001 - an empty 405 (a POST-only route) is no page
                 continue
-            if response is None or response.status == 405 or "text/html" not in response.headers.get("content-type", ""):
+            kind = response.headers.get("content-type", "") if response else ""
+            if response is None or response.status == 405 or "text/html" not in kind:
                 continue
             if "/accounts/login/" in page.url and user is not None:
                 continue
