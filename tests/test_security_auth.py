@@ -15,6 +15,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from vigisante.accounts import services
@@ -237,8 +238,9 @@ def test_tokens_page_creates_an_expiring_token_and_shows_last_use_and_expiry(
     row = page.select_one(f"#token-{token.pk}")
     cells = [td.get_text(strip=True) for td in row.select("td")]
     assert cells[headers.index("Last used")] != "never"
-    assert cells[headers.index("Expires")] == timezone.localtime(token.expires_at).strftime(
-        "%m/%d/%Y")
+    # one date format per language (issue 10): "30 Dec 2026" in English
+    assert cells[headers.index("Expires")] == date_format(
+        timezone.localtime(token.expires_at).date(), "SHORT_DATE_FORMAT")
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(days=1))
     row = html(client.get(reverse("accounts:tokens"))).select_one(f"#token-{token.pk}")
     assert "expired" in row.get_text()

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import re
+import sys
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -41,6 +42,25 @@ def _soften_lost_connection(record: logging.LogRecord) -> None:
                       "answered 503 with Retry-After")
         record.args = (path,)
         record.status_code = 503
+
+
+class StderrHandler(logging.StreamHandler):
+    """The console handler: writes to standard error as it is at each line, not as it was
+    when logging was configured, so a process (or a test runner) that replaces sys.stderr
+    still gets the lines, and a replaced stream that was closed is never written to.
+    `setStream()` still pins another stream (tests read lines that way)."""
+
+    def __init__(self) -> None:
+        self._pinned = None
+        super().__init__()
+
+    @property
+    def stream(self):
+        return self._pinned if self._pinned is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        self._pinned = None if value is sys.stderr else value
 
 
 class RequestIdFilter(logging.Filter):
