@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from vigisante.core import audit
+from vigisante.core.models import AuditEvent
 from vigisante.reports import domain, services
 from vigisante.reports.models import Report, Stage
 
@@ -22,8 +23,9 @@ def test_early_warning_gets_sequential_reference_and_audit(reporter_a, early_war
     year = timezone.localtime().year
     assert first.reference == f"VS-{year}-00001"
     assert second.reference == f"VS-{year}-00002"
-    assert audit.verify().ok
-    assert audit.verify().checked == 2
+    result = audit.verify()
+    assert result.ok and result.checked == AuditEvent.objects.count()
+    assert AuditEvent.objects.filter(action="report.create").count() == 2
 
 
 def test_future_discovery_is_refused_and_nothing_written(reporter_a, early_warning_data):

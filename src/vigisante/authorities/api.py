@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from vigisante.authorities import services
 from vigisante.authorities.models import Transmission
+from vigisante.core.api import page_of
 from vigisante.core.api_views import RestrictedAPIView, write_transaction
 
 TAGS = ["transmissions"]
@@ -78,8 +79,9 @@ class TransmissionList(RestrictedAPIView):
         operation_id="transmissions_list", summary="Transmissions to your authority",
         description="Authorities (ARS, HFDS, DGS, defence): the transmissions sent to their "
         "scope, newest first. CERT staff: every transmission, held and pending included.",
-        parameters=[TransmissionFilter], responses={200: TransmissionOut(many=True),
-                                                    400: ERROR_400}, tags=TAGS)
+        parameters=[TransmissionFilter],
+        responses={200: page_of(TransmissionOut, name="TransmissionPage"), 400: ERROR_400},
+        tags=TAGS)
     def get(self, request: Request) -> Response:
         filters = TransmissionFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -192,6 +192,15 @@ READS: dict[str, tuple[str, str, str]] = {
     "observatory:index": ("observatory.view", "observatory", ""),
     "observatory:snapshot_file": ("observatory.export", "observatory.snapshot", "pk"),
     "observatory-api:figures": ("observatory.export", "observatory", ""),
+    "drafts:list": ("drafts.view", "reports.report", "pk"),
+    "drafts:detail": ("drafts.view", "reports.report", "pk"),
+    "drafts:download": ("drafts.export", "reports.report", "pk"),
+    "drafts:facts": ("drafts.view", "reports.report", "pk"),
+    "drafts:dpo": ("drafts.view", "reports.report", "pk"),
+    "drafts-api:list": ("drafts.view", "reports.report", "pk"),
+    "drafts-api:detail": ("drafts.view", "reports.report", "pk"),
+    "drafts-api:file": ("drafts.export", "reports.report", "pk"),
+    "drafts-api:facts": ("drafts.view", "reports.report", "pk"),
 }
 
 #: Routes with a report or case id that are not audited here, and why.
@@ -210,6 +219,12 @@ NOT_READS: dict[str, str] = {
     "indicators:add": "POST only: a change, not a read",
     "triage-api:transition": "POST only: the change is audited by the service",
     "triage-api:assign": "POST only: the change is audited by the service",
+    "drafts:sent": "POST only: the service records drafts.sent",
+    "drafts-api:sent": "POST only: the service records drafts.sent",
+    "authorities:report": "the service records transmission.read (who, when) itself",
+    "authorities:hold": "POST only: the service records transmission.held",
+    "authorities:release": "POST only: the service records transmission.released",
+    "authorities:message": "POST only: the service records transmission.message",
 }
 
 
