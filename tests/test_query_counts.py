@@ -40,7 +40,7 @@ API_READS = {
     "updates": ("get", REPORTS + "{pk}/updates/", 3),
     "attachments": ("get", REPORTS + "{pk}/attachments/", 3),
     "clocks": ("get", REPORTS + "{pk}/clocks/", 3),
-    "drafts": ("get", REPORTS + "{pk}/drafts/", 11),
+    "drafts": ("get", REPORTS + "{pk}/drafts/", 10),
     "draft facts": ("get", REPORTS + "{pk}/drafts/facts/", 3),
     "me": ("get", "/api/v1/me/", 2),
     "alerts": ("get", "/api/v1/alerts/", 2),

@@ -233,17 +233,14 @@ def current_facts(report: Report) -> dict[str, str]:
     return dict(DraftFact.objects.filter(report=report).values_list("name", "value"))
 
 
-_extra = current_facts
-
 
 def _render(kinds: list[domain.DraftKind], report: Report, *, actor, language: str,
-            now: dt.datetime) -> list[tuple[domain.DraftKind, DraftTemplate, str, list[Gap],
-                                            str]]:
-    clocks = {c.regime: c for c in report.clocks.all()}
+            now: dt.datetime, clocks: dict[str, Clock]
+            ) -> list[tuple[domain.DraftKind, DraftTemplate, str, list[Gap], str]]:
     templates = current_templates([k.kind for k in kinds], language)
     out = []
     with translation.override(language):
-        src = source_of(report, actor=actor, clocks=clocks, now=now, extra=_extra(report))
+        src = source_of(report, actor=actor, clocks=clocks, now=now, extra=current_facts(report))
         vals = facts.values(src)
         conds = facts.conditions(src, vals)
         digest = _hash(vals, conds)
@@ -266,11 +263,12 @@ def build(*, actor, report_id: Any, kind: str, language: str = "fr", record: boo
     draft_kind = check_kind(kind)
     language = check_language(language)
     now = now or timezone.now()
+    clocks = _clock_states(report)
     ((_kind, tpl, text, gaps, digest),) = _render([draft_kind], report, actor=actor,
-                                                    language=language, now=now)
+                                                    language=language, now=now, clocks=clocks)
     if record:
         _record_build(report, draft_kind.kind, language, tpl, digest, gaps, actor, now)
-    clock = _clock_states(report).get(draft_kind.regime)
+    clock = clocks.get(draft_kind.regime)
     return Built(draft_kind, language, text, gaps, tpl, report, clock, digest, now)
 
 
@@ -296,7 +294,7 @@ def overview(*, actor, report_id: Any, language: str = "fr",
     if not kinds:
         return report, []
     now = now or timezone.now()
-    rendered = _render(kinds, report, actor=actor, language=language, now=now)
+    rendered = _render(kinds, report, actor=actor, language=language, now=now, clocks=clocks)
     drafted = set(Draft.objects.filter(report=report).values_list("kind", flat=True))
     sent: dict[str, list[Submission]] = {}
     for s in Submission.objects.filter(report=report):
@@ -335,7 +333,7 @@ def save_facts(*, actor, report_id: Any, data: dict[str, Any]) -> dict[str, str]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    before = _extra(report)
+    before = current_facts(report)
     for name, value in data.items():
         value = value.strip()
         if value:
@@ -343,7 +341,7 @@ def save_facts(*, actor, report_id: Any, data: dict[str, Any]) -> dict[str, str]
                 "value": value, "updated_at": now, "updated_by": actor})
         else:
             DraftFact.objects.filter(report=report, name=name).delete()
-    after = _extra(report)
+    after = current_facts(report)
     old, new = audit.diff(before, after)
     gone = {k: before[k] for k in before if k not in after}
     if old or new or gone:

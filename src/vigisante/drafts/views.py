@@ -127,42 +127,37 @@ def _back(request: HttpRequest, pk: int) -> str:
     return reverse("drafts:list", args=[pk])
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def edit_facts(request: HttpRequest, pk: int) -> HttpResponse:
+def _form_page(request: HttpRequest, pk: int, form_class, initial, save, template: str
+               ) -> HttpResponse:
+    """A form completing the drafts' facts: saved through `save`, then back to the draft."""
     report = services.get_report(request.user, pk, "complete_drafts")
-    current = services.current_facts(report)
-    form = FactsForm(request.POST if request.method == "POST" else None, initial=current)
+    form = form_class(request.POST if request.method == "POST" else None,
+                      initial=initial(report))
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_facts(actor=request.user, report_id=pk, data=form.cleaned_data)
+            save(actor=request.user, report_id=pk, data=form.cleaned_data)
         except ValidationError as exc:
             form.apply_service_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect(_back(request, pk))
-    return render(request, "drafts/facts.html", {
+    return render(request, template, {
         "report": report, "form": form,
         "next": request.POST.get("next") or request.GET.get("next", "")},
         status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    return _form_page(request, pk, FactsForm, services.current_facts, services.save_facts,
+                      "drafts/facts.html")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_dpo(request: HttpRequest, pk: int) -> HttpResponse:
-    report = services.get_report(request.user, pk, "complete_drafts")
-    est = report.establishment
-    form = DpoForm(request.POST if request.method == "POST" else None,
-                   initial={f: getattr(est, f) for f in services.DPO_FIELDS})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_dpo(actor=request.user, report_id=pk, data=form.cleaned_data)
-        except ValidationError as exc:
-            form.apply_service_errors(exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_back(request, pk))
-    return render(request, "drafts/dpo.html", {
-        "report": report, "form": form,
-        "next": request.POST.get("next") or request.GET.get("next", "")},
-        status=400 if form.errors else 200)
+    return _form_page(
+        request, pk, DpoForm,
+        lambda report: {f: getattr(report.establishment, f) for f in services.DPO_FIELDS},
+        services.save_dpo, "drafts/dpo.html")
