@@ -86,6 +86,8 @@ REPORT_RULES = {
 
 TRANSMISSION_RULES = {
     "view": {STAFF: access.EVERY, AUTHORITY: OWN_SENT},
+    # the CERT's page of late and held transmissions across every report
+    "oversee": {STAFF: access.EVERY},
     "mark_read": {AUTHORITY: OWN_SENT},
 }
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vigisante.authorities import access as rules
 from vigisante.authorities import services
-from vigisante.authorities.models import Transmission
+from vigisante.authorities.models import State, Transmission
 from vigisante.core.api import page_of
 from vigisante.core.api_views import RestrictedAPIView, write_transaction
 
@@ -28,6 +30,17 @@ ERROR_400 = OpenApiResponse(OpenApiTypes.OBJECT, description='Bad input: `{"fiel
                             '["message"]}`.')
 ERROR_404 = OpenApiResponse(OpenApiTypes.OBJECT,
                             description="No such transmission among those you may see.")
+
+
+class HoldOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    authority = serializers.CharField(help_text="The authority held back; \"\" for a hold "
+                                      "of every authority of the report.")
+    region = serializers.CharField()
+    reason = serializers.CharField()
+    held_by = serializers.EmailField(source="held_by.email", allow_null=True, default=None)
+    held_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
 
 
 class TransmissionOut(serializers.Serializer):
@@ -47,6 +60,20 @@ class TransmissionOut(serializers.Serializer):
     read_by = serializers.EmailField(source="read_by.email", allow_null=True, default=None)
     summary = serializers.JSONField(help_text="The need-to-know summary of the report when "
                                     "the transmission was decided (codes, ISO dates).")
+    late = serializers.SerializerMethodField()
+    hold = serializers.SerializerMethodField()
+
+    def get_late(self, obj: Transmission) -> bool:
+        """Sent after its target, or not sent and past it."""
+        return services.is_late(obj, self.context["now"])
+
+    @extend_schema_field(HoldOut(allow_null=True))
+    def get_hold(self, obj: Transmission) -> dict | None:
+        """CERT staff: the hold that keeps it back (or kept it back, `released_at` set),
+        with its reason. Always null for an authority."""
+        if not self.context.get("staff") or obj.hold is None:
+            return None
+        return dict(HoldOut(obj.hold).data)
 
     def get_url(self, obj: Transmission) -> str:
         return self.context["request"].build_absolute_uri(
@@ -57,6 +84,11 @@ class TransmissionOut(serializers.Serializer):
             reverse("authorities:report", args=[obj.report_id]))
 
 
+def context_of(request: Request, now: Any = None) -> dict[str, Any]:
+    return {"request": request, "now": now or timezone.now(),
+            "staff": not rules.is_authority(request.user)}
+
+
 class TransmissionFilter(serializers.Serializer):
     unread = serializers.ChoiceField(choices=["true", "false"], required=False, help_text=(
         "true: only the transmissions not read yet; false: only those read."))
@@ -64,6 +96,11 @@ class TransmissionFilter(serializers.Serializer):
                                       help_text="Only the transmissions of this report.")
     since = serializers.DateTimeField(required=False, help_text=(
         "Only the transmissions sent at or after this instant (ISO 8601)."))
+    state = serializers.ChoiceField(choices=State.values, required=False, help_text=(
+        "CERT staff: only the transmissions in this state (pending, held, sent)."))
+    late = serializers.ChoiceField(choices=["true", "false"], required=False, help_text=(
+        "true: only those sent after their target or not sent and past it; false: the "
+        "others."))
 
 
 class Pagination(LimitOffsetPagination):
@@ -86,18 +123,25 @@ class TransmissionList(RestrictedAPIView):
         filters = TransmissionFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data: dict[str, Any] = filters.validated_data
-        qs = self.restrict(Transmission.objects.select_related("report", "read_by"))
+        qs = self.restrict(Transmission.objects.select_related("report", "read_by",
+                                                              "hold__held_by"))
         if "unread" in data:
             qs = qs.filter(read_at__isnull=data["unread"] == "true")
         if data.get("reference"):
             qs = qs.filter(report__reference__iexact=data["reference"].strip())
         if data.get("since"):
             qs = qs.filter(sent_at__gte=data["since"])
+        if data.get("state"):
+            qs = qs.filter(state=data["state"])
+        now = timezone.now()
+        if "late" in data:
+            late = services.late_q(now)
+            qs = qs.filter(late) if data["late"] == "true" else qs.exclude(late)
         qs = qs.order_by("-sent_at", "-event_at", "-pk")
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
-            TransmissionOut(page, many=True, context={"request": request}).data)
+            TransmissionOut(page, many=True, context=context_of(request, now)).data)
 
 
 class TransmissionDetail(RestrictedAPIView):
@@ -106,13 +150,13 @@ class TransmissionDetail(RestrictedAPIView):
     access_actions = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}
 
     def access_queryset(self) -> Any:
-        return Transmission.objects.select_related("report", "read_by")
+        return Transmission.objects.select_related("report", "read_by", "hold__held_by")
 
     @extend_schema(operation_id="transmissions_retrieve", summary="One transmission",
                    description="Reading it here does not mark it read: POST to `read/`.",
                    responses={200: TransmissionOut, 404: ERROR_404}, tags=TAGS)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(TransmissionOut(self.object, context={"request": request}).data)
+        return Response(TransmissionOut(self.object, context=context_of(request)).data)
 
 
 class TransmissionRead(RestrictedAPIView):
@@ -129,4 +173,4 @@ class TransmissionRead(RestrictedAPIView):
         with write_transaction():
             t = services.mark_one_read(actor=request.user, transmission_id=pk)
         t = Transmission.objects.select_related("report", "read_by").get(pk=t.pk)
-        return Response(TransmissionOut(t, context={"request": request}).data)
+        return Response(TransmissionOut(t, context=context_of(request)).data)

@@ -150,6 +150,7 @@ def change_key(trigger: str, sequence: int | str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 DUE, ON_TIME, LATE = "due", "done_on_time", "done_late"
+HELD = "held"  # the clocks app's state of a clock held back on purpose (clocks.domain.HELD)
 OVERDUE = "overdue"
 
 
@@ -164,6 +165,30 @@ def clock_state(due: dt.datetime, sent_at: dt.datetime | None) -> str:
     if sent_at is None:
         return DUE
     return ON_TIME if sent_at <= due else LATE
+
+
+def part_state(state: str, due: dt.datetime, sent_at: dt.datetime | None) -> str:
+    """The clock state of one transmission: held back, running, met on time or late."""
+    if state == HELD:
+        return HELD
+    return clock_state(due, sent_at)
+
+
+def step_state(parts: list[tuple[str, dt.datetime, dt.datetime | None]]
+               ) -> tuple[str, dt.datetime | None]:
+    """The clock of one step (arrival, qualification...) from its transmissions, each
+    (state, due, sent_at) with state pending / held / sent: held while any is held back,
+    running while any waits, otherwise met at the last sending (late if any was sent after
+    its target). Returns (clock state, met at)."""
+    if not parts:
+        raise ValueError("a step has at least one transmission")
+    states = [part_state(state, due, sent) for state, due, sent in parts]
+    if HELD in states:
+        return HELD, None
+    if DUE in states:
+        return DUE, None
+    done = max(sent for _s, _d, sent in parts if sent is not None)
+    return (LATE if LATE in states else ON_TIME), done
 
 
 def reminder_kind(due: dt.datetime, sent_at: dt.datetime | None, now: dt.datetime,

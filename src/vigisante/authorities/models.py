@@ -60,12 +60,18 @@ class State(models.TextChoices):
 
 
 class TransmissionHold(models.Model):
-    """An analyst holds back the transmissions of a report, for a stated reason, until
-    released. Transmissions decided while the hold lasts are held too; nothing is silent:
-    the hold is on the case page, in the audit trail, and the clock keeps running."""
+    """An analyst holds back transmissions of a report, for a stated reason, until released:
+    those to one authority (`authority`, `region`), or to every authority (both blank,
+    "hold all"). Transmissions to that scope decided while the hold lasts are held too;
+    nothing is silent: the hold is on the case page, in the API, in the audit trail, and the
+    clock keeps running."""
 
     report = models.ForeignKey("reports.Report", on_delete=models.CASCADE,
                                related_name="transmission_holds")
+    #: the authority held back; blank: every authority of the report
+    authority = models.CharField(_("authority"), max_length=10, choices=Authority.choices,
+                                 blank=True)
+    region = models.CharField(_("region"), max_length=3, choices=REGION_CHOICES, blank=True)
     reason = models.TextField(_("reason"), max_length=2000)
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                 null=True, related_name="+", verbose_name=_("held by"))
@@ -79,13 +85,31 @@ class TransmissionHold(models.Model):
     class Meta:
         ordering = ["held_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["report"], condition=Q(released_at__isnull=True),
-                                    name="one_active_transmission_hold"),
+            models.UniqueConstraint(fields=["report", "authority", "region"],
+                                    condition=Q(released_at__isnull=True),
+                                    name="one_active_transmission_hold_per_scope"),
         ]
 
     @property
     def active(self) -> bool:
         return self.released_at is None
+
+    @property
+    def is_all(self) -> bool:
+        """Holds every authority of the report."""
+        return not self.authority
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        return (self.authority, self.region)
+
+    @property
+    def scope_label(self) -> str:
+        return str(_("every authority")) if self.is_all else scope_label(self.authority,
+                                                                            self.region)
+
+    def covers(self, authority: str, region: str) -> bool:
+        return self.is_all or (self.authority, self.region) == (authority, region)
 
 
 class TransmissionQuerySet(RestrictedQuerySet):

@@ -5,7 +5,8 @@
   the CERT holds the report's transmissions) and queues the delivery task;
 - `deliver` (the worker) sends the pending transmissions: each is claimed by a conditional
   UPDATE, so it is sent once whatever the number of workers, then e-mailed (claimed too);
-- `hold` / `release`: an analyst holds the report's transmissions back for a stated reason;
+- `hold` / `release`: an analyst holds back the report's transmissions to one authority, or
+  to all of them, for a stated reason;
 - `mark_read`, `send_message`, `sweep` (periodic: lost deliveries, reminders to the CERT).
 """
 
@@ -78,19 +79,23 @@ def transmit(*, report_id: int, trigger: str, now=None) -> list[Transmission]:
                if r.key not in existing]
     if not decided:
         return []
-    hold = TransmissionHold.objects.filter(report=report, released_at__isnull=True).first()
+    holds = list(TransmissionHold.objects.filter(report=report, released_at__isnull=True))
     event_at = report.created_at if trigger == Trigger.RECEIVED else now
     brief = summary.load(report)
-    rows = [Transmission(
-        report=report, authority=r.authority, region=r.region, trigger=trigger, rule=r.rule,
-        key=key, event_at=event_at, due_at=domain.due_at(event_at, target_minutes()),
-        created_at=now, state=State.HELD if hold else State.PENDING, hold=hold,
-        summary=brief) for r in decided]
+    rows = []
+    for r in decided:
+        held = covering_hold(holds, r.authority, r.region)
+        rows.append(Transmission(
+            report=report, authority=r.authority, region=r.region, trigger=trigger,
+            rule=r.rule, key=key, event_at=event_at,
+            due_at=domain.due_at(event_at, target_minutes()), created_at=now,
+            state=State.HELD if held else State.PENDING, hold=held, summary=brief))
     Transmission.objects.bulk_create(rows, ignore_conflicts=True)
     audit.record(actor=None, action="transmission.decided", obj=report, after={
-        "trigger": trigger, "held": hold is not None,
-        "to": [{"authority": t.authority, "region": t.region, "rule": t.rule} for t in rows]})
-    if hold is None:
+        "trigger": trigger, "held": any(t.hold is not None for t in rows),
+        "to": [{"authority": t.authority, "region": t.region, "rule": t.rule,
+                "held": t.hold_id} for t in rows]})
+    if any(t.hold is None for t in rows):
         queue_delivery(report.pk)
     return rows
 
@@ -212,41 +217,117 @@ def _text(name: str, value: Any, *, required: bool, limit: int) -> str:
     return text
 
 
+def hold_scopes(report: Report, sent_to: set[tuple[str, str]] | None = None
+                ) -> list[tuple[str, str]]:
+    """The authorities an analyst may hold back on this report: those the rules reach for
+    its establishment (the ARS of its region or the defence chain, the HFDS, the DGS), and
+    any other that already has a transmission (`sent_to`, read when not given)."""
+    est = report.establishment
+    army = getattr(est, "category", "") == domain.ARMY
+    scopes = {(domain.Authority.DEFENCE.value, "") if army
+              else (domain.Authority.ARS.value, getattr(est, "region", "") or ""),
+              (domain.Authority.HFDS.value, ""), (domain.Authority.DGS.value, "")}
+    scopes.discard((domain.Authority.ARS.value, ""))
+    if sent_to is None:
+        sent_to = set(Transmission.objects.filter(report=report).order_by()
+                      .values_list("authority", "region").distinct())
+    scopes |= sent_to
+    order = list(domain.Authority.values)
+    return sorted(scopes, key=lambda s: (order.index(s[0]) if s[0] in order else 99, s[1]))
+
+
+def _parse_scope(report: Report, value: Any) -> tuple[str, str]:
+    """'' or 'all': every authority; 'authority:region' (e.g. 'ars:IDF', 'dgs:'): one."""
+    text = (value if isinstance(value, str) else "").strip()
+    if text in ("", "all"):
+        return ("", "")
+    authority, _sep, region = text.partition(":")
+    if (authority, region) not in hold_scopes(report):
+        raise ValidationError({"to": [_("Choose an authority of this report, or all of "
+                                        "them.")]})
+    return (authority, region)
+
+
+def covering_hold(holds: list[TransmissionHold], authority: str,
+                  region: str) -> TransmissionHold | None:
+    """The active hold that keeps a transmission to (authority, region) back: the one on
+    that authority first, else the one on every authority."""
+    active = [h for h in holds if h.active and h.covers(authority, region)]
+    return next((h for h in active if not h.is_all), active[0] if active else None)
+
+
 @transaction.atomic
-def hold(*, actor, report_id: Any, reason: Any, now=None) -> TransmissionHold:
-    """Hold back the report's transmissions not sent yet, and those decided until release."""
-    report = access.get_or_404(Report, actor, "hold_transmissions", report_id, for_update=True)
+def hold(*, actor, report_id: Any, reason: Any, to: Any = "", now=None) -> TransmissionHold:
+    """Hold back the report's transmissions to one authority (`to`: "ars:IDF", "dgs:"...)
+    or to all of them (`to` blank): those not sent yet, and those decided until release."""
+    report = access.get_or_404(Report.objects.select_related("establishment"), actor,
+                               "hold_transmissions", report_id, for_update=True)
     reason = _text("reason", reason, required=True, limit=MAX_REASON)
-    if TransmissionHold.objects.filter(report=report, released_at__isnull=True).exists():
+    authority, region = _parse_scope(report, to)
+    active = list(TransmissionHold.objects.filter(report=report, released_at__isnull=True))
+    if any(h.is_all for h in active):
         raise ValidationError({"reason": [_("The transmissions of this report are already "
                                             "held back.")]})
+    if any(h.scope == (authority, region) for h in active):
+        raise ValidationError({"to": [_("The transmissions to this authority are already "
+                                        "held back.")]})
     now = now or timezone.now()
-    h = TransmissionHold.objects.create(report=report, reason=reason, held_by=actor,
-                                        held_at=now)
-    held = Transmission.objects.filter(report=report, state=State.PENDING).update(
-        state=State.HELD, hold=h)
+    h = TransmissionHold.objects.create(report=report, authority=authority, region=region,
+                                        reason=reason, held_by=actor, held_at=now)
+    pending = Transmission.objects.filter(report=report, state=State.PENDING)
+    if authority:
+        pending = pending.filter(authority=authority, region=region)
+    ids = list(pending.values_list("pk", flat=True))
+    Transmission.objects.filter(pk__in=ids, state=State.PENDING).update(state=State.HELD,
+                                                                       hold=h)
     audit.record(actor=actor, action="transmission.held", obj=report,
-                 after={"hold": h.pk, "reason": reason, "transmissions": held})
+                 after={"hold": h.pk, "authority": authority or "all", "region": region,
+                        "reason": reason, "transmissions": ids})
     return h
 
 
 @transaction.atomic
-def release(*, actor, report_id: Any, note: Any = "", now=None) -> int:
-    """End the hold: the held transmissions are sent now. Returns how many were released."""
+def release(*, actor, report_id: Any, note: Any = "", hold_id: Any = None, now=None) -> int:
+    """End one hold (`hold_id`), or every active hold of the report (`hold_id` blank): the
+    transmissions no other hold keeps back are sent now. Returns how many were released."""
     report = access.get_or_404(Report, actor, "hold_transmissions", report_id, for_update=True)
     note = _text("note", note, required=False, limit=MAX_REASON)
-    h = TransmissionHold.objects.filter(report=report, released_at__isnull=True).first()
-    if h is None:
+    holds = list(TransmissionHold.objects.filter(report=report, released_at__isnull=True))
+    if hold_id not in (None, ""):
+        try:
+            pk = access.parse_pk(hold_id)
+        except access.Denied:
+            pk = 0
+        ending = [h for h in holds if h.pk == pk]
+        if not ending:
+            raise ValidationError({"hold": [_("This hold is not active on this report.")]})
+    else:
+        ending = holds
+    if not ending:
         raise ValidationError({"note": [_("Nothing is held back on this report.")]})
     now = now or timezone.now()
-    h.released_at, h.released_by, h.release_note = now, actor, note
-    h.save(update_fields=["released_at", "released_by", "release_note"])
-    count = Transmission.objects.filter(report=report, state=State.HELD).update(
-        state=State.PENDING)
-    audit.record(actor=actor, action="transmission.released", obj=report,
-                 after={"hold": h.pk, "note": note, "transmissions": count})
-    queue_delivery(report.pk)
-    return count
+    released = 0
+    for h in ending:
+        h.released_at, h.released_by, h.release_note = now, actor, note
+        h.save(update_fields=["released_at", "released_by", "release_note"])
+    for h in ending:
+        freed, moved = [], []
+        for t in Transmission.objects.filter(hold=h, state=State.HELD).order_by("pk"):
+            other = covering_hold(holds, t.authority, t.region)
+            if other is None:
+                freed.append(t.pk)
+            else:
+                Transmission.objects.filter(pk=t.pk).update(hold=other)
+                moved.append(t.pk)
+        Transmission.objects.filter(pk__in=freed, state=State.HELD).update(state=State.PENDING)
+        released += len(freed)
+        audit.record(actor=actor, action="transmission.released", obj=report,
+                     after={"hold": h.pk, "authority": h.authority or "all",
+                            "region": h.region, "note": note, "transmissions": freed,
+                            "still_held": moved})
+    if released:
+        queue_delivery(report.pk)
+    return released
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,25 +478,73 @@ def _send_reminder(t: Transmission, kind: str, now) -> int:
 class CaseView:
     transmissions: list[Transmission]
     holds: list[TransmissionHold]
-    active_hold: TransmissionHold | None
+    active_holds: list[TransmissionHold]
     messages: list[AuthorityMessage]
     recipients: list[tuple[str, str]]
     late: bool
+    #: whom a new hold may name: every authority ("" , "") unless all are held already,
+    #: and each authority of the report not held yet
+    hold_choices: list[tuple[str, str]]
+
+    @property
+    def all_held(self) -> bool:
+        return any(h.is_all for h in self.active_holds)
 
 
 def case_view(report: Report, now=None) -> CaseView:
     """What the case page shows of the report's transmissions (CERT staff)."""
     now = now or timezone.now()
     transmissions = list(Transmission.objects.filter(report=report)
-                         .select_related("read_by").order_by("event_at", "pk"))
+                         .select_related("read_by", "hold__held_by")
+                         .order_by("event_at", "pk"))
     holds = list(TransmissionHold.objects.filter(report=report)
                  .select_related("held_by", "released_by"))
-    active = next((h for h in holds if h.active), None)
+    active = [h for h in holds if h.active]
     messages = list(AuthorityMessage.objects.filter(report=report).select_related("author"))
     late = any(t.sent_at is None and t.due_at <= now for t in transmissions)
     recipients = sorted({(t.authority, t.region) for t in transmissions
                          if t.state == State.SENT})
-    return CaseView(transmissions, holds, active, messages, recipients, late)
+    choices: list[tuple[str, str]] = []
+    if not any(h.is_all for h in active):
+        held = {h.scope for h in active}
+        known = {(t.authority, t.region) for t in transmissions}
+        choices = [("", ""), *[s for s in hold_scopes(report, known) if s not in held]]
+    return CaseView(transmissions, holds, active, messages, recipients, late, choices)
+
+
+def late_q(now) -> Q:
+    """Transmissions sent after their target, or not sent and past it."""
+    from django.db.models import F
+
+    return Q(sent_at__gt=F("due_at")) | Q(sent_at__isnull=True, due_at__lte=now)
+
+
+def is_late(t: Transmission, now) -> bool:
+    return t.sent_at > t.due_at if t.sent_at is not None else t.due_at <= now
+
+
+def overseen(user, *, state: str = "attention", authority: str = "", region: str = "",
+             now=None):
+    """The CERT's view of transmissions needing attention across every report, the most
+    overdue first: `attention` (held back, or not sent and past the target), `late` (not
+    sent, past the target), `held`, `sent_late` (sent after the target); optionally of one
+    authority, or of the reports of one region's establishments."""
+    from django.db.models import F
+
+    now = now or timezone.now()
+    qs = access.restrict(Transmission.objects.all(), user, "oversee")
+    overdue = Q(sent_at__isnull=True, due_at__lte=now)
+    qs = qs.filter({
+        "late": overdue,
+        "held": Q(state=State.HELD),
+        "sent_late": Q(sent_at__gt=F("due_at")),
+    }.get(state, Q(state=State.HELD) | overdue))
+    if authority:
+        qs = qs.filter(authority=authority)
+    if region:
+        qs = qs.filter(report__establishment__region=region)
+    return (qs.select_related("report__establishment", "hold__held_by")
+            .order_by("due_at", "pk"))
 
 
 def open_reports(user):

@@ -1,18 +1,22 @@
 """Pages of the chain of authorities: the authority's dashboard and report summaries; the
-CERT's hold, release and message actions (their panel is on the case page)."""
+CERT's page of late and held transmissions; the CERT's hold, release and message actions
+(their panel is on the case page)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.authorities import access as rules
 from vigisante.authorities import services, summary
+from vigisante.authorities.forms import OverseeFilter
 from vigisante.authorities.models import AuthorityMessage, State, Transmission
 from vigisante.core import access
 from vigisante.reports.models import Report
@@ -60,6 +64,30 @@ def report(request, report_id):
         "State": State})
 
 
+OVERSEE_PAGE = 50
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def oversee(request):
+    """CERT staff: the transmissions late or held back across every report, filterable by
+    authority, region and state, the most overdue first."""
+    user = request.user
+    access.require(user, "oversee", Transmission)
+    form = OverseeFilter(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    now = timezone.now()
+    rows = services.overseen(user, state=filters.get("state") or "attention",
+                             authority=filters.get("authority", ""),
+                             region=filters.get("region", ""), now=now)
+    page = Paginator(rows, OVERSEE_PAGE).get_page(request.GET.get("page"))
+    rows = [{"t": t, "late": services.is_late(t, now)} for t in page.object_list]
+    return render(request, "authorities/oversee.html", {
+        "form": form, "page": page, "rows": rows, "now": now,
+        "filtered": bool(request.GET.get("state") or request.GET.get("authority")
+                         or request.GET.get("region"))})
+
+
 def _back(report_id) -> str:
     return reverse("triage:case", args=[access.parse_pk(report_id)]) + "#transmissions"
 
@@ -75,12 +103,16 @@ def _errors(request, exc: ValidationError) -> None:
 def hold(request, report_id):
     access.get_or_404(Report, request.user, "hold_transmissions", report_id)
     try:
-        services.hold(actor=request.user, report_id=report_id,
-                      reason=request.POST.get("reason", ""))
+        h = services.hold(actor=request.user, report_id=report_id,
+                          reason=request.POST.get("reason", ""), to=request.POST.get("to", ""))
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, _("The transmissions of this report are held back."))
+        if h.is_all:
+            messages.success(request, _("The transmissions of this report are held back."))
+        else:
+            messages.success(request, _("The transmissions to %(authority)s are held back.")
+                             % {"authority": h.scope_label})
     return redirect(_back(report_id))
 
 
@@ -90,7 +122,8 @@ def release(request, report_id):
     access.get_or_404(Report, request.user, "hold_transmissions", report_id)
     try:
         count = services.release(actor=request.user, report_id=report_id,
-                                 note=request.POST.get("note", ""))
+                                 note=request.POST.get("note", ""),
+                                 hold_id=request.POST.get("hold", ""))
     except ValidationError as exc:
         _errors(request, exc)
     else:

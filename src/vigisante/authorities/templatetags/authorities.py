@@ -31,7 +31,7 @@ def transmissions_panel(context, report) -> dict:
     now = timezone.now()
     return {"report": report, "view": view, "now": now,
             "csrf_token": context.get("csrf_token"),
-            "hold_form": HoldForm(), "release_form": ReleaseForm(),
+            "hold_form": HoldForm(scopes=view.hold_choices), "release_form": ReleaseForm(),
             "message_form": MessageForm(recipients=view.recipients)}
 
 
