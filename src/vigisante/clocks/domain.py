@@ -406,3 +406,72 @@ def reminder_kind(state: str, due_at: dt.datetime | None, now: dt.datetime,
         return OVERDUE if -left <= overdue_window else None
     reached = [h for h in before_hours if left <= dt.timedelta(hours=h)]
     return f"before_{min(reached)}h" if reached else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Clocks other apps keep (shown beside the regulatory ones)
+# ---------------------------------------------------------------------------------------------
+
+#: A state of the clocks other apps keep, beside those of ClockState: an analyst held the
+#: act back on purpose, for a stated reason; the deadline keeps running.
+HELD = "held"
+
+
+@dataclass(frozen=True)
+class ClockPart:
+    """One recipient of a clock with several (an authority of a transmission step)."""
+
+    label: str
+    state: str  # due / done_on_time / done_late / held
+    state_label: str
+    due_at: dt.datetime | None
+    done_at: dt.datetime | None
+    held_reason: str = ""
+    code: str = ""  # machine-readable name of the part ("ars:IDF", "hfds:")
+
+
+@dataclass(frozen=True)
+class OtherClock:
+    """A deadline another app keeps and shows beside the regulatory ones, with the same look
+    and states (the CERT's transmission to the authorities, kept by vigisante.authorities).
+
+    Not stored by this app: its provider (registered with `services.provide_clocks_with`)
+    derives it when a page or the API asks, for a viewer it decides may see it. Quacks like
+    a `Clock` for the panel and the API (`get_regime_display`, `time_left`...)."""
+
+    regime: str
+    regime_label: str
+    subject: str  # what this occurrence is about ("Report received")
+    recipient: str
+    starts_at: dt.datetime
+    due_at: dt.datetime | None
+    done_at: dt.datetime | None
+    state: str  # due / done_on_time / done_late / held
+    state_label: str
+    runs_from: str = ""
+    how_to_close: str = ""
+    held_reason: str = ""
+    parts: tuple[ClockPart, ...] = ()
+    na_reason: str = ""
+    may_apply: bool = False
+
+    def get_regime_display(self) -> str:
+        return self.regime_label
+
+    def get_state_display(self) -> str:
+        return self.state_label
+
+    @property
+    def held(self) -> bool:
+        return self.state == HELD
+
+    def time_left(self, now: dt.datetime) -> dt.timedelta | None:
+        """Until the deadline of a clock still running, held ones included (a hold does not
+        stop the clock); None once met."""
+        if self.state not in (ClockState.DUE, HELD) or self.due_at is None:
+            return None
+        return self.due_at - now
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        left = self.time_left(now)
+        return left is not None and left <= dt.timedelta(0)

@@ -228,6 +228,33 @@ def clocks_for(report: Report) -> list[Clock]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Clocks other apps keep (the CERT's transmission to the authorities...)
+# ---------------------------------------------------------------------------------------------
+
+#: A function (report, viewer, now) -> the clocks it keeps on the report that the viewer may
+#: see (an empty list for anyone else). Registered from the providing app's ready(): clocks
+#: never imports the apps above it.
+ClockProvider = Callable[[Report, Any, dt.datetime], list[domain.OtherClock]]
+_providers: list[ClockProvider] = []
+
+
+def provide_clocks_with(provider: ClockProvider) -> None:
+    """Register a provider of clocks shown beside the regulatory ones (idempotent)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def other_clocks(report: Report, viewer: Any, now: dt.datetime | None = None
+                 ) -> list[domain.OtherClock]:
+    """The clocks other apps keep on the report that `viewer` may see, in provider order.
+    Each provider decides who may see its clocks (the access policy of its app)."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False) or not has_clocks(report):
+        return []
+    now = now or timezone.now()
+    return [clock for provider in _providers for clock in provider(report, viewer, now)]
+
+
+# ---------------------------------------------------------------------------------------------
 # Reminders
 # ---------------------------------------------------------------------------------------------
 

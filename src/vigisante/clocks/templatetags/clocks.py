@@ -1,6 +1,11 @@
-"""`{% clocks_panel report %}`: the regulatory deadlines of a report, for any report page."""
+"""`{% clocks_panel report %}`: the regulatory deadlines of a report, for any report page.
+
+`{% clocks_panel report viewer=user %}` adds the clocks other apps keep that the viewer may
+see (the CERT's transmission to the authorities, on the case page)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -12,10 +17,12 @@ register = template.Library()
 
 
 @register.inclusion_tag("clocks/_panel.html")
-def clocks_panel(report, now=None) -> dict:
+def clocks_panel(report, now=None, viewer=None) -> dict:
     now = now or timezone.now()
     rows, not_applicable = [], []
-    for clock in services.clocks_for(report):
+    others = services.other_clocks(report, viewer or None, now)
+    every: list[Any] = [*services.clocks_for(report), *others]
+    for clock in every:
         if clock.state == ClockState.NOT_APPLICABLE:
             not_applicable.append(clock)
             continue
