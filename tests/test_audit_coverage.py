@@ -84,6 +84,27 @@ def test_observatory_exports_are_audited(client_for, analyst, observer, run_task
     assert exports[1].after["query"] == "year=2023"
 
 
+def test_transmission_lists_and_the_cert_s_clocks_are_audited(client_for, analyst, report_a):
+    """The CERT's page of late and held transmissions, the transmissions API and the clocks
+    API (with the transmission clocks) are reads of case data."""
+    from vigisante.authorities.models import Transmission
+
+    assert client_for(analyst).get(reverse("authorities:oversee")).status_code == 200
+    api = api_client_for(analyst)
+    assert api.get("/api/v1/transmissions/").status_code == 200
+    t = Transmission.objects.filter(report=report_a).first()
+    assert t is not None
+    assert api.get(f"/api/v1/transmissions/{t.pk}/").status_code == 200
+    assert api.get(f"/api/v1/reports/{report_a.pk}/clocks/").status_code == 200
+    listed = events("transmission.list")
+    assert [e.after["path"] for e in listed] == ["/authorities/transmissions/",
+                                                 "/api/v1/transmissions/"]
+    [viewed] = events("transmission.view")
+    assert (viewed.object_type, viewed.object_id) == ("authorities.transmission", str(t.pk))
+    [clocks] = events("report.view", object_id=str(report_a.pk))
+    assert clocks.actor_id == analyst.pk
+
+
 def test_writes_and_failed_reads_are_not_counted_as_reads(client_for, reporter_a, report_a):
     client = client_for(reporter_a)
     assert client.get(reverse("reports:detail", args=[report_a.pk + 999])).status_code == 404

@@ -124,3 +124,35 @@ def test_old_deadlines_are_not_chased():
     due = dt.datetime(2026, 1, 1, tzinfo=UTC)
     assert domain.reminder_kind(due, None, due + dt.timedelta(hours=2), [15],
                                 dt.timedelta(hours=1)) is None
+
+
+# --- the clock of one step (arrival, qualification...) from its transmissions ---------------
+
+T0 = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
+offsets = st.integers(min_value=-120, max_value=120)
+part = st.tuples(st.sampled_from(["pending", "held", "sent"]), offsets)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(part, min_size=1, max_size=4))
+def test_a_step_is_held_while_one_is_held_running_while_one_waits(parts):
+    due = T0 + dt.timedelta(minutes=60)
+    rows = [(state, due, T0 + dt.timedelta(minutes=60 + off) if state == "sent" else None)
+            for state, off in parts]
+    state, done = domain.step_state(rows)
+    states = {s for s, _d, _sent in rows}
+    if "held" in states:
+        assert (state, done) == (domain.HELD, None)
+    elif "pending" in states:
+        assert (state, done) == (domain.DUE, None)
+    else:
+        assert done == max(sent for _s, _d, sent in rows)
+        late = any(sent > due for _s, _d, sent in rows)
+        assert state == (domain.LATE if late else domain.ON_TIME)
+
+
+def test_a_step_without_transmission_is_a_mistake():
+    import pytest
+
+    with pytest.raises(ValueError):
+        domain.step_state([])

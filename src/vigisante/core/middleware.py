@@ -201,6 +201,10 @@ READS: dict[str, tuple[str, str, str]] = {
     "drafts-api:detail": ("drafts.view", "reports.report", "pk"),
     "drafts-api:file": ("drafts.export", "reports.report", "pk"),
     "drafts-api:facts": ("drafts.view", "reports.report", "pk"),
+    "authorities:oversee": ("transmission.list", "authorities.transmission", ""),
+    "authorities-api:transmission-list": ("transmission.list", "authorities.transmission", ""),
+    "authorities-api:transmission-detail": ("transmission.view", "authorities.transmission",
+                                            "pk"),
 }
 
 #: Routes with a report or case id that are not audited here, and why.
