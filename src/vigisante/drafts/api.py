@@ -180,7 +180,8 @@ class DraftSent(GenericAPIView):
 
     @extend_schema(operation_id="drafts_sent", summary="Record a draft as sent",
                    description="Where the report holds that date (CNIL notification, "
-                   "complaint), the first sending fills it, which closes the clock.",
+                   "complaint), the first sending fills it, which closes the clock; a NIS2 "
+                   "early warning, notification or final report closes its NIS2 clock.",
                    request=SentIn, responses={201: SubmissionOut, 400: ERROR_400,
                                               404: ERROR_404}, tags=TAGS)
     def post(self, request: Request, pk: int, kind: str) -> Response:
