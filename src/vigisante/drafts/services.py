@@ -274,6 +274,25 @@ def build(*, actor, report_id: Any, kind: str, language: str = "fr", record: boo
     return Built(draft_kind, language, text, gaps, tpl, report, clock, digest, now)
 
 
+def build_all(*, actor, report_id: Any, language: str = "fr", record: bool = True,
+              now: dt.datetime | None = None) -> tuple[Report, list[Built]]:
+    """Every draft the report's running clocks call for, from one reading of its facts (the
+    "all drafts" download); each recorded as built, like one draft opened."""
+    report = get_report(actor, report_id)
+    language = check_language(language)
+    now = now or timezone.now()
+    clocks = _clock_states(report)
+    kinds = domain.offered({regime: c.state for regime, c in clocks.items()})
+    if not kinds:
+        return report, []
+    rendered = _render(kinds, report, actor=actor, language=language, now=now, clocks=clocks)
+    if record:
+        for kind, tpl, _text, gaps, digest in rendered:
+            _record_build(report, kind.kind, language, tpl, digest, gaps, actor, now)
+    return report, [Built(kind, language, text, gaps, tpl, report, clocks.get(kind.regime),
+                          digest, now) for kind, tpl, text, gaps, digest in rendered]
+
+
 def _record_build(report: Report, kind: str, language: str, tpl: DraftTemplate, digest: str,
                   gaps: list[Gap], actor, now: dt.datetime) -> Draft:
     with transaction.atomic():
