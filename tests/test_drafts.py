@@ -307,6 +307,13 @@ def test_docx_holds_the_draft_as_editable_paragraphs(complete, reporter_a, clien
                               kind="gdpr_notification", language="en").text
     assert " ".join(text.split()) == " ".join(expected.split())
     assert doc.core_properties.subject.startswith("GDPR")
+    from docx.shared import Mm
+
+    section = doc.sections[0]  # A4, the reference in the footer
+    assert abs(section.page_width - Mm(210)) < Mm(1)  # stored in twentieths of a point
+    assert abs(section.page_height - Mm(297)) < Mm(1)
+    assert complete.reference in section.footer.paragraphs[0].text
+    assert doc.core_properties.created is not None
 
 
 ODF = {"office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",

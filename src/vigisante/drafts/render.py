@@ -12,6 +12,7 @@ header and footer, `meta.xml`).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import re
@@ -246,12 +247,16 @@ def _docx_skeleton() -> tuple[bytes, str, str, bytes]:
     unchanging parts as a package, the section properties of its body, its footer part's name
     and that part's text with a placeholder."""
     from docx import Document
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "DejaVu Sans"
     style.font.size = Pt(10.5)
+    section = doc.sections[0]  # A4, as the PDF (python-docx's template is US Letter)
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin, section.bottom_margin = Mm(22), Mm(20)
     doc.sections[0].footer.paragraphs[0].text = _FOOTER_TEXT
     doc.core_properties.author = "Vigisanté"
     buf = io.BytesIO()
@@ -298,8 +303,12 @@ def _docx_core(built: Built) -> bytes:
         f"<dc:subject>{_x(built.template.legal_basis)}</dc:subject>"
         f"<dc:creator>Vigisanté</dc:creator><dc:language>{built.language}</dc:language>"
         f"<dc:description>{_x(_provenance_line(built))}</dc:description>"
-        f'<dcterms:created xsi:type="dcterms:W3CDTF">{built.drafted_at:%Y-%m-%dT%H:%M:%SZ}'
-        "</dcterms:created></cp:coreProperties>").encode()
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{_utc(built)}</dcterms:created>'
+        "</cp:coreProperties>").encode()
+
+
+def _utc(built: Built) -> str:
+    return built.drafted_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _provenance_line(built: Built) -> str:
@@ -430,7 +439,7 @@ def _odt_meta(built: Built) -> bytes:
             f"<dc:subject>{_x(built.template.legal_basis)}</dc:subject>"
             f"<dc:description>{_x(_provenance_line(built))}</dc:description>"
             f"<dc:language>{built.language}</dc:language>"
-            f"<meta:creation-date>{built.drafted_at:%Y-%m-%dT%H:%M:%SZ}</meta:creation-date>"
+            f"<meta:creation-date>{_utc(built)}</meta:creation-date>"
             f"<meta:user-defined meta:name=\"reference\">{_x(built.report.reference)}"
             "</meta:user-defined></office:meta></office:document-meta>").encode()
 
