@@ -273,6 +273,15 @@ def test_recording_as_sent_from_the_page(partial, reporter_a, client_for):
     assert page.select_one("#draft-gdpr_notification")["data-status"] == "sent"
 
 
+def _as_served(actor, report, kind: str, language: str = "fr") -> services.Built:
+    """The draft as the last download built it: at the same instant (its text says when it
+    was drafted, to the minute), read from the build the download recorded."""
+    at = Draft.objects.filter(report=report, kind=kind, language=language).latest(
+        "built_at").built_at
+    return services.build(actor=actor, report_id=report.pk, kind=kind, language=language,
+                          record=False, now=at)
+
+
 def test_pdf_pages_carry_the_draft_and_the_reference(complete, reporter_a, client_for,
                                                      tmp_path):
     c = client_for(reporter_a)
@@ -283,7 +292,7 @@ def test_pdf_pages_carry_the_draft_and_the_reference(complete, reporter_a, clien
     pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                            capture_output=True, text=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
-    expected = services.build(actor=reporter_a, report_id=complete.pk, kind="complaint").text
+    expected = _as_served(reporter_a, complete, "complaint").text
     for number, page in enumerate(pages, 1):
         assert complete.reference in page, f"page {number} lacks the reference"
         assert f"page {number} / {len(pages)}" in page
@@ -303,8 +312,7 @@ def test_docx_holds_the_draft_as_editable_paragraphs(complete, reporter_a, clien
     assert r.status_code == 200
     doc = Document(io.BytesIO(r.content))
     text = "\n".join(p.text for p in doc.paragraphs)
-    expected = services.build(actor=reporter_a, report_id=complete.pk,
-                              kind="gdpr_notification", language="en").text
+    expected = _as_served(reporter_a, complete, "gdpr_notification", "en").text
     assert " ".join(text.split()) == " ".join(expected.split())
     assert doc.core_properties.subject.startswith("GDPR")
     from docx.shared import Mm
@@ -373,8 +381,7 @@ def test_odt_is_an_opendocument_text_holding_the_draft(complete, reporter_a, cli
     assert listed == {"/", "content.xml", "styles.xml", "meta.xml"}
     assert set(archive.namelist()) == {"mimetype", "META-INF/manifest.xml", "content.xml",
                                        "styles.xml", "meta.xml"}
-    built = services.build(actor=reporter_a, report_id=complete.pk, kind="complaint",
-                           language=language)
+    built = _as_served(reporter_a, complete, "complaint", language)
     paras = _odt_paragraphs(archive.read("content.xml"))
     expected = [p.strip() for p in built.text.strip().split("\n\n") if p.strip()]
     assert [text for _style, text in paras[:-1]] == expected
@@ -423,8 +430,7 @@ def test_all_drafts_download_as_one_zip_of_every_format(complete, reporter_a, cl
                 for fmt in ("txt", "pdf", "odt", "docx")}
     assert set(archive.namelist()) == expected
     text = archive.read(f"{complete.reference}-complaint-en.txt").decode("utf-8")
-    assert text == services.build(actor=reporter_a, report_id=complete.pk, kind="complaint",
-                                  language="en").text
+    assert text == _as_served(reporter_a, complete, "complaint", "en").text
     assert archive.read(f"{complete.reference}-complaint-en.pdf").startswith(b"%PDF")
     # every draft in it is recorded as built, like a draft opened
     assert set(Draft.objects.filter(report=complete, language="en")
