@@ -148,7 +148,5 @@ def test_case_page_has_a_fixed_number_of_queries(report, analyst, reporter_a):
     grow(report, analyst, reporter_a)
     large, response = count(lambda: client.get(url))
     assert response.status_code == 200
-    # 11, and the transmissions panel: its transmissions, holds and messages to authorities;
-    # the timeline (issue 10, item 9) reads the timeline entries and no longer the
-    # qualifications (its audit events are left out of the count, as every audit statement)
+    # 11, and the transmissions panel: its transmissions, holds and messages to authorities
     assert (small, large) == (14, 14)
