@@ -20,9 +20,17 @@ from vigisante.triage import exchanges
 from vigisante.triage import services as triage
 
 from .conftest import log_in
-from .test_ux_browser import DESKTOP, PHONE_320, early_warning, fits, inspect, no_axe, shot
+from .test_ux_browser import (
+    DESKTOP,
+    PHONE_320,
+    early_warning,
+    fits,
+    inspect,
+    no_axe,
+    shot,
+    staff_login,
+)
 from .test_ux_browser import open_page as open_page  # noqa: F401 - the fixture
-from .test_ux_browser import staff_login
 
 pytestmark = pytest.mark.e2e
 
