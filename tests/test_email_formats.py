@@ -157,3 +157,22 @@ def test_password_reset_in_the_recipient_s_language(chosen, page, expected):
     client.post("/accounts/password-reset/", {"email": user.email}, HTTP_ACCEPT_LANGUAGE=page)
     assert len(mail.outbox) == 1
     assert expected in mail.outbox[0].body, mail.outbox[0].body
+
+
+#: Pages still on a format of their own, left to the work in progress on them (the
+#: transmissions panel, issue 11): remove from here when fixed.
+PAGES_PENDING = {"authorities/_case_panel_body.html"}
+
+
+def test_every_page_template_uses_the_language_formats():
+    """One format per language on every page: a template names the language's format
+    (`DATETIME_FORMAT`...) or writes the machine form `c` in a datetime attribute."""
+    named = {"DATETIME_FORMAT", "DATE_FORMAT", "SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT",
+             "TIME_FORMAT", "c", "Y"}
+    wrong = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = str(path.relative_to(TEMPLATES))
+        for fmt in re.findall(r"""\|date:["']([^"']*)["']""", path.read_text(encoding="utf-8")):
+            if fmt not in named and name not in PAGES_PENDING:
+                wrong.append((name, fmt))
+    assert wrong == []
