@@ -56,11 +56,16 @@ class TokenCreateForm(forms.Form):
     )
 
     expires_in_days = forms.TypedChoiceField(
-        label=_("Valid for"), coerce=int, initial=90, required=False, empty_value=90,
+        label=_("Valid for"), coerce=int, initial=90, required=False, empty_value=None,
         choices=[(30, _("30 days")), (90, _("90 days")), (365, _("1 year")),
                  (0, _("No expiry"))],
         help_text=_("After this, the token stops working; create a new one."),
     )
+
+    def clean_expires_in_days(self) -> int:
+        """Not chosen (an older page, a script): the default 90 days, never "no expiry"."""
+        days = self.cleaned_data.get("expires_in_days")
+        return 90 if days is None else days
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

@@ -80,7 +80,7 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link or an image cannot log anyone out."""
 
-    next_page = reverse_lazy("accounts:login")
+    next_page = "accounts:login"  # a URL name: LogoutView resolves it
 
 
 # ---------------------------------------------------------------- second factor
