@@ -11,8 +11,9 @@ class DraftsConfig(AppConfig):
 
     def ready(self) -> None:
         from vigisante.clocks import services as clocks
-        from vigisante.drafts import access, services
+        from vigisante.drafts import access, services, timeline
 
         access.register()
+        timeline.register()
         # The NIS2 stages recorded as sent close their clocks: clocks read them, never import us.
         clocks.read_sendings_with(services.sendings)
