@@ -191,6 +191,13 @@ def test_hold_one_authority_while_the_others_are_informed(arrived, analyst, dgs,
     released = AuditEvent.objects.get(action="transmission.released")
     assert released.after["note"] == "Prosecutor agreed" and len(
         released.after["transmissions"]) == 2
+    # the case's history says who was held back, and the reason
+    audit.flush()
+    history = html(client_for(analyst).get(reverse("triage:case", args=[arrived.pk]))
+                   ).select_one("#history").get_text(" ", strip=True)
+    assert "held back the transmissions to Health directorate (DGS)" in history
+    assert "held back by the CERT: Health directorate (DGS)" in history
+    assert "released the transmissions to Health directorate (DGS)" in history
     dgs_sent = api_client_for(dgs).get("/api/v1/transmissions/").json()["results"]
     assert dgs_sent and all(r["hold"] is None for r in dgs_sent)  # never the CERT's reason
 

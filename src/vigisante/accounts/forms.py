@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.accounts.models import Role, User
@@ -139,3 +140,20 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("new_password1", exc)
         return data
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, whose e-mail goes out in the recipient's language (the one they chose
+    for their e-mails; the page's language when they never chose) and in Paris time."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):
+        from vigisante.notifications.models import NotificationPreference
+
+        user = context.get("user")
+        chosen = (NotificationPreference.objects.filter(user=user)
+                  .values_list("language", flat=True).first() if user is not None else None)
+        with translation.override(chosen or translation.get_language()), \
+                timezone.override("Europe/Paris"):
+            super().send_mail(subject_template_name, email_template_name, context, from_email,
+                              to_email, html_email_template_name)

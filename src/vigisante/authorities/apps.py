@@ -8,11 +8,12 @@ class AuthoritiesConfig(AppConfig):
     verbose_name = _("Authorities (ARS, HFDS, DGS, defence)")
 
     def ready(self) -> None:
-        from vigisante.authorities import access, deadlines, services
+        from vigisante.authorities import access, deadlines, services, timeline
         from vigisante.clocks import services as clocks
         from vigisante.core import events
 
         access.register()
+        timeline.register()
         clocks.provide_clocks_with(deadlines.transmission_clocks)
         for name, handler in services.HANDLERS.items():
             events.subscribe(name, handler)
