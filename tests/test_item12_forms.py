@@ -222,9 +222,14 @@ def test_base_language_button_sends_the_form_on_form_pages(client_for, reporter_
     button = page.select_one("header button[name=switch_language]")
     assert button["value"] == "fr" and button["form"] == "early-warning-form"  # (tests: English)
     assert page.select_one("form#early-warning-form")
+    # Enter in a field: the form's default button (the first one in the page) sends it
+    first = page.select("[form=early-warning-form], #early-warning-form [type=submit]")[0]
+    assert first.name == "input" and first.has_attr("hidden") and not first.get("name")
     page = html(client.get(reverse("reports:notification", args=[report_a.pk])))
     assert page.select_one("header button[name=switch_language]")["form"] == "stage-form"
     assert page.select_one("form#stage-form")
+    first = page.select("[form=stage-form], #stage-form [type=submit]")[0]
+    assert (first["name"], first["value"]) == ("action", "draft")  # as before: a draft
     # other pages keep Django's set_language form
     page = html(client.get(reverse("reports:my_reports")))
     assert page.select_one("header form[action='/i18n/setlang/'] button[name=language]")

@@ -38,9 +38,10 @@ def test_early_warning_page_has_eight_labelled_fields(client_for, reporter_a, es
     page = html(client_for(reporter_a).get(reverse("reports:early_warning")))
     form = page.select_one("main form")
     names = {el["name"] for el in form.select("input, select, textarea")
-             if el.get("type") != "hidden"}
+             if el.get("type") not in ("hidden", "submit")}
     assert names == set(services.EARLY_WARNING_FIELDS) - {"establishment"}
-    for el in form.select("input:not([type=hidden]):not([type=radio]), select, textarea"):
+    for el in form.select("input:not([type=hidden]):not([type=radio]):not([type=submit]), "
+                          "select, textarea"):
         assert form.select_one(f"label[for={el['id']}]"), el["name"]
     for radio in form.select("input[type=radio]"):
         assert radio.find_parent("fieldset").legend.get_text(strip=True)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from vigisante.reports.models import Report
 
 from .conftest import log_in
-from .test_ux_browser import (  # noqa: F401 - open_page is a fixture
+from .test_ux_browser import (
     DESKTOP,
     PHONE_320,
     PHONE_375,
@@ -32,6 +32,7 @@ from .test_ux_browser import (  # noqa: F401 - open_page is a fixture
 )
 
 pytestmark = pytest.mark.e2e
+FIXTURES = (open_page,)  # the browser contexts of test_ux_browser (JavaScript on or off)
 
 
 def _registry():
@@ -124,11 +125,13 @@ def test_language_switch_keeps_what_was_typed_on_a_phone_without_javascript(
     assert page.locator("input[name=ongoing][value=yes]").is_checked()
     assert page.locator(".errorlist").count() == 0 and Report.objects.count() == 0
     shot(page, tmp_path, f"item12-language-switch-{size['viewport']['width']}-nojs.png")
-    # finish in English and send: one report, with what was typed in French
+    # finish in English and send with Enter in the phone field (the form's default button is
+    # its own, not the header's language button): one report, with what was typed in French
     page.check("input[name=suspected_malicious][value=yes]")
     page.check("input[name=patient_care_affected][value=yes]")
     with page.expect_navigation():
-        page.click("main form button.big")
+        page.press("#id_callback_phone", "Enter")
+    assert page.locator("html").get_attribute("lang") == "en"
     assert "/received/" in page.url, page.url
     report = Report.objects.get()
     assert report.description.startswith("Écran de rançon") and report.establishment == est_a

@@ -1,7 +1,6 @@
 """Pages of the staged report (the JSON API lives in api_urls.py)."""
 
 from django.urls import path
-from django.views.generic import RedirectView
 
 from vigisante.reports import views
 
@@ -9,10 +8,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.my_reports, name="my_reports"),
     path("new/", views.early_warning, name="early_warning"),
-    # The analysts' one list is triage's queue (issue 10): old bookmarks of the former
-    # "incoming reports" page land there with their filters.
-    path("incoming/", RedirectView.as_view(pattern_name="triage:queue", permanent=True,
-                                           query_string=True), name="incoming"),
+    path("incoming/", views.incoming, name="incoming"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/received/", views.acknowledgement, name="acknowledgement"),
     path("<int:pk>/notification/", views.notification, name="notification"),

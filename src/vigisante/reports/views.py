@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -154,7 +154,8 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
     else:
         form = form_class.for_report(report)
     response = render(request, template, {"report": report, "form": form, "conflict": conflict,
-                                          "language_form": STAGE_FORM_ID})
+                                          "language_form": STAGE_FORM_ID,
+                                          "language_form_action": "draft"})
     return language.remember(response, switch) if switch else response
 
 
@@ -215,3 +216,14 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     """Serve a file only to who may see the report; never rendered by the browser."""
     att = services.open_attachment(actor=request.user, report_id=pk, attachment_id=attachment_pk)
     return downloads.attachment_response(att)
+
+
+@login_required
+def incoming(request: HttpRequest) -> HttpResponse:
+    """The former "incoming reports" list: the analysts' one list is now triage's queue
+    (issue 10). Old bookmarks land there permanently, with their filters; whoever may not
+    triage gets the same 404 as from the queue."""
+    access.require(request.user, "triage", Report)
+    target = reverse("triage:queue")
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
