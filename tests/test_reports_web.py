@@ -181,7 +181,7 @@ def test_detail_shows_facts_stages_to_complete_timeline_and_files(client_for, re
     todo = [a["href"] for a in page.select(".todo a")]
     assert todo == [reverse("reports:notification", args=[report_a.pk]),
                     reverse("reports:final", args=[report_a.pk])]
-    assert "VPN coupé" in page.select_one("#timeline .timeline").get_text()
+    assert "VPN coupé" in page.select_one("#timeline ol.history").get_text()
     assert page.select_one("#attachments form[enctype='multipart/form-data'] input[type=file]")
     assert page.select_one("#timeline form textarea[name=text]")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,7 @@ class UserCreationForm(auth_forms.AdminUserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise auth_forms.ValidationError(_("A user with this e-mail address exists."))
+            raise ValidationError(_("A user with this e-mail address exists."))
         return email
 
 
@@ -39,7 +40,7 @@ class UserChangeForm(auth_forms.UserChangeForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise auth_forms.ValidationError(_("A user with this e-mail address exists."))
+            raise ValidationError(_("A user with this e-mail address exists."))
         return email
 
 

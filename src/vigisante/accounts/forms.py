@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.accounts.models import Role, User
@@ -55,11 +56,16 @@ class TokenCreateForm(forms.Form):
     )
 
     expires_in_days = forms.TypedChoiceField(
-        label=_("Valid for"), coerce=int, initial=90, required=False, empty_value=90,
+        label=_("Valid for"), coerce=int, initial=90, required=False, empty_value=None,
         choices=[(30, _("30 days")), (90, _("90 days")), (365, _("1 year")),
                  (0, _("No expiry"))],
         help_text=_("After this, the token stops working; create a new one."),
     )
+
+    def clean_expires_in_days(self) -> int:
+        """Not chosen (an older page, a script): the default 90 days, never "no expiry"."""
+        days = self.cleaned_data.get("expires_in_days")
+        return 90 if days is None else days
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -134,3 +140,20 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("new_password1", exc)
         return data
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, whose e-mail goes out in the recipient's language (the one they chose
+    for their e-mails; the page's language when they never chose) and in Paris time."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):
+        from vigisante.notifications.models import NotificationPreference
+
+        user = context.get("user")
+        chosen = (NotificationPreference.objects.filter(user=user)
+                  .values_list("language", flat=True).first() if user is not None else None)
+        with translation.override(chosen or translation.get_language()), \
+                timezone.override("Europe/Paris"):
+            super().send_mail(subject_template_name, email_template_name, context, from_email,
+                              to_email, html_email_template_name)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import NoReturn
 
 from django.contrib.auth import authenticate as django_authenticate
 from django.core.exceptions import PermissionDenied
@@ -40,7 +41,8 @@ class Unauthenticated(Exception):
         self.retry_after = retry_after
 
 
-def _failed(request, throttle: AuthFailureThrottle, kind: str, reason: str, prefix: str = ""):
+def _failed(request, throttle: AuthFailureThrottle, kind: str, reason: str,
+            prefix: str = "") -> NoReturn:
     throttle.failed(request)
     audit.journal(actor=None, action="auth.machine_invalid", object_type="accounts.user",
                   after={"kind": kind, "prefix": prefix[:8], "reason": reason[:100],
@@ -53,7 +55,7 @@ def _check_throttle(request, throttle: AuthFailureThrottle) -> None:
     try:
         throttle.check(request)
     except exceptions.Throttled as exc:
-        wait = int(exc.wait or 60)
+        wait = int(getattr(exc, "wait", None) or 60)
         raise Unauthenticated("Too many failed authentications from this address; try again "
                               "later.", status=429, retry_after=wait) from None
 

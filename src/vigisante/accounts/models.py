@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -41,12 +42,12 @@ class EmailUserManager(UserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra):  # type: ignore[override]
+    def create_user(self, email, password=None, **extra):
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email, password=None, **extra):  # type: ignore[override]
+    def create_superuser(self, email, password=None, **extra):
         extra.update(is_staff=True, is_superuser=True, role=Role.ADMIN)
         return self._create_user(email, password, **extra)
 
@@ -65,7 +66,7 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
     objects = EmailUserManager()  # type: ignore[misc]
 
     class Meta:
@@ -184,7 +185,7 @@ class ApiToken(models.Model):
 INVITATION_VALIDITY = timedelta(days=7)
 
 
-class InvitationQuerySet(models.QuerySet):
+class InvitationQuerySet(models.QuerySet["Invitation"]):
     def find(self, raw: str) -> Invitation | None:
         """The invitation whose link carries `raw`, whatever its state, or None."""
         if not raw or len(raw) > 200:

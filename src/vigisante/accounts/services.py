@@ -154,7 +154,8 @@ def _send_invitation(invitation: Invitation, raw: str, establishments) -> None:
                                             if code != settings.LANGUAGE_CODE]
     bodies = []
     for language in languages:
-        with translation.override(language):
+        # Each language in its one date format, in Paris time (the site's zone).
+        with translation.override(language), timezone.override("Europe/Paris"):
             bodies.append(render_to_string("accounts/email/invitation_body.txt", context))
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()

@@ -14,6 +14,10 @@ from vigisante.core.client import client_ip
 class _SettingsRate(SimpleRateThrottle):
     """Reads its rate when used (not at import), so that a changed setting applies."""
 
+    # set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them)
+    num_requests: int
+    duration: int
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
@@ -48,15 +52,15 @@ class AuthFailureThrottle(_SettingsRate):
 
     scope = "auth_failure"
 
-    def key(self, request) -> str:
+    def address_key(self, request) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
     def check(self, request) -> None:
         """Raise 429 while this address has used up its wrong tokens for the period."""
         if self.rate is None:
             return
-        self.key_ = self.key(request)
-        self.history = cache.get(self.key_, [])
+        self.key = self.address_key(request)
+        self.history = cache.get(self.key, [])
         self.now = self.timer()
         while self.history and self.history[-1] <= self.now - self.duration:
             self.history.pop()
@@ -67,7 +71,7 @@ class AuthFailureThrottle(_SettingsRate):
         """Count one wrong token from this address."""
         if self.rate is None:
             return
-        key = self.key(request)
+        key = self.address_key(request)
         now = self.timer()
         history = [t for t in cache.get(key, []) if t > now - self.duration]
         history.insert(0, now)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from vigisante.accounts import lockout, services
-from vigisante.accounts.forms import LoginForm, OTPTokenForm, TokenCreateForm
+from vigisante.accounts.forms import LoginForm, OTPTokenForm, PasswordResetForm, TokenCreateForm
 from vigisante.accounts.middleware import SESSION_EXPIRED
 from vigisante.accounts.models import ApiToken
 from vigisante.core import access
@@ -80,7 +80,7 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link or an image cannot log anyone out."""
 
-    next_page = reverse_lazy("accounts:login")
+    next_page = "accounts:login"  # a URL name: LogoutView resolves it
 
 
 # ---------------------------------------------------------------- second factor
@@ -191,6 +191,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Same answer whether or not the address has an account; the link uses SITE_URL."""
 
     template_name = "registration/password_reset_form.html"
+    form_class = PasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -8,9 +8,10 @@ class AuthoritiesConfig(AppConfig):
     verbose_name = _("Authorities (ARS, HFDS, DGS, defence)")
 
     def ready(self) -> None:
-        from vigisante.authorities import access, services
+        from vigisante.authorities import access, services, timeline
         from vigisante.core import events
 
         access.register()
+        timeline.register()
         for name, handler in services.HANDLERS.items():
             events.subscribe(name, handler)

@@ -82,6 +82,11 @@ RUNS_FROM: dict[str, str] = {
     Regime.INSURANCE_COMPLAINT: gettext_noop("from when the incident was found"),
 }
 
+#: The NIS2 final report before the notification is made: it runs from the notification's own
+#: deadline (the earliest the notification can become), shown as such.
+RUNS_FROM_NOTIFICATION_DEADLINE = gettext_noop("from the notification's deadline (no "
+                                               "notification yet)")
+
 NA_NO_PERSONAL_DATA = gettext_noop("No personal or health data involved, as far as the report "
                                    "says.")
 NA_NIS2_OUT_OF_SCOPE = gettext_noop("The establishment is not an essential or important entity "

@@ -61,6 +61,11 @@ class Clock(models.Model):
 
     @property
     def runs_from(self) -> str:
+        """What the deadline runs from (a msgid). The NIS2 final report runs from the
+        notification; before it is made, from the notification's deadline (its `starts_at`).
+        The report is the one the clocks were read from (no query on a report page)."""
+        if self.regime == domain.Regime.NIS2_FINAL and self.report.notification_at is None:
+            return domain.RUNS_FROM_NOTIFICATION_DEADLINE
         return domain.RUNS_FROM.get(self.regime, "")
 
 

@@ -364,4 +364,4 @@ LOGGING = {
 
 # Languages in which the worker prints each observatory snapshot's PDF (the HTML, the page
 # and the CSVs are always stored in French and English).
-OBSERVATORY_PDF_LANGUAGES = ("fr", "en")
+OBSERVATORY_PDF_LANGUAGES: tuple[str, ...] = ("fr", "en")

@@ -33,6 +33,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
@@ -63,6 +64,13 @@ class Summary:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
+
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise BackupError(f"{member.name}: not a regular file")
+    return handle
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -224,7 +232,7 @@ def backup(out: Path) -> Summary:
         members = {DB_MEMBER[vendor]: db_file}
         for rel, path in _attachment_files(_attachments_dir()):
             members[f"attachments/{rel}"] = path
-        entries = {}
+        entries: dict[str, dict[str, int | str]] = {}
         for name, path in members.items():
             entries[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
         manifest = {
@@ -257,7 +265,7 @@ def backup(out: Path) -> Summary:
             partial.unlink(missing_ok=True)
             raise
     return Summary(str(out), vendor, len(members) - 1,
-                   sum(e["size"] for e in entries.values()), head[0], head[1])
+                   sum(int(e["size"]) for e in entries.values()), head[0], head[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +285,7 @@ def _read_manifest(tar: tarfile.TarFile) -> dict:
     if first.size > 50 * 1024 * 1024:
         raise BackupError("the manifest is too large")
     try:
-        manifest = json.loads(tar.extractfile(first).read())
+        manifest = json.loads(_member_file(tar, first).read())
     except (ValueError, UnicodeDecodeError) as exc:
         raise BackupError(f"the manifest is not valid JSON: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -327,7 +335,7 @@ def _extract_checked(archive: Path, staging: Path) -> dict:
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 digest = hashlib.sha256()
                 size = 0
-                source = tar.extractfile(member)
+                source = _member_file(tar, member)
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as handle:
                     while chunk := source.read(_CHUNK):

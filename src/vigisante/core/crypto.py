@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,6 +44,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
+
+if TYPE_CHECKING:
+    from django.db import models
 
 MAGIC = b"\x89VSE\r\n\x1a\n"
 VERSION = 1
@@ -229,7 +233,7 @@ def unseal_text(value: str, purpose: bytes, keys: KeyRing | None = None) -> str:
 
 @dataclass
 class Column:
-    model: type
+    model: type[models.Model]
     field_name: str
     purpose: bytes
 
@@ -267,11 +271,11 @@ class _EncryptedFieldMixin:
         return name, self.original_path, args, kwargs
 
 
-def encrypt_column(model: type, field_name: str, purpose: bytes) -> None:
+def encrypt_column(model: type[models.Model], field_name: str, purpose: bytes) -> None:
     """Store `model.field_name` encrypted from now on (called from an app's `ready()`)."""
     if any(c.model is model and c.field_name == field_name for c in COLUMNS):
         return
-    fld = model._meta.get_field(field_name)
+    fld = _field(model, field_name)
     original = type(fld)
     path = f"{original.__module__}.{original.__qualname__}"
     if path.startswith("django.db.models.fields"):
@@ -281,9 +285,29 @@ def encrypt_column(model: type, field_name: str, purpose: bytes) -> None:
     if fld.max_length:
         # A value whose sealed form would not fit is refused by validation (an admin form
         # shows why) instead of failing when saved.
-        fld._validators.append(_fits_sealed(fld.max_length, purpose))
+        private: Any = fld  # Field._validators: the list behind the cached `validators`
+        private._validators.append(_fits_sealed(fld.max_length, purpose))
         fld.__dict__.pop("validators", None)
     COLUMNS.append(Column(model, field_name, purpose))
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    from django.db import models
+
+    fld = model._meta.get_field(name)
+    if not isinstance(fld, models.Field):
+        raise ImproperlyConfigured(f"{model._meta.label}.{name} is not a column")
+    return fld
+
+
+def _quoted_names(column: Column, connection) -> tuple[str, str, str]:
+    """(table, column, primary key column), quoted for raw SQL."""
+    meta = column.model._meta
+    pk = meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    return (quote(meta.db_table), quote(_field(column.model, column.field_name).column),
+            quote(pk.column))
 
 
 def _fits_sealed(max_length: int, purpose: bytes):
@@ -296,7 +320,7 @@ def _fits_sealed(max_length: int, purpose: bytes):
             raise ValidationError(_("This value is too long to be stored encrypted."),
                                   code="too_long_to_encrypt")
 
-    validate.vigisante_sealed = True
+    setattr(validate, "vigisante_sealed", True)  # noqa: B010 - marks our own validator
     return validate
 
 
@@ -375,9 +399,7 @@ class Inventory:
 
 
 def _raw_rows(column: Column, connection) -> list[tuple[int, str]]:
-    table = connection.ops.quote_name(column.model._meta.db_table)
-    col = connection.ops.quote_name(column.model._meta.get_field(column.field_name).column)
-    pk = connection.ops.quote_name(column.model._meta.pk.column)
+    table, col, pk = _quoted_names(column, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {pk}, {col} FROM {table} ORDER BY {pk}")
         return list(cursor.fetchall())
@@ -447,21 +469,18 @@ def rotate(*, progress: Callable[[str], None] | None = None, clear: bool = False
         if progress:
             progress(f"file {path.relative_to(root)}")
     for column in COLUMNS:
-        fld = column.model._meta.get_field(column.field_name)
-        table = connection.ops.quote_name(column.model._meta.db_table)
-        col = connection.ops.quote_name(fld.column)
-        pk = connection.ops.quote_name(column.model._meta.pk.column)
+        table, col, pk = _quoted_names(column, connection)
         for row_id, value in _raw_rows(column, connection):
             if not value or ((not is_sealed_text(value)) if clear
                              else sealed_text_key(value) == current.hex()):
                 result.skipped += 1
                 continue
             try:
-                plain = unseal_text(value, column.purpose, keys=keys)
+                text = unseal_text(value, column.purpose, keys=keys)
             except DecryptionError as exc:
                 result.errors.append(f"{column.model._meta.label} {row_id}: {exc}")
                 continue
-            sealed = plain if clear else seal_text(plain, column.purpose, keys=keys)
+            sealed = text if clear else seal_text(text, column.purpose, keys=keys)
             with connection.cursor() as cursor:
                 cursor.execute(f"UPDATE {table} SET {col} = %s WHERE {pk} = %s AND {col} = %s",
                                [sealed, row_id, value])

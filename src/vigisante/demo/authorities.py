@@ -25,12 +25,12 @@ def seed(data: DemoData, log: Callable[[str], None] = lambda _m: None) -> dict[s
     from vigisante.authorities.models import AuthorityAccount, State, Transmission
     from vigisante.reports.models import Report
 
-    scoped = [a for a in data.accounts if a.scope is not None]
-    users = dict(User.objects.filter(email__in=[a.email for a in scoped])
+    scoped = [(a.email, a.scope) for a in data.accounts if a.scope is not None]
+    users = dict(User.objects.filter(email__in=[email for email, _scope in scoped])
                  .values_list("email", "pk"))
     AuthorityAccount.objects.bulk_create([
-        AuthorityAccount(user_id=users[a.email], authority=a.scope[0], region=a.scope[1])
-        for a in scoped])
+        AuthorityAccount(user_id=users[email], authority=scope[0], region=scope[1])
+        for email, scope in scoped])
     from vigisante.demo.reports import PARIS
     from vigisante.demo.targets import YEARS
 

@@ -10,6 +10,7 @@ class DraftsConfig(AppConfig):
     verbose_name = _("Regulatory drafts")
 
     def ready(self) -> None:
-        from vigisante.drafts import access
+        from vigisante.drafts import access, timeline
 
         access.register()
+        timeline.register()

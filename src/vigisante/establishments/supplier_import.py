@@ -90,6 +90,7 @@ def plan_import(text: str) -> SupplierPlan:
             plan.errors.extend(RowError(line, k, v) for k, v in errors.items())
             continue
         seen[key] = line
+        assert est is not None  # an empty or unknown FINESS is an error above
         _plan_row(plan, est, values, suppliers, existing)
     return plan
 

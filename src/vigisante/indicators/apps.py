@@ -9,10 +9,11 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self) -> None:
         from vigisante.core import events
-        from vigisante.indicators import access, feed, services
+        from vigisante.indicators import access, feed, services, timeline
 
         feed.register()  # the `receive` action: the feed, "are we affected?", check-logs
         access.register()  # the correlation rebuilds
+        timeline.register()
         # A report's texts arrive or change: extract and correlate them in the worker. A
         # qualification sets the kind that links reports hit on the same system: again.
         for name in ("report.received", "report.updated", "report.qualified"):

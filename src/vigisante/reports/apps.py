@@ -6,6 +6,7 @@ class ReportsConfig(AppConfig):
     label = "reports"
 
     def ready(self) -> None:
-        from vigisante.reports import access
+        from vigisante.reports import access, timeline
 
         access.register()
+        timeline.register()  # how its audit codes read in a report's timeline

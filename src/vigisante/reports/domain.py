@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 MAX_TEXT = 10_000
@@ -66,11 +67,18 @@ def earliest_error(field: str, value: dt.date | dt.datetime, discovered_at: dt.d
                                  else CLOCK_SKEW)
         if value < floor:
             return _("This date is before the incident was found (%(date)s).") % {
-                "date": discovered_at.date().isoformat()}
+                "date": _paris_day(discovered_at)}
     elif value < discovered_at.date() - dt.timedelta(days=1):
         return _("This date is before the incident was found (%(date)s).") % {
-            "date": discovered_at.date().isoformat()}
+            "date": _paris_day(discovered_at)}
     return None
+
+
+def _paris_day(at: dt.datetime) -> str:
+    """The day of an instant in Paris, in the language's one date format (never ISO)."""
+    from zoneinfo import ZoneInfo
+
+    return formats.date_format(at.astimezone(ZoneInfo("Europe/Paris")).date(), "DATE_FORMAT")
 
 
 def duplicates(values) -> list:

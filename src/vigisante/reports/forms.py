@@ -140,7 +140,8 @@ class EarlyWarningForm(VigisanteForm):
         help_text=_("A few words are enough: what you see, which services are hit."))
     discovered_at = forms.DateTimeField(
         label=_("When was it found?"), widget=DateTimeLocalInput(),
-        help_text=_("Date and time, Paris time."))
+        help_text=_("Date and time, Paris time. The 24 h and 72 h deadlines run from it; the "
+                    "NIS2 final report is due one month after the notification."))
     ongoing = yes_no_field(_("Is it still ongoing?"))
     suspected_malicious = radio_field(_("Do you suspect a malicious act?"), TriState.choices)
     patient_care_affected = radio_field(_("Is patient care affected?"), TriState.choices)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigisante.core import access
+from vigisante.core.timeline import ESTABLISHMENT
 from vigisante.reports import downloads, presenters, services
 from vigisante.reports.filters import IncomingFilterForm
 from vigisante.reports.forms import (
@@ -29,6 +30,7 @@ from vigisante.reports.forms import (
     UpdateForm,
 )
 from vigisante.reports.models import Report
+from vigisante.reports.timeline import report_timeline
 
 log = logging.getLogger(__name__)
 MY_REPORTS_PAGE = 25
@@ -105,7 +107,8 @@ def _detail(request: HttpRequest, report: Report, *, update_form: UpdateForm | N
         "report": report,
         "stages": presenters.stages(report),
         "todo": presenters.still_to_complete(report),
-        "updates": report.updates.select_related("author"),
+        # As the establishment reads it, whoever looks (the CERT's link says so).
+        "timeline": report_timeline(report, audience=ESTABLISHMENT),
         "attachments": report.attachments.all(),
         "update_form": update_form or UpdateForm(),
         "attachment_form": attachment_form or AttachmentForm(),

@@ -13,7 +13,12 @@ from typing import Any
 from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -47,15 +52,21 @@ class AlertOut(serializers.Serializer):
     actions = serializers.CharField()
     tlp = serializers.CharField()
     sent_at = serializers.DateTimeField(allow_null=True)
-    indicators = IndicatorOut(many=True, source="indicator_list")
+    indicators = serializers.SerializerMethodField()
     read = serializers.SerializerMethodField()
-    read_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)  # annotated by _queryset
 
     def get_url(self, obj: Alert) -> str:
         return self.context["request"].build_absolute_uri(
             reverse("sharing-api:alert-detail", args=[obj.pk]))
 
-    def get_read(self, obj: Alert) -> bool:
+    @extend_schema_field(IndicatorOut(many=True))
+    def get_indicators(self, obj: Alert) -> list[dict[str, str]]:
+        # prefetched by _queryset: sorted here, without a query
+        return [{"type": i.type, "value": i.value}
+                for i in sorted(obj.indicators.all(), key=lambda i: (i.type, i.value))]
+
+    def get_read(self, obj: Any) -> bool:  # an Alert annotated with read_at by _queryset
         return obj.read_at is not None
 
 
@@ -71,11 +82,22 @@ class Targets(serializers.Serializer):
 class StaffAlertOut(AlertOut):
     """Staff also see the state, the targets, the counts and the campaign."""
 
-    state = serializers.ChoiceField(choices=["draft", "sent"])
+    state = serializers.SerializerMethodField()
     campaign = serializers.IntegerField(allow_null=True, source="campaign_id")
-    targets = Targets()
+    targets = serializers.SerializerMethodField()
     recipients_count = serializers.IntegerField()
     reads_count = serializers.IntegerField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=["draft", "sent"]))
+    def get_state(self, obj: Alert) -> str:
+        return "sent" if obj.is_sent else "draft"
+
+    @extend_schema_field(Targets())
+    def get_targets(self, obj: Alert) -> dict[str, Any]:
+        return {"everyone": obj.target_all, "categories": obj.target_categories,
+                "sectors": obj.target_sectors, "regions": obj.target_regions,
+                "nis2_statuses": obj.target_nis2,
+                "suppliers": sorted(s.pk for s in obj.target_suppliers.all())}
 
 
 class ReaderOut(serializers.Serializer):
@@ -93,7 +115,15 @@ class ReceiptOut(serializers.Serializer):
 
 
 class StaffAlertDetailOut(StaffAlertOut):
-    receipts = ReceiptOut(many=True)
+    receipts = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReceiptOut(many=True))
+    def get_receipts(self, obj: Alert) -> list[dict[str, Any]]:
+        return [{"establishment_id": r.establishment.pk, "establishment": r.establishment.name,
+                 "finess": r.establishment.finess, "delivered_at": r.delivered_at,
+                 "emailed_at": r.emailed_at,
+                 "readers": [{"email": u.email, "read_at": at} for u, at in r.reads]}
+                for r in services.receipts(obj)]
 
 
 class AlertFilter(serializers.Serializer):
@@ -120,33 +150,12 @@ def _queryset(user):
     return qs.prefetch_related("indicators").order_by("is_read", "-sent_at", "-pk")
 
 
-def _prepare(alerts: list[Alert], staff: bool) -> list[Alert]:
-    for alert in alerts:
-        alert.indicator_list = sorted(alert.indicators.all(), key=lambda i: (i.type, i.value))
-        if staff:
-            alert.state = "sent" if alert.is_sent else "draft"
-            alert.targets = {
-                "everyone": alert.target_all, "categories": alert.target_categories,
-                "sectors": alert.target_sectors, "regions": alert.target_regions,
-                "nis2_statuses": alert.target_nis2,
-                "suppliers": sorted(s.pk for s in alert.target_suppliers.all())}
-    return alerts
-
-
 def _detail(request: Request, pk: Any) -> dict[str, Any]:
     access.get_visible_alert(request.user, pk)  # 404 for anyone who may not see it
     alert = _queryset(request.user).get(pk=pk)
-    staff = access.is_staff(request.user)
-    _prepare([alert], staff)
     context = {"request": request}
-    if not staff:
+    if not access.is_staff(request.user):
         return AlertOut(alert, context=context).data
-    alert.receipts = [
-        {"establishment_id": r.establishment.pk, "establishment": r.establishment.name,
-         "finess": r.establishment.finess, "delivered_at": r.delivered_at,
-         "emailed_at": r.emailed_at,
-         "readers": [{"email": u.email, "read_at": at} for u, at in r.reads]}
-        for r in services.receipts(alert)]
     return StaffAlertDetailOut(alert, context=context).data
 
 
@@ -169,7 +178,7 @@ class AlertList(GenericAPIView):
         if "unread" in filters.validated_data:
             qs = qs.filter(is_read=filters.validated_data["unread"] == "false")
         staff = access.is_staff(request.user)
-        page = _prepare(list(self.paginate_queryset(qs)), staff)
+        page = self.paginate_queryset(qs) or []
         out = (StaffAlertOut if staff else AlertOut)(page, many=True,
                                                      context={"request": request})
         return self.get_paginated_response(out.data)

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from vigisante.indicators.models import Campaign, Indicator
+from vigisante.indicators.models import Campaign, Indicator, IndicatorQuerySet
 from vigisante.reports.models import Report
 from vigisante.sharing import stix
 from vigisante.sharing.models import Alert
@@ -43,7 +43,7 @@ class CampaignView:
     tlp: str = "amber"
 
 
-def _shareable(qs: QuerySet[Indicator]) -> list[Indicator]:
+def _shareable(qs: IndicatorQuerySet) -> list[Indicator]:
     return list(qs.shareable().only(*INDICATOR_FIELDS).order_by("type", "value"))
 
 
@@ -81,7 +81,7 @@ def alert_stix(alert: Alert) -> dict[str, Any]:
     """The STIX 2.1 bundle of an alert (its text passed the anonymity guard to be sent)."""
     who = creator()
     campaign_name = None
-    if alert.campaign_id:
+    if alert.campaign_id and alert.campaign is not None:
         campaign_name = campaign_view(alert.campaign).name or None
     return stix.bundle(stix.alert_objects(
         alert, _shareable(alert.indicators.all()), campaign=alert.campaign,
@@ -89,7 +89,7 @@ def alert_stix(alert: Alert) -> dict[str, Any]:
         creator=who), creator=who)
 
 
-def indicators_stix(indicators: QuerySet[Indicator]) -> dict[str, Any]:
+def indicators_stix(indicators: IndicatorQuerySet) -> dict[str, Any]:
     """The STIX 2.1 bundle of indicators (only the shareable ones)."""
     who = creator()
     return stix.bundle(stix.indicator_objects(_shareable(indicators), creator=who),
@@ -181,7 +181,8 @@ def _alert_events(alerts: list[Alert]) -> list[dict[str, Any]]:
     for row in rows:
         by_alert.setdefault(row.alert_id, []).append(row.indicator)
     rsit = _rsit_many(a.campaign_id for a in alerts)
-    return [_alert_event(a, by_alert.get(a.pk, []), rsit.get(a.campaign_id, []))
+    return [_alert_event(a, by_alert.get(a.pk, []),
+                         rsit.get(a.campaign_id, []) if a.campaign_id else [])
             for a in alerts]
 
 

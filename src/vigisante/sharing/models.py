@@ -131,6 +131,10 @@ class IncomingIntel(models.Model):
     """One piece of intelligence received (a STIX bundle, a MISP event), kept whole for the
     analysts to review: every object, unknown types included, as received."""
 
+    # Not a column: set by `intel.ingest_intel` on what it returns (True when the same
+    # payload was already stored).
+    duplicate: bool
+
     source = models.CharField(_("source"), max_length=200)
     format = models.CharField(_("format"), max_length=4, choices=IntelFormat.choices)
     title = models.CharField(_("title"), max_length=300, blank=True)

@@ -31,7 +31,7 @@ from vigisante.sharing.models import Alert, AlertRead, AlertRecipient
 PREVIEW_NAMES = 500  # names listed on the preview page; the count is always exact
 
 
-def _count(model, **filters) -> Subquery:
+def _count(model, **filters) -> Coalesce:
     rows = model.objects.filter(alert=OuterRef("pk"), **filters).order_by() \
         .values("alert").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

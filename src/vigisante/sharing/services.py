@@ -80,7 +80,7 @@ def find_indicators(lines: list[str]) -> tuple[list[Indicator], list[str]]:
     if len(values) > MAX_INDICATORS:
         return [], [_("At most %(n)d indicators per alert.") % {"n": MAX_INDICATORS}]
     forms = {v: _canonical_forms(v[:2048]) for v in values}
-    known = {}
+    known: dict[str, list[Indicator]] = {}
     every = {f for fs in forms.values() for f in fs}
     for indicator in Indicator.objects.filter(value__in=every):
         known.setdefault(indicator.value, []).append(indicator)
@@ -196,7 +196,8 @@ def guard_for_reports(reports_qs: QuerySet[Report]) -> domain.Guard:
 
     reports = list(reports_qs.select_related("establishment", "created_by")
                    .prefetch_related("updates"))
-    establishments = {r.establishment_id: r.establishment for r in reports if r.establishment}
+    establishments = {r.establishment_id: r.establishment for r in reports
+                      if r.establishment_id is not None and r.establishment}
     members: dict[int, list[User]] = {}
     for user in User.objects.filter(memberships__establishment__in=list(establishments)) \
             .prefetch_related("memberships"):

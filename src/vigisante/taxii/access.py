@@ -54,12 +54,12 @@ INBOX = access.where("inbox collections", lambda user: Q(audience=Audience.INBOX
 WRITER = access.where("inbox collections naming the partner", _writer_q)
 PARTNER = access.where("machine accounts without establishment", _is_partner)
 
-COLLECTION_RULES = {
+COLLECTION_RULES: access.Rules = {
     "read": {STAFF: access.EVERY, MACHINE: MACHINE_READS},
     "write": {STAFF: INBOX, MACHINE: WRITER & PARTNER},
     "delete": {STAFF: INBOX},
 }
-STATUS_RULES = {
+STATUS_RULES: access.Rules = {
     "view": {STAFF: access.EVERY, MACHINE: OWN_ONLY},
 }
 

@@ -58,7 +58,7 @@ def poll(sub: Subscription) -> int:
         with remote_collection(sub, responses) as remote:
             cursor, start = None, sub.added_after
             for _page in range(MAX_PAGES):
-                kwargs = {"limit": PAGE}
+                kwargs: dict[str, object] = {"limit": PAGE}
                 if start:
                     kwargs["added_after"] = start
                 if cursor:

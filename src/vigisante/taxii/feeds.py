@@ -28,7 +28,7 @@ from vigisante.core import csvsafe
 from vigisante.indicators import feed
 from vigisante.indicators.models import TYPES, Indicator, Tlp
 
-TLP_ORDER = [Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED]
+TLP_ORDER: list[str] = [Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED]
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\u0085\u2028\u2029]")
 CHUNK = 2000
 

@@ -35,8 +35,8 @@ def receive(collection: Collection, objects: list, *, user, requested_at) -> Sta
     for obj in objects:
         problem = protocol.check_object(obj)
         if problem:
-            ident = obj.get("id") if isinstance(obj, dict) and isinstance(
-                obj.get("id"), str) else ""
+            ident = obj.get("id") if isinstance(obj, dict) else None
+            ident = ident if isinstance(ident, str) else ""
             failures.append({"id": ident[:120], "message": problem})
         else:
             valid.append(obj)

@@ -109,7 +109,7 @@ def format_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def is_stix_id(value: str) -> bool:
+def is_stix_id(value: object) -> bool:
     return isinstance(value, str) and bool(_STIX_ID.match(value))
 
 
@@ -218,7 +218,7 @@ def check_object(obj) -> str | None:
     if not isinstance(obj, dict):
         return "not a JSON object"
     stix_id = obj.get("id")
-    if not is_stix_id(stix_id):
+    if not isinstance(stix_id, str) or not is_stix_id(stix_id):
         return "missing or malformed id"
     if obj.get("type") != stix_id.split("--", 1)[0]:
         return "type does not match the id"

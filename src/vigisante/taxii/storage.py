@@ -75,16 +75,16 @@ def _store_chunk(collection, chunk, added_by, base: dt.datetime):
         return results
     # latest / first over the old and new versions of each touched object
     by_id: dict[str, list] = defaultdict(list)
-    for row in new_rows:
-        by_id[row.stix_id].append(row)
+    for new in new_rows:
+        by_id[new.stix_id].append(new)
     no_longer_latest, no_longer_first = [], []
     for stix_id, rows in by_id.items():
         old = existing.get(stix_id, [])
         versions = [r.version for r in rows] + [v for _pk, v, _l, _f in old]
         newest, oldest = max(versions), min(versions)
-        for row in rows:
-            row.latest = row.version == newest
-            row.first = row.version == oldest
+        for item in rows:
+            item.latest = item.version == newest
+            item.first = item.version == oldest
         for pk, version, latest, first in old:
             if latest and version != newest:
                 no_longer_latest.append(pk)

@@ -169,7 +169,7 @@ def _paged_headers(rows, more: bool) -> tuple[dict, dict]:
         return {}, {}
     head = {"X-TAXII-Date-Added-First": protocol.format_timestamp(rows[0][1]),
             "X-TAXII-Date-Added-Last": protocol.format_timestamp(rows[-1][1])}
-    extra = {"more": more}
+    extra: dict[str, object] = {"more": more}
     if more:
         extra["next"] = protocol.encode_cursor(rows[-1][1], rows[-1][0])
     return extra, head

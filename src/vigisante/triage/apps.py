@@ -8,8 +8,9 @@ class TriageConfig(AppConfig):
     def ready(self) -> None:
         from vigisante.clocks import services as clocks
         from vigisante.core import events
-        from vigisante.triage import access, services
+        from vigisante.triage import access, services, timeline
 
         access.register()
+        timeline.register()
         events.subscribe("report.received", services.open_case)
         clocks.read_cases_with(services.read_case)  # clocks read the case, never import it

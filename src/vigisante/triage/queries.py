@@ -27,13 +27,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from vigisante.clocks.models import Clock, ClockState
-from vigisante.core import access
-from vigisante.core.models import AuditEvent
+from vigisante.core import access, timeline
 from vigisante.establishments.models import Establishment
 from vigisante.reports.filters import ReportFilters
 from vigisante.reports.models import Report
+from vigisante.reports.timeline import report_timeline
 from vigisante.triage import domain, services
 from vigisante.triage.domain import State
 from vigisante.triage.models import Case, Message, Note, Support
@@ -249,7 +250,7 @@ class CaseView:
     notes: list = field(default_factory=list)
     messages: list = field(default_factory=list)
     supports: list = field(default_factory=list)
-    events: list = field(default_factory=list)
+    timeline: list = field(default_factory=list)   # core.timeline.Entry, newest first
     analysts: list = field(default_factory=list)
 
     @property
@@ -262,8 +263,9 @@ class CaseView:
 def case_view(*, actor, report_id: Any, history: bool = True) -> CaseView:
     """The case of a report with its histories (CERT staff only).
 
-    One query for the case with its report and people, one per list; `history` adds the
-    audit events and the analysts (the page; the API has neither).
+    One query for the case with its report and people, one per list; `history` (the page)
+    adds the timeline (vigisante.reports.timeline: the audit events, the timeline entries)
+    and the analysts, in place of the qualifications list the API has.
     """
     case = _case_with_report(actor, report_id)
     report = case.report
@@ -273,19 +275,35 @@ def case_view(*, actor, report_id: Any, history: bool = True) -> CaseView:
             case.state, is_admin=access.allowed(actor, "reopen", report),
             is_qualified=bool(case.kind)),
         assessment=services.suggestion(report, case.kind),
-        qualifications=list(case.qualifications.select_related("by").order_by("-at", "-id")),
+        # The page tells the qualifications in its timeline; the API lists them.
+        qualifications=[] if history else list(
+            case.qualifications.select_related("by").order_by("-at", "-id")),
         transitions=list(case.transitions.select_related("by").order_by("-at", "-id")),
         notes=list(case.notes.select_related("author").order_by("-at", "-id")),
         messages=list(case.messages.select_related("author").order_by("at", "id")),
         supports=list(case.supports.select_related("by").order_by("-started_at", "-id")),
     )
     if history:
-        view.events = list(AuditEvent.objects.filter(
-            Q(object_type="reports.report", object_id=str(report.pk))
-            | Q(object_type="triage.case", object_id=str(case.pk))).order_by("-id")
-            [:MAX_AUDIT_ROWS])
+        view.timeline = case_timeline(report, view.transitions)
         view.analysts = services.analysts()
     return view
+
+
+def case_timeline(report: Report, transitions: list) -> list:
+    """The report's timeline as the CERT reads it. A case loaded without audit events (the
+    demo's bulk data, an import) still shows its moves, from its transitions."""
+    entries = report_timeline(report, audience=timeline.CERT, limit=MAX_AUDIT_ROWS)
+    if transitions and not any(e.action in ("case.transition", "case.qualify")
+                               for e in entries):
+        reader = timeline.Reader(timeline.CERT, [])
+        for t in transitions:
+            entries.append(timeline.Entry(
+                at=t.at, kind="state", key=f"t{t.pk}", text=t.comment,
+                sentence=_("%(actor)s moved the case from “%(from)s” to “%(to)s”.") % {
+                    "actor": reader.who(t.by), "from": t.get_from_state_display(),
+                    "to": t.get_to_state_display()}))
+        entries = timeline.newest_first(entries)
+    return entries
 
 
 def _case_with_report(actor, report_id: Any) -> Case:

@@ -54,7 +54,13 @@ def stricter(a: str | None, b: str | None) -> str | None:
     return a if TLP_ORDER.index(a) >= TLP_ORDER.index(b) else b
 
 
-def tlp_from_name(name: str) -> str | None:
+def text_of(data: dict, key: str, default: str = "") -> str:
+    """`data[key]` when it is a string, else `default` (real feeds put anything anywhere)."""
+    value = data.get(key)
+    return value if isinstance(value, str) else default
+
+
+def tlp_from_name(name: object) -> str | None:
     """`TLP:AMBER+STRICT`, `tlp:white`, `amber` ... -> our TLP, or None."""
     if not isinstance(name, str):
         return None

@@ -18,6 +18,7 @@ from vigisante.sharing.intake.common import (
     Parsed,
     count_types,
     stricter,
+    text_of,
     tlp_from_name,
 )
 
@@ -81,7 +82,8 @@ def _add(collector: Collector, attribute: Any, default_tlp: str | None) -> str:
     if attribute.get("deleted") in (True, "1", 1) or not isinstance(value, str):
         return kind
     tlp = stricter(default_tlp, _tags_tlp(attribute.get("Tag")))
-    ref = attribute.get("uuid") if isinstance(attribute.get("uuid"), str) else ""
+    ref = text_of(attribute, "uuid")
+    ours: str | None
     if kind in COMPOSITE:
         index, ours = COMPOSITE[kind]
         parts = value.split("|")
@@ -129,9 +131,9 @@ def read_misp(data: Any) -> Parsed:
         warnings.append(_("%(n)d values are not valid indicators (kept, not proposed).")
                         % {"n": collector.invalid})
     first = events[0]
-    info = first.get("info") if isinstance(first.get("info"), str) else ""
+    info = text_of(first, "info")
     title = info if len(events) == 1 else _("%(n)d MISP events") % {"n": len(events)}
-    uuid = first.get("uuid") if isinstance(first.get("uuid"), str) and len(events) == 1 else ""
+    uuid = text_of(first, "uuid") if len(events) == 1 else ""
     return Parsed(fmt="misp", title=(title or _("MISP event"))[:300], external_id=uuid[:200],
                   objects=[{"Event": e} for e in events], candidates=collector.candidates(),
                   tlp=event_tlp, warnings=warnings, counts=count_types(types))

@@ -19,6 +19,7 @@ from vigisante.sharing.intake.common import (
     Parsed,
     count_types,
     stricter,
+    text_of,
     tlp_from_name,
 )
 from vigisante.sharing.stix.builders import TLP1_IDS, TLP_IDS
@@ -37,7 +38,7 @@ def _objects_of(data: Any) -> tuple[list[Any], str, str | None]:
     kind = data.get("type")
     if kind == "bundle":
         objects = data.get("objects", [])
-        bundle_id = data.get("id") if isinstance(data.get("id"), str) else ""
+        bundle_id = text_of(data, "id")
         version = data.get("spec_version") if isinstance(data.get("spec_version"), str) \
             else None
     elif kind is None and "objects" in data:  # a TAXII envelope

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
 from vigisante.core.taxonomy import Kind, rsit
@@ -52,20 +50,6 @@ def kind_label(kind: str) -> str:
 def rsit_label(rsit_class: str, rsit_type: str = "") -> str:
     """'Malicious Code / Infected System' from the shipped RSIT file."""
     return rsit().label(rsit_class, rsit_type)
-
-
-def _short(value: Any) -> str:
-    text = "" if value is None else (value if isinstance(value, str) else str(value))
-    return text if len(text) <= 300 else text[:300] + "…"
-
-
-@register.filter
-def audit_changes(event) -> list[tuple[str, str, str]]:
-    """(field, before, after) of an audit event, for the history table."""
-    before = event.before if isinstance(event.before, dict) else {}
-    after = event.after if isinstance(event.after, dict) else {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(k, _short(before.get(k)), _short(after.get(k))) for k in keys]
 
 
 @register.inclusion_tag("triage/_reporter_panel_body.html", takes_context=True)
