@@ -1,5 +1,5 @@
 """Regulatory drafts (issue 13): golden files from fixture reports, gaps, recording a sending
-(which closes the clock), the pages, the API, PDF and DOCX, and who may see them.
+(which closes the clock), the pages, the API, PDF, ODT and DOCX, and who may see them.
 
 Golden files live in tests/golden/drafts/<case>/<kind>.<lang>.txt. After a deliberate change
 of a template, rewrite them with `VIGISANTE_UPDATE_GOLDEN=1 pytest tests/test_drafts.py`, then
@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -272,6 +273,15 @@ def test_recording_as_sent_from_the_page(partial, reporter_a, client_for):
     assert page.select_one("#draft-gdpr_notification")["data-status"] == "sent"
 
 
+def _as_served(actor, report, kind: str, language: str = "fr") -> services.Built:
+    """The draft as the last download built it: at the same instant (its text says when it
+    was drafted, to the minute), read from the build the download recorded."""
+    at = Draft.objects.filter(report=report, kind=kind, language=language).latest(
+        "built_at").built_at
+    return services.build(actor=actor, report_id=report.pk, kind=kind, language=language,
+                          record=False, now=at)
+
+
 def test_pdf_pages_carry_the_draft_and_the_reference(complete, reporter_a, client_for,
                                                      tmp_path):
     c = client_for(reporter_a)
@@ -282,7 +292,7 @@ def test_pdf_pages_carry_the_draft_and_the_reference(complete, reporter_a, clien
     pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                            capture_output=True, text=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
-    expected = services.build(actor=reporter_a, report_id=complete.pk, kind="complaint").text
+    expected = _as_served(reporter_a, complete, "complaint").text
     for number, page in enumerate(pages, 1):
         assert complete.reference in page, f"page {number} lacks the reference"
         assert f"page {number} / {len(pages)}" in page
@@ -302,10 +312,136 @@ def test_docx_holds_the_draft_as_editable_paragraphs(complete, reporter_a, clien
     assert r.status_code == 200
     doc = Document(io.BytesIO(r.content))
     text = "\n".join(p.text for p in doc.paragraphs)
-    expected = services.build(actor=reporter_a, report_id=complete.pk,
-                              kind="gdpr_notification", language="en").text
+    expected = _as_served(reporter_a, complete, "gdpr_notification", "en").text
     assert " ".join(text.split()) == " ".join(expected.split())
     assert doc.core_properties.subject.startswith("GDPR")
+    from docx.shared import Mm
+
+    section = doc.sections[0]  # A4, the reference in the footer
+    assert abs(section.page_width - Mm(210)) < Mm(1)  # stored in twentieths of a point
+    assert abs(section.page_height - Mm(297)) < Mm(1)
+    assert complete.reference in section.footer.paragraphs[0].text
+    assert doc.core_properties.created is not None
+
+
+ODF = {"office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+       "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+       "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+       "dc": "http://purl.org/dc/elements/1.1/",
+       "manifest": "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"}
+
+
+def _odt_paragraphs(content: bytes) -> list[tuple[str, str]]:
+    """(style, text) of each paragraph of an ODT's content.xml, line breaks as newlines and
+    ODF's space elements as spaces: how a reader sees the text."""
+    from xml.etree import ElementTree
+
+    text_ns = "{" + ODF["text"] + "}"
+
+    def flat(node) -> str:
+        out = [node.text or ""]
+        for child in node:
+            if child.tag == text_ns + "line-break":
+                out.append("\n")
+            elif child.tag == text_ns + "s":
+                out.append(" " * int(child.get(text_ns + "c", "1")))
+            elif child.tag == text_ns + "tab":
+                out.append("\t")
+            else:
+                out.append(flat(child))
+            out.append(child.tail or "")
+        return "".join(out)
+
+    root = ElementTree.fromstring(content)
+    body = root.find("office:body/office:text", ODF)
+    assert body is not None
+    return [(p.get(text_ns + "style-name"), flat(p)) for p in body.findall("text:p", ODF)]
+
+
+@pytest.mark.parametrize("language", domain.LANGUAGES)
+def test_odt_is_an_opendocument_text_holding_the_draft(complete, reporter_a, client_for,
+                                                        language):
+    from xml.etree import ElementTree
+
+    c = client_for(reporter_a)
+    r = c.get(reverse("drafts:download", args=[complete.pk, "complaint", "odt"]),
+              {"lang": language})
+    assert r.status_code == 200
+    assert r["Content-Type"] == "application/vnd.oasis.opendocument.text"
+    assert r["Content-Disposition"].endswith(f'-complaint-{language}.odt"')
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    first = archive.infolist()[0]
+    # the format's signature: `mimetype` first, stored, so a reader can sniff it at byte 38
+    assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+    assert r.content[30:38] == b"mimetype"
+    assert archive.read("mimetype") == b"application/vnd.oasis.opendocument.text"
+    assert archive.testzip() is None
+    manifest = ElementTree.fromstring(archive.read("META-INF/manifest.xml"))
+    listed = {e.get("{" + ODF["manifest"] + "}full-path") for e in manifest}
+    assert listed == {"/", "content.xml", "styles.xml", "meta.xml"}
+    assert set(archive.namelist()) == {"mimetype", "META-INF/manifest.xml", "content.xml",
+                                       "styles.xml", "meta.xml"}
+    built = _as_served(reporter_a, complete, "complaint", language)
+    paras = _odt_paragraphs(archive.read("content.xml"))
+    expected = [p.strip() for p in built.text.strip().split("\n\n") if p.strip()]
+    assert [text for _style, text in paras[:-1]] == expected
+    assert paras[0][0] == "First" and paras[-1][0] == "Meta"  # title bold, provenance last
+    styles = ElementTree.fromstring(archive.read("styles.xml"))
+    footer = styles.find(".//style:master-page/style:footer", ODF)
+    assert footer is not None and complete.reference in "".join(footer.itertext())
+    assert footer.find(".//text:page-number", ODF) is not None
+    assert footer.find(".//text:page-count", ODF) is not None
+    meta = ElementTree.fromstring(archive.read("meta.xml"))
+    assert meta.find(".//dc:language", ODF).text == language
+    assert complete.reference in meta.find(".//dc:title", ODF).text
+
+
+def test_odt_and_docx_keep_hostile_text_as_text(partial, reporter_a, client_for):
+    from docx import Document
+
+    hostile = 'A <b>&amp; "x"\x07  two  spaces\tand a tab ]]> [brackets]'
+    services.save_facts(actor=reporter_a, report_id=partial.pk,
+                        data={"likely_consequences": hostile})
+    c = client_for(reporter_a)
+    built = services.build(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification")
+    r = c.get(reverse("drafts:download", args=[partial.pk, "gdpr_notification", "odt"]))
+    paras = _odt_paragraphs(zipfile.ZipFile(io.BytesIO(r.content)).read("content.xml"))
+    text = "\n\n".join(t for _s, t in paras)
+    assert 'A <b>&amp; "x"  two  spaces\tand a tab ]]> [brackets]' in text
+    assert built.gaps and "[À COMPLÉTER" in text
+    r = c.get(reverse("drafts:download", args=[partial.pk, "gdpr_notification", "docx"]))
+    doc = Document(io.BytesIO(r.content))
+    assert 'A <b>&amp; "x"  two  spaces' in "\n".join(p.text for p in doc.paragraphs)
+    highlighted = [run.text for p in doc.paragraphs for run in p.runs
+                   if run.font.highlight_color is not None]
+    assert highlighted and all(t.startswith("[À COMPLÉTER") for t in highlighted)
+
+
+def test_all_drafts_download_as_one_zip_of_every_format(complete, reporter_a, client_for):
+    c = client_for(reporter_a)
+    r = c.get(reverse("drafts:bundle", args=[complete.pk]), {"lang": "en"})
+    assert r.status_code == 200 and r["Content-Type"] == "application/zip"
+    assert r["Content-Disposition"] == \
+        f'attachment; filename="{complete.reference}-drafts-en.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    _report, rows = services.overview(actor=reporter_a, report_id=complete.pk, language="en")
+    assert len(rows) == 8
+    expected = {f"{complete.reference}-{row.kind.kind}-en.{fmt}" for row in rows
+                for fmt in ("txt", "pdf", "odt", "docx")}
+    assert set(archive.namelist()) == expected
+    text = archive.read(f"{complete.reference}-complaint-en.txt").decode("utf-8")
+    assert text == _as_served(reporter_a, complete, "complaint", "en").text
+    assert archive.read(f"{complete.reference}-complaint-en.pdf").startswith(b"%PDF")
+    # every draft in it is recorded as built, like a draft opened
+    assert set(Draft.objects.filter(report=complete, language="en")
+               .values_list("kind", flat=True)) == set(domain.KINDS)
+    from vigisante.core.models import AuditPending
+
+    assert AuditPending.objects.filter(action="drafts.export",
+                                       object_id=str(complete.pk)).exists()  # journaled
+    api = api_client_for(reporter_a)
+    r = api.get(f"/api/v1/reports/{complete.pk}/drafts/all/zip/")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
 
 
 def test_outsiders_get_nothing_from_any_draft_route(complete, reporter_b, observer,
@@ -316,11 +452,13 @@ def test_outsiders_get_nothing_from_any_draft_route(complete, reporter_b, observ
     for kind in domain.KINDS:
         urls += [reverse("drafts:detail", args=[complete.pk, kind])]
         urls += [reverse("drafts:download", args=[complete.pk, kind, f]) for f in
-                 ("txt", "pdf", "docx")]
+                 ("txt", "pdf", "odt", "docx")]
         urls += [reverse("drafts-api:detail", args=[complete.pk, kind]),
                  reverse("drafts-api:file", args=[complete.pk, kind, "txt"])]
     urls += [reverse("drafts-api:list", args=[complete.pk]),
-             reverse("drafts-api:facts", args=[complete.pk])]
+             reverse("drafts-api:facts", args=[complete.pk]),
+             reverse("drafts:bundle", args=[complete.pk]),
+             reverse("drafts-api:bundle", args=[complete.pk])]
     for user in (reporter_b, observer):
         c = client_for(user)
         for url in urls:
@@ -350,7 +488,8 @@ def test_api_lists_drafts_with_gaps_and_serves_each_format(partial, reporter_a):
                for g in rows["gdpr_notification"]["gaps"])
     one = api.get(rows["gdpr_notification"]["url"]).json()
     assert one["template_version"] == 1 and partial.reference in one["text"]
-    for fmt, magic in (("txt", b"NOTIFICATION"), ("pdf", b"%PDF"), ("docx", b"PK")):
+    for fmt, magic in (("txt", b"NOTIFICATION"), ("pdf", b"%PDF"), ("docx", b"PK"),
+                       ("odt", b"PK\x03\x04")):
         f = api.get(f"/api/v1/reports/{partial.pk}/drafts/gdpr_notification/{fmt}/")
         assert f.status_code == 200 and f.content.startswith(magic), fmt
     assert api.get(f"/api/v1/reports/{partial.pk}/drafts/gdpr_notification/exe/") \
@@ -390,3 +529,40 @@ def test_a_template_table_emptied_by_hand_is_refilled_from_the_package(partial, 
     built = services.build(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification")
     assert built.template.version == 1 and "CNIL" in built.text
     assert DraftTemplate.objects.filter(kind="gdpr_notification", language="fr").count() == 1
+
+
+# --- any text, every format ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_any_text_gives_a_pdf_an_odt_and_a_docx_that_read_back(partial, reporter_a, seed):
+    """Whatever a reporter or an admin typed (control characters, markup, brackets, scripts
+    DejaVu lacks, long words), every format is written and reads back; never an error."""
+    import dataclasses
+    import random
+
+    from docx import Document
+
+    from vigisante.drafts import render
+
+    rng = random.Random(seed)
+    alphabet = ("abc xyz ÀÉçœ «»’—<>&\"'[]:;{}%\\\t\x00\x07\x0b\x1f\ufffe"
+                "\u200b\u202e日本語عربي🙂\U0001f3e5")
+    built = services.build(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification")
+    for _ in range(5):
+        words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+                 for _ in range(rng.randint(1, 60))]
+        words.insert(rng.randint(0, len(words)), "[À COMPLÉTER : un fait]")
+        words.insert(rng.randint(0, len(words)), "x" * 300)  # a word wider than the page
+        text = rng.choice(["\n", "\n\n", " "]).join(words)
+        one = dataclasses.replace(built, text=text)
+        assert render.as_pdf(one).startswith(b"%PDF")
+        archive = zipfile.ZipFile(io.BytesIO(render.as_odt(one)))
+        paras = _odt_paragraphs(archive.read("content.xml"))
+        assert paras[-1][0] == "Meta"
+        doc = Document(io.BytesIO(render.as_docx(one)))
+        assert doc.paragraphs is not None
+        kept = [w for w in words if w.strip() and not any(
+            c in w for c in "\x00\x07\x0b\x1f\ufffe\t")]
+        flat = " ".join(" ".join(t for _s, t in paras).split())
+        for word in kept[:10]:
+            assert " ".join(word.split()) in flat

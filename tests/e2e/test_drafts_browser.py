@@ -111,3 +111,51 @@ def test_every_drafts_page_passes_axe_on_a_phone_and_a_desktop(browser, live_ser
                 assert _fits(page), url
         finally:
             context.close()
+
+
+def test_reporter_on_a_phone_downloads_the_odt_and_records_a_nis2_sending(
+        no_js_phone, live_server, reporter_a, est_a):
+    """The NIS2 incident notification, sent through ANSSI's portal: the reporter downloads
+    the editable draft (ODT), then records the sending, which closes the NIS2 72 h clock."""
+    import zipfile
+
+    found = timezone.now() - dt.timedelta(hours=5)
+    report = make_partial(est_a, reporter_a, found, found + dt.timedelta(minutes=20))
+    assert Clock.objects.get(report=report, regime="nis2_notification").state == "due"
+    page = no_js_phone
+    log_in(page, live_server.url, reporter_a.email, PASSWORD)
+    page.goto(f"{live_server.url}/reports/{report.pk}/drafts/")
+    card = page.locator("#draft-nis2_notification")
+    assert card.get_attribute("data-status") == "to_draft"
+    with page.expect_navigation():
+        card.locator("a.button").click()
+    assert page.url.endswith("/drafts/nis2_notification/?lang=fr"), page.url
+    assert _fits(page)
+
+    link = page.locator(".downloads a[href*='nis2_notification.odt']")
+    assert "ODT" in link.inner_text()
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename == f"{report.reference}-nis2_notification-fr.odt"
+    with zipfile.ZipFile(download.path()) as odt:
+        assert odt.namelist()[0] == "mimetype"
+        assert odt.read("mimetype") == b"application/vnd.oasis.opendocument.text"
+        assert report.reference.encode() in odt.read("content.xml")
+
+    assert page.is_visible("#sent .help")  # "recording the first sending closes the deadline"
+    sent = timezone.localtime(timezone.now() - dt.timedelta(minutes=30))
+    page.fill("#id_sent_at", sent.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_reference", "ANSSI-2026-0815")
+    with page.expect_navigation():
+        page.click("#sent button[type=submit]")
+    assert page.url.endswith(f"/reports/{report.pk}/drafts/?lang=fr"), page.url
+    assert page.locator("#draft-nis2_notification").get_attribute("data-status") == "sent"
+    assert page.locator("#draft-nis2_notification .sent", has_text="ANSSI-2026-0815").is_visible()
+    assert _fits(page)
+    clock = Clock.objects.get(report=report, regime="nis2_notification")
+    assert clock.state == "done_on_time"
+    assert Submission.objects.get(kind="nis2_notification").reference == "ANSSI-2026-0815"
+    page.goto(f"{live_server.url}/reports/{report.pk}/")
+    assert page.locator("#timeline", has_text="ANSSI-2026-0815").is_visible()
+    assert page.locator("[data-regime='nis2_notification'][data-state='done_on_time']").count()

@@ -134,6 +134,12 @@ class Facts:
     case_state_changed_at: dt.datetime | None = None
     origin: str = ""  # the analyst's qualification: malicious / non_malicious / undetermined
     severity: str = ""  # the analyst's qualification: minor / significant / major
+    # NIS2 stages the establishment recorded as sent through another channel (ANSSI's portal,
+    # by e-mail to the CSIRT...): the earliest sending of each, or None. Each closes its clock
+    # as the matching stage of the report does, whichever came first.
+    nis2_early_warning_sent_at: dt.datetime | None = None
+    nis2_notification_sent_at: dt.datetime | None = None
+    nis2_final_sent_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -355,16 +361,26 @@ def _nis2(f: Facts, regime: str) -> ClockSpec:
     if not significant:
         return _not_applicable(f, regime, why_not)
     if regime == Regime.NIS2_EARLY_WARNING:
-        # Filing the report on this platform is the early warning to the sector CSIRT.
-        return _spec(f, regime, add_hours(f.discovered_at, 24), f.reported_at)
+        # Filing the report on this platform is the early warning to the sector CSIRT; an
+        # early warning recorded as sent elsewhere before the filing met the deadline first.
+        return _spec(f, regime, add_hours(f.discovered_at, 24),
+                     _earliest(f.reported_at, f.nis2_early_warning_sent_at))
     notification_due = add_hours(f.discovered_at, 72)
+    notified = _earliest(f.notification_at, f.nis2_notification_sent_at)
     if regime == Regime.NIS2_NOTIFICATION:
-        return _spec(f, regime, notification_due, f.notification_at)
+        return _spec(f, regime, notification_due, notified)
     # One month after the notification was submitted; until then, one month after the
     # notification's own deadline (the earliest it can become).
-    runs_from = f.notification_at or notification_due
+    runs_from = notified or notification_due
     due = add_calendar_month(runs_from)
-    return replace(_spec(f, regime, due, f.final_at), starts_at=runs_from)
+    return replace(_spec(f, regime, due, _earliest(f.final_at, f.nis2_final_sent_at)),
+                   starts_at=runs_from)
+
+
+def _earliest(*instants: dt.datetime | None) -> dt.datetime | None:
+    """The first of the acts that fulfil an obligation (None when none was made)."""
+    known = [i for i in instants if i is not None]
+    return min(known) if known else None
 
 
 def _insurance(f: Facts) -> ClockSpec:

@@ -10,6 +10,9 @@ upsert of six rows) and cheap. It runs when the facts it reads change:
   recomputes its open reports (`recompute_for_establishment`), never the request.
 The case (state, origin, severity, assignee) belongs to triage: clocks read it through the
 reader triage registers from its ready() (`read_cases_with`), never by importing triage.
+Likewise the NIS2 stages an establishment recorded as sent through another channel belong to
+the drafts app, which registers their reader (`read_sendings_with`) and calls `recompute`
+after recording one.
 `scan_and_remind` is the periodic job the worker runs.
 """
 
@@ -65,9 +68,30 @@ def _case_of(report: Report) -> Any:
     return _case_reader(report.pk)
 
 
-def facts_of(report: Report, case: Any = None) -> domain.Facts:
-    """The plain facts the clock rules read, from a report, its establishment and its case."""
+#: How the sendings recorded outside the report's stages are read: a function of the report
+#: id returning {regime: earliest sending} for the NIS2 regimes (drafts registers it).
+SendingsReader = Callable[[int], dict[str, dt.datetime]]
+
+
+def _no_sendings(report_id: int) -> dict[str, dt.datetime]:
+    return {}
+
+
+_sendings_reader: SendingsReader = _no_sendings
+
+
+def read_sendings_with(reader: SendingsReader) -> None:
+    """Register how to read a report's recorded sendings (drafts does, from its ready())."""
+    global _sendings_reader
+    _sendings_reader = reader
+
+
+def facts_of(report: Report, case: Any = None,
+             sent: dict[str, dt.datetime] | None = None) -> domain.Facts:
+    """The plain facts the clock rules read, from a report, its establishment, its case and
+    the stages recorded as sent elsewhere (`sent`: {regime: instant})."""
     est = report.establishment
+    sent = sent or {}
     return domain.Facts(
         discovered_at=report.discovered_at,
         reported_at=report.created_at,
@@ -90,6 +114,9 @@ def facts_of(report: Report, case: Any = None) -> domain.Facts:
         case_state_changed_at=getattr(case, "state_changed_at", None),
         origin=getattr(case, "origin", "") or "",
         severity=getattr(case, "severity", "") or "",
+        nis2_early_warning_sent_at=sent.get(domain.Regime.NIS2_EARLY_WARNING),
+        nis2_notification_sent_at=sent.get(domain.Regime.NIS2_NOTIFICATION),
+        nis2_final_sent_at=sent.get(domain.Regime.NIS2_FINAL),
     )
 
 
@@ -106,7 +133,7 @@ def recompute(report: Report | int, *, case: Any = _UNSET) -> list[Clock]:
         return []
     if case is _UNSET:
         case = _case_of(report)
-    specs = domain.derive(facts_of(report, case))
+    specs = domain.derive(facts_of(report, case, _sendings_reader(report.pk)))
     with transaction.atomic():
         existing = {c.regime: c for c in Clock.objects.select_for_update().filter(report=report)}
         new = [Clock(report=report, regime=s.regime, **_values(s)) for s in specs

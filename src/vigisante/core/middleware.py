@@ -195,11 +195,13 @@ READS: dict[str, tuple[str, str, str]] = {
     "drafts:list": ("drafts.view", "reports.report", "pk"),
     "drafts:detail": ("drafts.view", "reports.report", "pk"),
     "drafts:download": ("drafts.export", "reports.report", "pk"),
+    "drafts:bundle": ("drafts.export", "reports.report", "pk"),
     "drafts:facts": ("drafts.view", "reports.report", "pk"),
     "drafts:dpo": ("drafts.view", "reports.report", "pk"),
     "drafts-api:list": ("drafts.view", "reports.report", "pk"),
     "drafts-api:detail": ("drafts.view", "reports.report", "pk"),
     "drafts-api:file": ("drafts.export", "reports.report", "pk"),
+    "drafts-api:bundle": ("drafts.export", "reports.report", "pk"),
     "drafts-api:facts": ("drafts.view", "reports.report", "pk"),
 }
 

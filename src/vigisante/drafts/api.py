@@ -1,12 +1,12 @@
 """The drafts API (/api/v1/reports/<id>/drafts/): the drafts of a report with their gaps, each
-readable as JSON, text, PDF and DOCX; the drafts' facts; recording a draft as sent."""
+readable as JSON, text, PDF, ODT and DOCX; the drafts' facts; recording a draft as sent."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from vigisante.core.api_views import IsAuthenticatedAndVerified, write_transaction
 from vigisante.drafts import facts, render, services
-from vigisante.drafts.views import FORMATS
+from vigisante.drafts.render import FORMATS
 
 TAGS = ["drafts"]
 LANG = OpenApiParameter("lang", OpenApiTypes.STR, enum=["fr", "en"],
@@ -132,21 +132,42 @@ class DraftDetail(GenericAPIView):
 class DraftFile(GenericAPIView):
     permission_classes = [IsAuthenticatedAndVerified]
 
-    @extend_schema(operation_id="drafts_file", summary="One draft as a file (txt, pdf, docx)",
+    @extend_schema(operation_id="drafts_file", summary="One draft as a file (txt, pdf, odt, docx)",
                    parameters=[LANG], responses={
                        (200, "text/plain"): OpenApiTypes.STR,
                        (200, "application/pdf"): OpenApiTypes.BINARY,
+                       (200, FORMATS["odt"][0]): OpenApiTypes.BINARY,
                        (200, FORMATS["docx"][0]): OpenApiTypes.BINARY,
                        400: ERROR_400, 404: ERROR_404}, tags=TAGS)
     def get(self, request: Request, pk: int, kind: str, fmt: str) -> HttpResponse:
         if fmt not in FORMATS:
-            raise ValidationError({"format": ["txt, pdf or docx."]})
+            raise ValidationError({"format": ["txt, pdf, odt or docx."]})
         built = services.build(actor=request.user, report_id=pk, kind=kind,
                                language=_language(request))
         content_type, make = FORMATS[fmt]
         response = HttpResponse(make(built), content_type=content_type)
         response["Content-Disposition"] = (
             f'attachment; filename="{render.filename(built, fmt)}"')
+        return response
+
+
+class DraftBundle(GenericAPIView):
+    permission_classes = [IsAuthenticatedAndVerified]
+
+    @extend_schema(operation_id="drafts_bundle",
+                   summary="Every draft of a report in every format, in one ZIP",
+                   description="<reference>-<kind>-<lang>.<txt|pdf|odt|docx> for each draft "
+                   "the report's running clocks call for; 404 when none is.",
+                   parameters=[LANG], responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                                                 400: ERROR_400, 404: ERROR_404}, tags=TAGS)
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        _report, builts = services.build_all(actor=request.user, report_id=pk,
+                                             language=_language(request))
+        if not builts:
+            raise Http404
+        response = HttpResponse(render.bundle(builts), content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{render.bundle_name(builts)}"')
         return response
 
 
@@ -180,7 +201,8 @@ class DraftSent(GenericAPIView):
 
     @extend_schema(operation_id="drafts_sent", summary="Record a draft as sent",
                    description="Where the report holds that date (CNIL notification, "
-                   "complaint), the first sending fills it, which closes the clock.",
+                   "complaint), the first sending fills it, which closes the clock; a NIS2 "
+                   "early warning, notification or final report closes its NIS2 clock.",
                    request=SentIn, responses={201: SubmissionOut, 400: ERROR_400,
                                               404: ERROR_404}, tags=TAGS)
     def post(self, request: Request, pk: int, kind: str) -> Response:

@@ -7,6 +7,7 @@ from vigisante.drafts import api
 routes = [
     path("", api.DraftList.as_view(), name="list"),
     path("facts/", api.DraftFacts.as_view(), name="facts"),
+    path("all/zip/", api.DraftBundle.as_view(), name="bundle"),
     path("<slug:kind>/", api.DraftDetail.as_view(), name="detail"),
     path("<slug:kind>/sent/", api.DraftSent.as_view(), name="sent"),
     path("<slug:kind>/<slug:fmt>/", api.DraftFile.as_view(), name="file"),

@@ -10,7 +10,10 @@ class DraftsConfig(AppConfig):
     verbose_name = _("Regulatory drafts")
 
     def ready(self) -> None:
-        from vigisante.drafts import access, timeline
+        from vigisante.clocks import services as clocks
+        from vigisante.drafts import access, services, timeline
 
         access.register()
         timeline.register()
+        # The NIS2 stages recorded as sent close their clocks: clocks read them, never import us.
+        clocks.read_sendings_with(services.sendings)

@@ -1,5 +1,6 @@
 """Use cases of the regulatory drafts: build them from a report, complete their facts, record
-what was sent (which closes the clock where the report holds its date), edit the templates."""
+what was sent (which closes the clock it serves, where the establishment is the sender), edit
+the templates."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from vigisante.clocks import services as clocks
 from vigisante.clocks.models import Clock
 from vigisante.core import access, audit
 from vigisante.drafts import domain, facts, template
@@ -272,6 +274,25 @@ def build(*, actor, report_id: Any, kind: str, language: str = "fr", record: boo
     return Built(draft_kind, language, text, gaps, tpl, report, clock, digest, now)
 
 
+def build_all(*, actor, report_id: Any, language: str = "fr", record: bool = True,
+              now: dt.datetime | None = None) -> tuple[Report, list[Built]]:
+    """Every draft the report's running clocks call for, from one reading of its facts (the
+    "all drafts" download); each recorded as built, like one draft opened."""
+    report = get_report(actor, report_id)
+    language = check_language(language)
+    now = now or timezone.now()
+    clocks = _clock_states(report)
+    kinds = domain.offered({regime: c.state for regime, c in clocks.items()})
+    if not kinds:
+        return report, []
+    rendered = _render(kinds, report, actor=actor, language=language, now=now, clocks=clocks)
+    if record:
+        for kind, tpl, _text, gaps, digest in rendered:
+            _record_build(report, kind.kind, language, tpl, digest, gaps, actor, now)
+    return report, [Built(kind, language, text, gaps, tpl, report, clocks.get(kind.regime),
+                          digest, now) for kind, tpl, text, gaps, digest in rendered]
+
+
 def _record_build(report: Report, kind: str, language: str, tpl: DraftTemplate, digest: str,
                   gaps: list[Gap], actor, now: dt.datetime) -> Draft:
     with transaction.atomic():
@@ -378,7 +399,10 @@ def save_dpo(*, actor, report_id: Any, data: dict[str, str]) -> Establishment:
 def record_sent(*, actor, report_id: Any, kind: str, sent_at: dt.datetime,
                 reference: str = "") -> Submission:
     """Record that a draft went out, when, with the recipient's reference. Where the report
-    holds that date (CNIL notification, complaint), it is filled, which closes the clock."""
+    holds that date (CNIL notification, complaint), it is filled, which closes the clock; a
+    NIS2 stage (early warning, notification, final report) closes its clock through the
+    clocks' reader of sendings. The others (people affected, intermediate report, insurer)
+    have no clock of their own: recorded, audited and on the timeline only."""
     report = get_report(actor, report_id, "complete_drafts")
     draft_kind = check_kind(kind)
     reference = (reference or "").strip()
@@ -411,7 +435,20 @@ def record_sent(*, actor, report_id: Any, kind: str, sent_at: dt.datetime,
             "at": facts.when(sent_at)}
         + (" " + _("Reference: %(ref)s.") % {"ref": reference} if reference else "")))
     if draft_kind.closes and getattr(report, draft_kind.closes) is None:
-        # The first sending closes the clock (a later phase does not move the date).
+        # The first sending closes the clock (a later phase does not move the date): the
+        # report's stage service saves the date, and its event recomputes the clocks.
         reports.save_notification(actor=actor, report_id=report.pk, data={
             draft_kind.closes: timezone.localtime(sent_at).date()})
+    elif draft_kind.closes_clock:
+        # A NIS2 stage sent through another channel: the clocks read the earliest sending
+        # (`sendings`, registered in drafts.apps) and derive the clock again.
+        clocks.recompute(report.pk)
     return row
+
+
+def sendings(report_id: int) -> dict[str, dt.datetime]:
+    """{regime: earliest recorded sending} of the drafts that close a clock by themselves:
+    what the clocks read (registered with clocks.read_sendings_with)."""
+    rows = (Submission.objects.filter(report_id=report_id, kind__in=list(domain.CLOSING_KINDS))
+            .values_list("kind").annotate(first=Min("sent_at")))
+    return domain.earliest_sendings(rows)

@@ -18,12 +18,7 @@ from vigisante.drafts.forms import DpoForm, FactsForm, SentForm
 from vigisante.drafts.models import Submission
 from vigisante.reports.models import Report
 
-FORMATS = {
-    "txt": ("text/plain; charset=utf-8", files.as_text),
-    "pdf": ("application/pdf", files.as_pdf),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             files.as_docx),
-}
+FORMATS = files.FORMATS
 
 
 def _language(request: HttpRequest) -> str:
@@ -95,6 +90,18 @@ def draft_download(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpRe
     content_type, make = FORMATS[fmt]
     response = HttpResponse(make(built), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{files.filename(built, fmt)}"'
+    return response
+
+
+@login_required
+def draft_bundle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every draft of the report in every format, in one ZIP."""
+    _report, builts = services.build_all(actor=request.user, report_id=pk,
+                                         language=_language(request))
+    if not builts:
+        raise Http404
+    response = HttpResponse(files.bundle(builts), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{files.bundle_name(builts)}"'
     return response
 
 

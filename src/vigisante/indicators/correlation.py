@@ -8,12 +8,20 @@ statements whatever the size.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection, connections
 
-from vigisante.indicators.models import CorrelationKey, Indicator, Link, Sighting
+from vigisante.indicators.models import (
+    Campaign,
+    CampaignReport,
+    CorrelationKey,
+    Indicator,
+    Link,
+    Sighting,
+)
 from vigisante.reports.models import Report
 from vigisante.triage.models import Case
 
@@ -23,6 +31,8 @@ LINK = Link._meta.db_table
 REP = Report._meta.db_table
 CASE = Case._meta.db_table
 KEY = CorrelationKey._meta.db_table
+MEMBER = CampaignReport._meta.db_table
+CAMPAIGN = Campaign._meta.db_table
 KEY_COLUMNS = "report_id, reason, key, detail, supplier_id, establishment_id, at"
 LINK_COLUMNS = "report_a_id, report_b_id, reason, indicator_id, supplier_id, detail, created_at"
 # Kinds too vague to say two reports are the same attack.
@@ -104,9 +114,9 @@ def flag_noisy(*, report_ids: Sequence[int] | None = None,
 # --- links -------------------------------------------------------------------------------------
 
 def link_indicators(now, *, report_ids: Sequence[int] | None = None,
-                    indicator_ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
-    """Link the reports sharing a confirmed, not noisy indicator; returns the new pairs (not
-    for a full rebuild)."""
+                    indicator_ids: Sequence[int] | None = None):
+    """Link the reports sharing a confirmed, not noisy indicator; returns the new pairs (for
+    every report, neither given: the number of links written)."""
     params: list = [now]
     if report_ids is not None or indicator_ids is not None:
         column = "s1.report_id" if report_ids is not None else "s1.indicator_id"
@@ -187,10 +197,11 @@ def _link_keys_sql(scope: str, pair: tuple[str, str], other: str, within: str,
     return sql + f"GROUP BY {pair[0]}, {pair[1]}, k1.reason"
 
 
-def link_keys(now, *, report_ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
+def link_keys(now, *, report_ids: Sequence[int] | None = None):
     """Link reports of different establishments received within the window that name the same
     supplier (by id or by name) or have the same qualified kind on a shared system; the detail
-    names the supplier, or the kind and the first shared system. Returns the new pairs."""
+    names the supplier, or the kind and the first shared system. Returns the new pairs (for
+    every report, None: the number of links written)."""
     if report_ids is not None and not report_ids:
         return []
     refresh_keys(report_ids)
@@ -204,8 +215,8 @@ def link_keys(now, *, report_ids: Sequence[int] | None = None) -> list[tuple[int
     days = window_days()
     sql = _link_keys_sql("1 = 1", ("k1.report_id", "k2.report_id"),
                          "k2.report_id > k1.report_id", within, True)
-    _insert_links(sql, [now, *wparams, days, days], returning=False)
-    return []
+    written = _insert_links(sql, [now, *wparams, days, days], returning=False)
+    return written
 
 
 def _bucket(col: str) -> str:
@@ -215,24 +226,121 @@ def _bucket(col: str) -> str:
     return f"CAST(julianday({col}) / %s AS INTEGER)"
 
 
-def _insert_links(select: str, params: list, *, returning: bool) -> list[tuple[int, int]]:
-    """INSERT the links a SELECT gives (pairs already written are skipped); with `returning`,
-    the pairs actually written."""
-    sql = f"INSERT INTO {LINK} ({LINK_COLUMNS}) {select} ON CONFLICT DO NOTHING"
+def _insert_links(select: str, params: list, *, returning: bool):
+    """INSERT the links a SELECT gives. With `returning` (one report's links), the pairs
+    already written are skipped and the pairs actually written are returned. Without (the
+    rebuild's bulk load into the emptied table, where each statement gives distinct rows of
+    its own reasons), no conflict can arise: the rows are written without the per-row
+    conflict check, and their number is returned."""
+    sql = f"INSERT INTO {LINK} ({LINK_COLUMNS}) {select}"
     if returning:
-        sql += " RETURNING report_a_id, report_b_id"
+        sql += " ON CONFLICT DO NOTHING RETURNING report_a_id, report_b_id"
     params = [connection.ops.adapt_datetimefield_value(p) if hasattr(p, "tzinfo") else p
               for p in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(a, b) for a, b in cursor.fetchall()] if returning else []
+        return [(a, b) for a, b in cursor.fetchall()] if returning else cursor.rowcount
 
 
 def correlate_reports(report_ids: Sequence[int], now) -> list[tuple[int, int]]:
     """Every link of these reports, by every reason (noise flagged first); the new pairs."""
+    if len(report_ids) == 1 and _pg():
+        pairs, _members = correlate_report(report_ids[0], now)
+        return pairs
     flag_noisy(report_ids=report_ids)
     return (link_indicators(now, report_ids=report_ids)
             + link_keys(now, report_ids=report_ids))
+
+
+@functools.cache
+def _one_report_sql() -> str:
+    """The whole correlation of one report as one PostgreSQL statement (data-modifying CTEs):
+    the same steps as `flag_noisy`, `link_indicators`, `refresh_keys` and `link_keys`, in one
+    round trip and one plan. Every CTE sees the database as it was before the statement, so
+    the indicators turning noisy are excluded explicitly and the report's new keys are joined
+    from the CTE that writes them. Returns the new pairs ('pair', a, b) and the active
+    campaigns of their reports ('member', report, campaign, status, reviewed, created), which
+    the campaigns step needs next."""
+    within, _params = _within("k2.at", "k1.at")
+    vague = ", ".join(f"'{k}'" for k in VAGUE_KINDS)
+    placeholders = ", ".join(["%s"] * len(VAGUE_KINDS))
+    keys = _key_rows("r.id = %(report)s").replace(f"NOT IN ({placeholders})",
+                                                  f"NOT IN ({vague})")
+    assert "%s" not in keys
+    within = within.replace("%s", "%(days)s")
+    return (
+        f"WITH noisy AS (SELECT s.indicator_id FROM {SIG} s JOIN {IND} i ON i.id = s.indicator_id "
+        f"WHERE s.indicator_id IN (SELECT indicator_id FROM {SIG} WHERE report_id = %(report)s) "
+        f"AND NOT i.noisy GROUP BY s.indicator_id HAVING COUNT(*) > %(noise)s), "
+        f"flagged AS (UPDATE {IND} SET noisy = TRUE WHERE id IN "
+        f"(SELECT indicator_id FROM noisy) RETURNING id), "
+        f"unlinked AS (DELETE FROM {LINK} WHERE reason = 'indicator' AND indicator_id IN "
+        f"(SELECT indicator_id FROM noisy) RETURNING id), "
+        f"by_indicator AS (INSERT INTO {LINK} ({LINK_COLUMNS}) "
+        f"SELECT LEAST(s1.report_id, s2.report_id), GREATEST(s1.report_id, s2.report_id), "
+        f"'indicator', s1.indicator_id, NULL, '', %(now)s "
+        f"FROM {SIG} s1 JOIN {IND} i ON i.id = s1.indicator_id "
+        f"JOIN {SIG} s2 ON s2.indicator_id = s1.indicator_id AND s2.report_id <> s1.report_id "
+        f"WHERE s1.report_id = %(report)s AND i.status = 'confirmed' AND NOT i.noisy "
+        f"AND s1.indicator_id NOT IN (SELECT indicator_id FROM noisy) "
+        f"ON CONFLICT DO NOTHING RETURNING report_a_id, report_b_id), "
+        f"old_keys AS (DELETE FROM {KEY} WHERE report_id = %(report)s RETURNING id), "
+        f"new_keys AS (INSERT INTO {KEY} ({KEY_COLUMNS}) {keys} RETURNING {KEY_COLUMNS}), "
+        f"by_key AS (INSERT INTO {LINK} ({LINK_COLUMNS}) "
+        f"SELECT LEAST(k1.report_id, k2.report_id), GREATEST(k1.report_id, k2.report_id), "
+        f"k1.reason, NULL, MAX(k1.supplier_id), "
+        f"MIN(CASE WHEN k1.detail <= k2.detail THEN k1.detail ELSE k2.detail END), %(now)s "
+        f"FROM new_keys k1 JOIN {KEY} k2 ON k2.reason = k1.reason AND k2.key = k1.key "
+        f"AND k2.report_id <> k1.report_id AND k2.establishment_id <> k1.establishment_id "
+        f"AND {within} "
+        f"GROUP BY 1, 2, k1.reason ON CONFLICT DO NOTHING RETURNING report_a_id, report_b_id), "
+        f"pairs AS (SELECT report_a_id, report_b_id FROM by_indicator "
+        f"UNION ALL SELECT report_a_id, report_b_id FROM by_key) "
+        f"SELECT 'pair', report_a_id, report_b_id, NULL, NULL, NULL FROM pairs "
+        # From each linked report to its memberships (an index lookup each), never from
+        # a campaign to its members: a campaign may hold a hundred thousand reports.
+        f"UNION ALL SELECT 'member', m.report_id, m.campaign_id, m.status, m.reviewed, "
+        f"m.created_at FROM (SELECT report_a_id AS id FROM pairs UNION "
+        f"SELECT report_b_id FROM pairs) linked CROSS JOIN LATERAL ("
+        f"SELECT cr.report_id, cr.campaign_id, c.status, c.reviewed_at IS NOT NULL AS reviewed, "
+        f"c.created_at FROM {MEMBER} cr JOIN {CAMPAIGN} c ON c.id = cr.campaign_id "
+        f"WHERE cr.report_id = linked.id AND c.status IN ('proposed', 'confirmed') "
+        f"OFFSET 0) m")  # OFFSET 0: kept as a per-report lookup, not flattened into a join
+
+
+def correlate_report(report_id: int, now) -> tuple[list[tuple[int, int]], list[tuple]]:
+    """PostgreSQL: correlate one report in one statement (see `_one_report_sql`); returns the
+    new pairs and the memberships (report, campaign, status, reviewed, created) of the active
+    campaigns of their reports."""
+    params = {"report": int(report_id), "noise": noise_threshold(), "days": window_days(),
+              "now": now}
+    pairs: list[tuple[int, int]] = []
+    members: list[tuple] = []
+    for kind, a, b, status, reviewed, created in prepared(_one_report_sql(), params):
+        if kind == "pair":
+                pairs.append((a, b))
+        else:
+            members.append((a, b, status, reviewed, created))
+    return pairs, members
+
+
+def prepared(sql: str, params: dict) -> list[tuple]:
+    """PostgreSQL: run a statement of the add path as a server-side prepared statement, on
+    Django's connection and in its transaction. Django binds parameters on the client, so
+    PostgreSQL would parse and plan these large statements at every call (5-15 ms under
+    load); prepared, that happens once per connection (the worker keeps its connection)."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django disables preparing (None), which also ignores `prepare=True`. Django's own
+        # cursors bind on the client and never prepare anyway: a threshold no statement
+        # reaches lets only the explicit `prepare=True` below prepare.
+        raw.prepare_threshold = 2**31 - 1
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall() if cursor.description else []
 
 
 def correlate_indicators(indicator_ids: Sequence[int], now) -> list[tuple[int, int]]:
@@ -274,15 +382,14 @@ def rebuild_links(now, progress=None) -> int:
         cursor.execute(f"UPDATE {IND} SET noisy = %s WHERE NOT noisy AND id IN ({seen_often})",
                        [True, noise_threshold()])
     step(1)
-    link_indicators(now)
+    written = link_indicators(now)
     step(2)
-    link_keys(now)
+    written += link_keys(now)
     step(3)
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
-        cursor.execute(f"SELECT COUNT(*) FROM {LINK}")
-        return cursor.fetchone()[0]
+    return written
 
 
 def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:

@@ -125,3 +125,30 @@ def plan_attach(campaigns: list[dict]) -> tuple[int | None, list[int]]:
     merged = [c["id"] for c in order[1:]
               if c["status"] == "proposed" and not c["reviewed"]]
     return target["id"], merged
+
+
+def component_arrays(a, b):
+    """Connected components of the undirected graph of edges (a[i], b[i]) (numpy integer
+    arrays), vectorised: returns (nodes, root) where `nodes` are the sorted distinct node ids
+    and root[i] is the index in `nodes` of the smallest node of nodes[i]'s component. Each
+    round hooks every edge's larger root onto the smaller one, then jumps pointers until every
+    node points at its root; the rounds stop when both ends of every edge share a root."""
+    import numpy as np
+
+    nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
+    u, v = index[:len(a)], index[len(a):]
+    root = np.arange(len(nodes))
+    while len(u):
+        ru, rv = root[u], root[v]
+        apart = ru != rv
+        if not apart.any():
+            break
+        u, v = u[apart], v[apart]  # edges already inside one group never change again
+        ru, rv = ru[apart], rv[apart]
+        np.minimum.at(root, np.maximum(ru, rv), np.minimum(ru, rv))
+        while True:
+            jumped = root[root]
+            if np.array_equal(jumped, root):
+                break
+            root = jumped
+    return nodes, root

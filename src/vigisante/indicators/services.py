@@ -139,6 +139,23 @@ def _listed(report: Report, values: set[tuple[str, str]]) -> set[tuple[str, str]
             if ks & hits or (networks and domain.in_networks(*v, networks))}
 
 
+_IND, _SIG = Indicator._meta.db_table, Sighting._meta.db_table
+#: PostgreSQL: a batch of indicators and the report's sightings of them, in one statement whose
+#: text does not depend on the batch (arrays), so that it is prepared once.
+STORE_SQL = (
+    f"WITH v AS (SELECT * FROM unnest(%(types)s::text[], %(values)s::text[], "
+    f"%(sources)s::text[], %(attachments)s::bigint[]) AS v(type, value, source, attachment)), "
+    f"i AS (INSERT INTO {_IND} (type, value, status, tlp, confidence, noisy, first_seen, "
+    f"last_seen, reviewed_by_id, reviewed_at) SELECT type, value, %(status)s, %(tlp)s, "
+    f"%(confidence)s, FALSE, %(now)s, %(now)s, CAST(%(reviewer)s AS BIGINT), "
+    f"CAST(%(reviewed_at)s AS TIMESTAMPTZ) FROM v ON CONFLICT (type, value) DO UPDATE SET "
+    f"last_seen = GREATEST({_IND}.last_seen, excluded.last_seen) RETURNING id, type, value), "
+    f"s AS (INSERT INTO {_SIG} (report_id, indicator_id, source, attachment_id, created_at) "
+    f"SELECT %(report)s, i.id, v.source, v.attachment, %(now)s FROM i "
+    f"JOIN v ON v.type = i.type AND v.value = i.value ON CONFLICT DO NOTHING) "
+    f"SELECT id, type, value FROM i")
+
+
 def _store(report: Report, found: dict[tuple[str, str], tuple[str, int | None]], now,
            *, status: str = Status.PENDING, actor=None) -> list[int]:
     """Create the missing indicators (the others' last sighting moves to `now`) and the
@@ -156,6 +173,17 @@ def _store(report: Report, found: dict[tuple[str, str], tuple[str, int | None]],
     with connection.cursor() as cursor:
         for i in range(0, len(keys), STORE_BATCH):
             batch = keys[i:i + STORE_BATCH]
+            if connection.vendor == "postgresql":
+                # One prepared statement: the indicators' upsert feeds the sightings' insert.
+                rows = correlation.prepared(STORE_SQL, {
+                    "types": [t for t, _v in batch], "values": [v for _t, v in batch],
+                    "sources": [found[k][0] for k in batch],
+                    "attachments": [found[k][1] for k in batch],
+                    "status": status, "tlp": tlp, "confidence": confidence, "now": now,
+                    "reviewer": actor.pk if reviewed and actor is not None else None,
+                    "reviewed_at": now if reviewed else None, "report": report.pk})
+                ids.update(((t, v), pk) for pk, t, v in rows)
+                continue
             params: list = []
             for t, v in batch:
                 params += [t, v, status, tlp, confidence, False, stamp, stamp,
@@ -181,6 +209,11 @@ def _store(report: Report, found: dict[tuple[str, str], tuple[str, int | None]],
 
 
 def _correlate(report_ids: list[int], now) -> None:
+    if len(report_ids) == 1 and connection.vendor == "postgresql":
+        # One statement for the links, which also reads the campaigns of the linked reports.
+        pairs, members = correlation.correlate_report(report_ids[0], now)
+        campaigns.attach_new_links(pairs, now, members)
+        return
     campaigns.attach_new_links(correlation.correlate_reports(report_ids, now), now)
 
 
