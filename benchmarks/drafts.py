@@ -203,10 +203,11 @@ def _record(figures: list[dict], command: str, load: tuple[str, str]) -> None:
                      f"{f['ratio']} | {f['n']} |" for f in figures)
     section = (f"## Drafts\n\n`{command}` ({dt.date.today().isoformat()}, {platform.node()}, "
                f"{os.cpu_count()} cores; SQLite; aim 200 ms for all drafts including PDF; "
-               f"load average {load[0]} before, {load[1]} after)\n\n"
+               f"load average {load[0]} before, {load[1]} after; process niceness "
+               f"{os.nice(0)})\n\n"
                "Peer column: the 200 ms aim, except for `eight_pdfs_reportlab`, whose peer is "
                "WeasyPrint's p50 for the same eight PDFs in the same run. `cpu_p50` is this "
-               "process's CPU time.\n\n"
+               "process's CPU time. p99 over 30 runs is the slowest but one or so.\n\n"
                "| figure | ours | aim/peer | ratio | n |\n|---|---|---|---|---|\n" + rows + "\n")
     pattern = re.compile(r"## Drafts\n.*?(?=\n## |\Z)", re.S)
     text = pattern.sub(section.rstrip("\n"), text) if pattern.search(text) else \

@@ -213,3 +213,41 @@ def test_pages_show_the_timeline(worked, analyst, reporter_a, client_for):
     text = " ".join(section.get_text(" ").split())
     _assert_readable(text)
     assert NOTE not in page.content.decode()
+
+
+def test_a_case_loaded_without_audit_events_still_shows_its_moves(report_a, analyst):
+    """The demo's bulk data (and an import) write transitions without audit events: the
+    CERT's history still tells them, from the transitions."""
+    from vigisante.triage.models import Case, Transition
+    from vigisante.triage.queries import case_timeline
+
+    case = Case.objects.get(report=report_a)
+    at = timezone.now() - dt.timedelta(minutes=20)
+    Transition.objects.create(case=case, from_state="received", to_state="acknowledged",
+                              by=analyst, at=at, comment="")
+    transitions = list(case.transitions.select_related("by"))
+    with translation.override("fr"):
+        entries = case_timeline(report_a, transitions)
+        text = _text(_render(entries, "fr"))
+    assert "a fait passer le dossier de « Reçu » à « Pris en charge »" in text, text
+    _assert_readable(text)
+
+
+def test_labels_follow_the_reader_and_dates_stay_dates(report_a, reporter_a):
+    facts = AuditEvent(pk=1, at=timezone.now(), actor=reporter_a, actor_repr=reporter_a.email,
+                       action="drafts.facts", object_type="reports.report",
+                       object_id=str(report_a.pk), before={},
+                       after={"people_categories": "Patients"})
+    # The CNIL notified on 1 December (a date): the clock is met at midnight in Paris.
+    clock = AuditEvent(pk=2, at=timezone.now(), actor=None, actor_repr="system",
+                       action="clock.state_changed", object_type="reports.report",
+                       object_id=str(report_a.pk), before={"state": "due"},
+                       after={"regime": "gdpr_breach", "state": "done_on_time",
+                              "done_at": "2026-11-30T23:00:00Z", "due_at": None})
+    en = _text(_render(timeline.tell([facts, clock], audience=ESTABLISHMENT), "en"))
+    with translation.override("fr"):
+        fr = _text(_render(timeline.tell([facts, clock], audience=ESTABLISHMENT), "fr"))
+    assert "Categories of people concerned: Patients" in en
+    assert "Catégories de personnes concernées : Patients" in fr
+    assert "was met (1 Dec 2026)." in en and "(01/12/2026)." in fr
+    assert "00:00" not in en and "00:00" not in fr

@@ -6,6 +6,8 @@ and the establishment sees it, as it sees the clocks on its report page.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext as _
 
 from vigisante.clocks import domain
@@ -17,12 +19,23 @@ from vigisante.core.timeline import CERT, ESTABLISHMENT, Entry, Reader
 CLOCK = "clocks.clock"
 
 
+def _done(value: object, reader: Reader) -> str:
+    """When the act was done: a day alone for acts recorded as dates (the CNIL notified,
+    a complaint filed: midnight in Paris), never a made-up 00:00."""
+    if not value:
+        return ""
+    at = timeline._as_datetime(value)
+    if at is not None and at.astimezone(timeline.PARIS).time() == dt.time(0):
+        return reader.day(at.astimezone(timeline.PARIS).date())
+    return reader.when(value)
+
+
 def _state_changed(event: AuditEvent, reader: Reader) -> Entry | None:
     after = event.after if isinstance(event.after, dict) else {}
     regime = reader.value(CLOCK, "regime", after.get("regime"))
     state = after.get("state")
     due = reader.when(after.get("due_at")) if after.get("due_at") else ""
-    done = reader.when(after.get("done_at")) if after.get("done_at") else ""
+    done = _done(after.get("done_at"), reader)
     reason = after.get("na_reason") or ""
     values = {"regime": regime, "due": due, "done": done}
     if state == ClockState.DUE and reason == domain.MAY_APPLY_PERSONAL_DATA:

@@ -269,7 +269,7 @@ class Reader:
         text = name[:-3] if name.endswith("_id") else name
         labelled = LABELS.get((model_label, text)) or LABELS.get(text)
         if labelled is not None:
-            return str(labelled)
+            return str(capfirst(str(labelled)))
         f = _field(model_label, name)
         if f is not None and getattr(f, "verbose_name", None):
             return str(capfirst(f.verbose_name))

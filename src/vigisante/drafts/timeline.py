@@ -7,7 +7,6 @@ that copy out (`replaces_next`).
 
 from __future__ import annotations
 
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from vigisante.core import timeline
@@ -43,4 +42,5 @@ def _facts(event: AuditEvent, reader: Reader) -> Entry:
 def register() -> None:
     timeline.register("drafts.sent", _sent, audiences=BOTH, replaces_next="report.update_added")
     timeline.register("drafts.facts", _facts, audiences=BOTH)
-    timeline.label_keys({(FACTS, f.name): capfirst(str(f.label)) for f in facts.FACTS.values()})
+    # Lazy labels: translated when a timeline is read, in its reader's language.
+    timeline.label_keys({(FACTS, f.name): f.label for f in facts.FACTS.values()})
