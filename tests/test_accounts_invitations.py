@@ -47,7 +47,8 @@ def test_invite_page_form(client_for, analyst, est_a):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<label for="id_email">' in html and '<label for="id_establishments">' in html
-    assert est_a.name in html
+    # A search, not a list of every establishment (issue 10).
+    assert 'type="search"' in html and est_a.name not in html
     assert 'type="submit"' in html
 
 

@@ -134,8 +134,8 @@ def test_early_warning_page_is_in_french_by_default(client_for, reporter_a):
     assert _text(page.select_one("main form button[type=submit]")) == \
         "Envoyer le signalement"
     assert _text(page.select_one("header nav a.cta")) == "Signaler un incident"
-    # the switch offers the other language
-    assert page.select_one("form.lang button[name=language]")["value"] == "en"
+    # the switch offers the other language (on a form page, it sends the form: issue 10)
+    assert page.select_one(".lang button[name=switch_language]")["value"] == "en"
     assert _english_left_in(page) == []
 
 
@@ -183,7 +183,7 @@ def test_the_language_switch_gives_english(client_for, reporter_a):
     page = html(client.get("/reports/new/"))
     assert page.html["lang"] == "en"
     assert _label(page, "description") == "What is happening?"
-    assert page.select_one("form.lang button[name=language]")["value"] == "fr"
+    assert page.select_one(".lang button[name=switch_language]")["value"] == "fr"
     # and back to French
     client.post("/i18n/setlang/", {"language": "fr", "next": "/reports/new/"})
     assert _label(html(client.get("/reports/new/")), "description") == "Que se passe-t-il ?"

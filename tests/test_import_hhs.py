@@ -177,3 +177,56 @@ def test_missing_columns_import_nothing(tmp_path):
     empty = write(tmp_path, b"", "empty.csv")
     with pytest.raises(CommandError, match="is empty"):
         call_command("import_hhs", str(empty), stdout=io.StringIO())
+
+
+def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path):
+    """Tiny batches, with and without the reading thread: the same records, the same
+    messages in the file's order, and one audit event per import with its counts."""
+    from vigisante.core import audit
+    from vigisante.core.models import AuditEvent
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [
+        f'"Clinic {i}","NY","Healthcare Provider","{100 + i}","01/0{1 + i % 9}/2023",'
+        f'"Theft","Email","No","row {i}"' for i in range(7)]
+    lines.insert(4, '"Bad","NY","Healthcare Provider","x","01/01/2023","Theft","Email","No",""')
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    seen = {}
+    for threaded in (True, False):
+        Report.objects.filter(source="hhs").delete()
+        skips: list[tuple[str, str]] = []
+        stats = hhs_import.import_hhs(
+            path, on_skip=lambda w, c, m, skips=skips: skips.append((w, m)), batch_size=2,
+            threaded=threaded)
+        assert (stats.created, stats.skipped_total) == (7, 1)
+        assert skips == [("line 5", "Individuals Affected 'x' is not a whole number")]
+        seen[threaded] = sorted(Report.objects.filter(source="hhs").values_list(
+            "source_id", "reference", "description", "original"))
+    assert seen[True] == seen[False]
+    audit.flush()
+    events = list(AuditEvent.objects.filter(action="observatory.import"))
+    assert len(events) == 2
+    assert events[0].after == {"source": "hhs", "file": "export.csv", "created": 7,
+                               "updated": 0, "unchanged": 0,
+                               "skipped": {"bad Individuals Affected": 1}}
+
+
+def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
+    """A file that stops being CSV (here a field over the 1 MiB limit): the rows before it
+    are imported, the import says where it stopped, the audit event says so too."""
+    from vigisante.core import audit
+    from vigisante.core.models import AuditEvent
+    from vigisante.observatory import hhs_import
+
+    good = [f'"Clinic {i}","NY","Healthcare Provider","10","01/02/2023","Theft","Email",'
+            f'"No",""' for i in range(5)]
+    huge = '"Huge","NY","Healthcare Provider","10","01/02/2023","Theft","Email","No","' + \
+        "x" * (1024 * 1024 + 10) + '"'
+    path = write(tmp_path, "\n".join([HEADER, *good, huge, *good]).encode() + b"\n")
+    with pytest.raises(hhs_import.ImportFileError, match="malformed CSV"):
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2)
+    assert Report.objects.filter(source="hhs").count() == 5
+    audit.flush()
+    [event] = AuditEvent.objects.filter(action="observatory.import")
+    assert event.after["created"] == 5 and "field larger than field limit" in \
+        event.after["error"]

@@ -38,15 +38,17 @@ def test_early_warning_page_has_eight_labelled_fields(client_for, reporter_a, es
     page = html(client_for(reporter_a).get(reverse("reports:early_warning")))
     form = page.select_one("main form")
     names = {el["name"] for el in form.select("input, select, textarea")
-             if el.get("type") != "hidden"}
-    assert names == set(services.EARLY_WARNING_FIELDS)
-    for el in form.select("input:not([type=hidden]):not([type=radio]), select, textarea"):
+             if el.get("type") not in ("hidden", "submit")}
+    assert names == set(services.EARLY_WARNING_FIELDS) - {"establishment"}
+    for el in form.select("input:not([type=hidden]):not([type=radio]):not([type=submit]), "
+                          "select, textarea"):
         assert form.select_one(f"label[for={el['id']}]"), el["name"]
     for radio in form.select("input[type=radio]"):
         assert radio.find_parent("fieldset").legend.get_text(strip=True)
-    # A single establishment: preselected, and still shown.
-    options = form.select("#id_establishment option")
-    assert [(o["value"], o.has_attr("selected")) for o in options] == [(str(est_a.pk), True)]
+    # A single establishment: no choice to make (issue 10); the page says which one.
+    assert form.select_one("input[type=hidden][name=establishment]")["value"] == str(est_a.pk)
+    assert not form.select("select#id_establishment, #id_establishment option")
+    assert est_a.name in form.select_one(".for-establishment").get_text()
     # "When" defaults to now, Paris time.
     value = form.select_one("#id_discovered_at")["value"]
     shown = timezone.make_aware(dt.datetime.strptime(value, "%Y-%m-%dT%H:%M"))
@@ -136,7 +138,9 @@ def test_analyst_records_a_phone_report_for_any_establishment(client_for, analys
     page = html(client.get(reverse("reports:early_warning")))
     channels = [i["value"] for i in page.select("input[name=channel]")]
     assert channels == [Channel.PHONE, Channel.EMAIL, Channel.WEB]
-    assert str(est_b.pk) in [o["value"] for o in page.select("#id_establishment option")]
+    # ~800 establishments: a search box, not a list (issue 10).
+    assert page.select_one("input[type=search]#id_establishment")
+    assert not page.select("#id_establishment option")
     response = client.post(reverse("reports:early_warning"),
                            early_warning_post(est_b, channel="phone"))
     assert response.status_code == 302
@@ -154,8 +158,9 @@ def test_reporter_cannot_choose_a_channel(client_for, reporter_a, est_a):
 def test_observer_has_no_report_pages(client_for, observer, report_a):
     client = client_for(observer)
     for url in (reverse("reports:early_warning"), reverse("reports:my_reports"),
-                reverse("reports:incoming"), reverse("reports:detail", args=[report_a.pk])):
+                reverse("triage:queue"), reverse("reports:detail", args=[report_a.pk])):
         assert client.get(url).status_code == 404, url
+    assert client.get(reverse("reports:incoming"), follow=True).status_code == 404
 
 
 def test_anonymous_is_sent_to_login(client, report_a):
@@ -375,9 +380,8 @@ def test_attachment_upload_and_download(client_for, reporter_a, analyst, reporte
 
 def test_home_sends_each_role_to_its_page(client_for, reporter_a, analyst):
     assert client_for(reporter_a).get("/")["Location"] == reverse("reports:my_reports")
-    # Staff start on the incoming list (or on triage's queue once issue 3 switches to it).
-    assert client_for(analyst).get("/")["Location"] in (reverse("reports:incoming"),
-                                                        reverse("triage:queue"))
+    # Staff start on their one list of reports: triage's queue.
+    assert client_for(analyst).get("/")["Location"] == reverse("triage:queue")
 
 
 def test_membership_removed_means_404(client_for, reporter_a, report_a):
@@ -391,4 +395,4 @@ def test_establishment_of_a_reporter_added_later(client_for, est_a):
     est_c = make_establishment("130000033", "Clinique C (synthetic)", region="PAC")
     Membership.objects.create(user=user, establishment=est_c)
     page = html(client_for(user).get(reverse("reports:early_warning")))
-    assert [o["value"] for o in page.select("#id_establishment option")] == [str(est_c.pk)]
+    assert page.select_one("input[name=establishment]")["value"] == str(est_c.pk)

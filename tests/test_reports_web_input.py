@@ -49,7 +49,6 @@ def assert_field_error(response, field: str) -> None:
     ("support_requested", "1"),
     ("establishment", "abc"),
     ("establishment", "99999999999999999999999"),
-    ("establishment", ""),
     ("callback_phone", "<script>alert(1)</script>"),
     ("callback_phone", "0" * 31),
     ("callback_phone", "12"),
@@ -60,6 +59,20 @@ def test_early_warning_rejects(client_for, reporter_a, est_a, field, value):
     response = client_for(reporter_a).post(reverse("reports:early_warning"), data)
     assert_field_error(response, field)
     assert not Report.objects.exists()
+
+
+def test_early_warning_establishment_left_empty(client_for, reporter_a, est_a, est_b):
+    """One establishment: nothing to choose (issue 10), the report is for it; two: say which."""
+    from conftest import make_user
+
+    data = valid_early_warning(est_a)
+    data["establishment"] = ""
+    two = make_user("two@example.org", establishments=[est_a, est_b])
+    assert_field_error(client_for(two).post(reverse("reports:early_warning"), data),
+                       "establishment")
+    assert not Report.objects.exists()
+    response = client_for(reporter_a).post(reverse("reports:early_warning"), data)
+    assert response.status_code == 302 and Report.objects.get().establishment == est_a
 
 
 def test_early_warning_for_another_establishment(client_for, reporter_a, est_a, est_b):
@@ -120,8 +133,11 @@ def test_invalid_percent_encoded_utf8_is_not_a_500(client_for, reporter_a, repor
 
 
 def test_invalid_utf8_in_a_query_string_is_not_a_500(client_for, analyst):
-    response = client_for(analyst).get(reverse("reports:incoming") + "?q=%FF%FE&region=%C3")
-    assert response.status_code == 200
+    response = client_for(analyst).get(reverse("triage:queue") + "?q=%FF%FE&region=%C3")
+    assert response.status_code in (200, 400)  # the bad region is explained
+    old = client_for(analyst).get(reverse("reports:incoming") + "?q=%FF%FE&region=%C3",
+                                  follow=True)
+    assert old.status_code in (200, 400)
 
 
 @pytest.mark.parametrize("field, value", [

@@ -1,4 +1,5 @@
-"""The reporter's home, the CERT's incoming list (filters, pages, query budgets), page weight."""
+"""The reporter's home, the analysts' one list (the queue: the former incoming list's filters,
+pages, query budgets, the old address), page weight."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from conftest import html, make_establishment
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from vigisante.reports import services
 from vigisante.reports.models import Channel, Report
-from vigisante.reports.views import INCOMING_PAGE, MY_REPORTS_PAGE
+from vigisante.reports.views import MY_REPORTS_PAGE
 
 pytestmark = pytest.mark.django_db
 MAX_PAGE_BYTES = 100 * 1024
@@ -79,13 +80,39 @@ def test_my_reports_empty(client_for, reporter_a):
     assert not page.select("table.reports") and page.select_one("a.cta-report")
 
 
-# --- Incoming ----------------------------------------------------------------------------
+# --- The analysts' one list: triage's queue (the former "incoming reports" page) -----------
+# Issue 10: one list page for analysts. Every filter the former /reports/incoming/ offered
+# (reports.filters, shared with the API) works on the queue; the old address redirects there.
+
+QUEUE = reverse_lazy("triage:queue")
 
 
-def test_incoming_is_for_cert_staff_only(client_for, reporter_a, analyst, admin_user):
-    assert client_for(reporter_a).get(reverse("reports:incoming")).status_code == 404
-    assert client_for(analyst).get(reverse("reports:incoming")).status_code == 200
-    assert client_for(admin_user).get(reverse("reports:incoming")).status_code == 200
+def queue_refs(page) -> list[str]:
+    return [a.get_text(strip=True) for a in page.select("table.queue a.ref")]
+
+
+def test_the_queue_is_for_cert_staff_only(client_for, reporter_a, analyst, admin_user):
+    assert client_for(reporter_a).get(QUEUE).status_code == 404
+    assert client_for(analyst).get(QUEUE).status_code == 200
+    assert client_for(admin_user).get(QUEUE).status_code == 200
+
+
+def test_the_old_incoming_address_redirects_to_the_queue_with_its_filters(
+        client_for, client, reporter_a, analyst):
+    response = client_for(analyst).get("/reports/incoming/?region=IDF&q=Centre&page=2")
+    assert response.status_code == 301
+    assert response["Location"] == str(QUEUE) + "?region=IDF&q=Centre&page=2"
+    assert client_for(analyst).get("/reports/incoming/")["Location"] == str(QUEUE)
+    # Nobody else gains anything: the queue still answers 404, or the login page.
+    assert client_for(reporter_a).get("/reports/incoming/", follow=True).status_code == 404
+    final = client.get("/reports/incoming/", follow=True).redirect_chain[-1][0]
+    assert final.startswith(reverse("accounts:login"))
+
+
+def test_no_link_to_the_old_page_in_the_menu(client_for, analyst):
+    page = html(client_for(analyst).get(QUEUE))
+    hrefs = [a["href"] for a in page.select("header nav a")]
+    assert str(QUEUE) in hrefs and "/reports/incoming/" not in hrefs
 
 
 @pytest.fixture
@@ -125,9 +152,13 @@ FILTER_CASES = [
 
 
 @pytest.mark.parametrize("query, expected", FILTER_CASES)
-def test_incoming_filters(client_for, analyst, varied, query, expected):
-    page = html(client_for(analyst).get(reverse("reports:incoming") + "?" + query))
-    assert references(page) == [varied[k].reference for k in expected]
+def test_queue_has_every_filter_of_the_former_incoming_list(client_for, analyst, varied, query,
+                                                            expected):
+    page = html(client_for(analyst).get(f"{QUEUE}?{query}"))
+    assert queue_refs(page) == [varied[k].reference for k in expected]
+    # The same through the old address (a bookmark), with "every state" as it listed.
+    old = html(client_for(analyst).get(f"/reports/incoming/?state=all&{query}", follow=True))
+    assert queue_refs(old) == [varied[k].reference for k in expected]
 
 
 @pytest.mark.parametrize("query, expected", FILTER_CASES)
@@ -141,70 +172,77 @@ def test_the_api_list_has_the_same_filters(analyst, varied, query, expected):
         varied[k].reference for k in expected]
 
 
-def test_incoming_text_search_on_reference(client_for, analyst, varied):
+def test_queue_text_search_on_reference(client_for, analyst, varied):
     ref = varied["b1"].reference
-    page = html(client_for(analyst).get(reverse("reports:incoming"), {"q": ref[-5:]}))
-    assert references(page) == [ref]
+    page = html(client_for(analyst).get(QUEUE, {"q": ref[-5:]}))
+    assert queue_refs(page) == [ref]
 
 
-def test_incoming_date_filters(client_for, analyst, varied):
+def test_queue_date_filters(client_for, analyst, varied):
     Report.objects.filter(pk=varied["a1"].pk).update(
         created_at=timezone.now() - dt.timedelta(days=10))
     today = timezone.localdate()
     client = client_for(analyst)
-    recent = html(client.get(reverse("reports:incoming"), {"received_from": str(today)}))
-    assert set(references(recent)) == {varied["b1"].reference, varied["c1"].reference}
-    old = html(client.get(reverse("reports:incoming"),
-                          {"received_to": str(today - dt.timedelta(days=5))}))
-    assert references(old) == [varied["a1"].reference]
+    recent = html(client.get(QUEUE, {"received_from": str(today)}))
+    assert set(queue_refs(recent)) == {varied["b1"].reference, varied["c1"].reference}
+    old = html(client.get(QUEUE, {"received_to": str(today - dt.timedelta(days=5))}))
+    assert queue_refs(old) == [varied["a1"].reference]
 
 
-def test_incoming_bad_filters_are_explained_not_fatal(client_for, analyst, varied):
-    response = client_for(analyst).get(reverse("reports:incoming"), {
+def test_queue_bad_filters_are_explained_not_fatal(client_for, analyst, varied):
+    response = client_for(analyst).get(QUEUE, {
         "region": "ZZZ", "received_from": "yesterday", "stage": "closed", "q": "x" * 500,
         "received_to": "2024-02-30", "ongoing": "yes"})
     page = html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     for name in ("region", "received_from", "stage", "q", "received_to"):
         assert page.select_one(f"#id_{name}_error"), name
     # The valid filter still applies.
-    assert references(page) == [varied["c1"].reference, varied["a1"].reference]
+    assert queue_refs(page) == [varied["c1"].reference, varied["a1"].reference]
     assert page.select_one("details[open]")
 
 
-def test_incoming_end_before_start(client_for, analyst, varied):
-    page = html(client_for(analyst).get(reverse("reports:incoming"), {
+def test_queue_end_before_start(client_for, analyst, varied):
+    page = html(client_for(analyst).get(QUEUE, {
         "received_from": "2026-01-10", "received_to": "2026-01-01"}))
     assert page.select_one("#id_received_to_error")
 
 
-def test_incoming_is_paginated_with_bounded_queries(client_for, analyst, reporter_a, est_a,
-                                                    est_b, django_assert_max_num_queries):
-    file_reports(reporter_a, est_a, INCOMING_PAGE + 2)
+def test_queue_is_paginated_with_bounded_queries(client_for, analyst, reporter_a, est_a,
+                                                 est_b, django_assert_max_num_queries):
+    per_page = 25
+    file_reports(reporter_a, est_a, per_page + 2)
     client = client_for(analyst)
-    with django_assert_max_num_queries(9):  # 8 + the audit journal's INSERT
-        page = html(client.get(reverse("reports:incoming")))
-    assert len(references(page)) == INCOMING_PAGE
+    client.get(QUEUE)  # the session's first activity stamp (accounts.middleware)
     with django_assert_max_num_queries(9):
-        page = html(client.get(reverse("reports:incoming"),
-                               {"region": "IDF", "q": "Centre", "page": "2"}))
-    assert len(references(page)) == 2
+        page = html(client.get(QUEUE))
+    assert len(queue_refs(page)) == per_page
+    with django_assert_max_num_queries(9):
+        page = html(client.get(QUEUE, {"region": "IDF", "q": "Centre", "page": "2"}))
+    assert len(queue_refs(page)) == 2
     # The page links keep the filters.
     prev = page.select_one(".pagination a[rel=prev]")["href"]
     assert "region=IDF" in prev and "q=Centre" in prev and "page=1" in prev
 
 
-def test_incoming_excludes_imported_records(client_for, analyst, report_a):
+def test_queue_excludes_imported_records(client_for, analyst, report_a):
     Report.objects.filter(pk=report_a.pk).update(source="veris", source_id="x")
-    assert references(html(client_for(analyst).get(reverse("reports:incoming")))) == []
+    assert queue_refs(html(client_for(analyst).get(QUEUE, {"state": "all"}))) == []
 
 
-def test_incoming_shows_signals(client_for, analyst, varied):
-    page = html(client_for(analyst).get(reverse("reports:incoming")))
-    row = next(tr for tr in page.select("table.reports tbody tr")
+def test_queue_shows_what_the_former_list_showed(client_for, analyst, varied):
+    """Channel, when found, stage and the reporter's signals: the columns analysts relied on."""
+    page = html(client_for(analyst).get(QUEUE))
+    row = next(tr for tr in page.select("table.queue tbody tr")
                if varied["a1"].reference in tr.get_text())
-    assert len(row.select(".signals .badge")) == 3  # support, malicious, ongoing
-    assert row.select_one(".badge").get_text(strip=True)
+    badges = [b.get_text(strip=True) for b in row.select(".signals .badge")]
+    assert badges == ["Suspected attack", "Support requested", "Ongoing", "Notification"]
+    received = row.select_one("td[data-label=Received]")
+    assert "Web form" in received.get_text() and len(received.select("time")) == 2
+    phone = next(tr for tr in page.select("table.queue tbody tr")
+                 if varied["c1"].reference in tr.get_text())
+    assert "Phone" in phone.select_one("td[data-label=Received]").get_text()
+    assert "Early warning only" in phone.select_one(".signals").get_text()
 
 
 # --- Weight of the early-warning page ----------------------------------------------------

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from conftest import api_client_for, html
+from django.urls import reverse
 from django.utils import timezone
 
 from vigisante.reports import services
@@ -39,8 +40,8 @@ def test_observatory_with_far_dates_is_a_clear_400(client_for, observer, analyst
 @pytest.mark.parametrize("params", [{"received_to": "9999-12-31"},
                                     {"received_from": "0001-01-01"},
                                     {"received_from": "0001-01-01", "received_to": "9999-12-31"}])
-def test_incoming_list_with_far_dates_explains_instead_of_failing(client_for, analyst, params):
-    response = client_for(analyst).get("/reports/incoming/", params)
+def test_queue_with_far_dates_explains_instead_of_failing(client_for, analyst, params):
+    response = client_for(analyst).get(reverse("triage:queue"), params)
     assert response.status_code in (200, 400)
     assert html(response).select(".errorlist")
 

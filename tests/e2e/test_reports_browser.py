@@ -49,9 +49,10 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
 
     assert _weight(page.context, page.url) < 100 * 1024
     assert _fits_the_screen(page)
-    # One establishment: preselected and visible.
+    # One establishment: no choice to make (issue 10); the page says which one.
     assert page.input_value("#id_establishment") == str(est_a.pk)
-    assert page.is_visible("#id_establishment")
+    assert not page.is_visible("#id_establishment")
+    assert est_a.name in page.inner_text(".for-establishment")
     # Big touch targets for the yes/no answers.
     box = page.locator("label[for=id_ongoing_0]").bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44
@@ -116,7 +117,7 @@ def test_reporter_on_a_phone_files_then_completes_the_notification(
     assert report.operations_impact == "degraded" and report.data_availability
 
 
-def test_analyst_sees_the_report_in_incoming_and_opens_it(
+def test_analyst_sees_the_report_in_the_queue_and_opens_it(
         desktop_page, live_server, analyst, reporter_a, early_warning_data, tmp_path):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -124,17 +125,18 @@ def test_analyst_sees_the_report_in_incoming_and_opens_it(
     device = TOTPDevice.objects.create(user=analyst, name="phone", confirmed=True)
     page = desktop_page
     log_in(page, live_server.url, analyst.email, PASSWORD, totp_device=device)
-    # Staff land on their start page (the incoming list, or triage's queue built on it).
-    assert page.url.endswith(("/reports/incoming/", "/triage/")), page.url
-    page.goto(live_server.url + "/reports/incoming/")
-    link = page.locator("table.reports a.ref", has_text=report.reference)
+    # Staff land on their one list of reports, the queue; the old address leads there too.
+    assert page.url.endswith("/triage/"), page.url
+    page.goto(live_server.url + "/reports/incoming/?q=" + report.reference)
+    assert page.url.endswith("/triage/?q=" + report.reference), page.url
+    link = page.locator("table.queue a.ref", has_text=report.reference)
     assert link.count() == 1
-    _screenshot(page, tmp_path, "incoming-desktop.png")
+    _screenshot(page, tmp_path, "queue-desktop.png")
     with page.expect_navigation():
         link.click()
-    assert page.url.endswith(f"/reports/{report.pk}/")
+    assert page.url.endswith(f"/triage/{report.pk}/")
     assert page.text_content("h1 .ref").strip() == report.reference
-    assert page.is_visible("#stage-early_warning dl.facts")
+    assert page.is_visible("#facts")
 
 
 def test_reporter_of_another_establishment_gets_404(

@@ -111,10 +111,10 @@ def test_reporter_reads_the_timeline_on_a_320px_phone(open_page, live_server, an
     assert page.locator("ol.history .badge").count() == 0  # nothing "CERT only"
     assert MESSAGE in text
     if lang == "fr":
-        assert "Le CERT a fait passer votre signalement à « Qualifié »" in text
+        assert "Le CERT a passé son dossier à « Qualifié »" in text
         assert "Systèmes touchés : " in text
     else:
-        assert "The CERT moved your report to “Qualified”" in text
+        assert "The CERT set its case to “Qualified”" in text
         assert "Systems hit: " in text
     for box in page.locator("ol.history > li").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().right)"):

@@ -12,6 +12,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.accounts.models import Role, User
+from vigisante.core.forms import RedisplayMixin
+from vigisante.establishments.forms import EstablishmentField
 from vigisante.establishments.models import Establishment
 
 
@@ -74,22 +76,21 @@ class TokenCreateForm(forms.Form):
         return name
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(RedisplayMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail address of the person to invite"), max_length=254)
-    establishments = forms.ModelMultipleChoiceField(
-        label=_("Establishment(s)"), queryset=Establishment.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 10}),
-        help_text=_("The reporter will report for these establishments. Hold Ctrl (or Cmd) "
-                    "to select several."),
-        error_messages={"invalid_choice": _("Choose establishments from the list."),
-                        "invalid_pk_value": _("Choose establishments from the list.")},
+    # A search, not a list of every establishment (issue 10): tick the matches, search again
+    # for another one; the ticked ones stay ticked.
+    establishments = EstablishmentField(
+        label=_("Establishment(s)"), multiple=True,
+        help_text=_("The reporter will report for these establishments. Type part of a name, "
+                    "a town or a FINESS number and press Search; tick one or several."),
+        error_messages={"invalid_choice": _("Choose establishments from the list.")},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["establishments"].queryset = Establishment.objects.only(
-            "id", "finess", "name").order_by("name")
-        self.fields["establishments"].label_from_instance = lambda e: f"{e.name} ({e.finess})"
+            "id", "finess", "name", "town")
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()

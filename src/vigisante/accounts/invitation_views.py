@@ -46,7 +46,7 @@ def invite(request):
                 messages.success(request, _("Invitation sent to %(email)s.") % {
                     "email": invitation.email})
                 return redirect("accounts:invite")
-        status = 400
+        status = 200 if form.redisplaying() else 400
     recent = (Invitation.objects.select_related("invited_by", "accepted_by")
               .prefetch_related("establishments").order_by("-created_at")[:20])
     return render(request, "accounts/invite.html", {"form": form, "recent": recent},

@@ -165,6 +165,7 @@ def _unavailable() -> HttpResponse:
 #: NOT_READS.
 READS: dict[str, tuple[str, str, str]] = {
     "reports:my_reports": ("report.list", "reports.report", ""),
+    # the former list, now a redirect to triage:queue: reads nothing, but a refusal is journaled
     "reports:incoming": ("report.list", "reports.report", ""),
     "reports:detail": ("report.view", "reports.report", "pk"),
     "reports:acknowledgement": ("report.view", "reports.report", "pk"),

@@ -16,7 +16,7 @@ from vigisante.core.models import Heartbeat
 def home(request):
     user = request.user
     if user.is_cert_staff:
-        # The analyst's work queue (triage); reports:incoming stays as the plain list.
+        # The analysts' one list of reports: triage's work queue.
         return redirect("triage:queue")
     if user.is_observer:
         return redirect("observatory:index")

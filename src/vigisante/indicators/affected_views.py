@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from vigisante.core import access
 from vigisante.core.api_views import write_transaction
+from vigisante.establishments.forms import SEARCH_ABOVE, EstablishmentField
 from vigisante.establishments.models import Establishment
 from vigisante.indicators import affected
 from vigisante.indicators.models import Indicator
@@ -40,10 +41,15 @@ class CheckForm(VigisanteForm):
         super().__init__(*args, **kwargs)
         ests = access.restrict(Establishment.objects.order_by("name"), user, "report")
         self.fields["establishment"].queryset = ests
-        if len(ests) <= 1:
+        few = list(ests[:SEARCH_ABOVE + 1])
+        if len(few) > SEARCH_ABOVE:
+            # CERT staff check for any establishment: a search, not a list (issue 10).
+            self.fields["establishment"] = EstablishmentField(
+                queryset=ests, label=gettext_lazy("Establishment"), required=False,
+                help_text=gettext_lazy("Part of its name, its town or its FINESS number."))
+        elif len(few) <= 1:
             self.fields["establishment"].widget = forms.HiddenInput()
-            first = ests.first()
-            self.initial["establishment"] = first.pk if first else None
+            self.initial["establishment"] = few[0].pk if few else None
 
 
 class LogScanHandler(FileUploadHandler):
@@ -97,7 +103,7 @@ def _check(request: HttpRequest, handler: LogScanHandler) -> HttpResponse:
         except (RequestDataTooBig, SuspiciousOperation):
             form = CheckForm(user=user)
             form.add_error(None, _("The text is too long; upload it as a file instead."))
-        if not form.errors:
+        if not form.errors and not form.redisplaying():  # (not after an establishment search)
             text = form.cleaned_data.get("text") or ""
             if handler.check is not None:
                 result = handler.check.result()

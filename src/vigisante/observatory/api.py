@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,7 @@ from vigisante.core.api_views import IsAuthenticatedAndVerified
 from vigisante.observatory import access as policy
 from vigisante.observatory import services
 from vigisante.observatory.forms import PeriodForm
-from vigisante.observatory.models import Snapshot
+from vigisante.observatory.models import Snapshot, SnapshotFile
 
 PARAMETERS = [
     OpenApiParameter("year", OpenApiTypes.INT, description="Calendar year (default: the "
@@ -46,7 +47,7 @@ def _figures(snap: Snapshot) -> HttpResponse:
 
 
 def _describe(snap: Snapshot) -> dict:
-    sha = snap.files.filter(name="figures.json").values_list("sha256", flat=True).first()
+    sha = next((f.sha256 for f in snap.files.all()), None)  # prefetched: figures.json only
     return {"year": snap.year, "version": snap.version,
             "published_at": snap.published_at.isoformat(), "note": snap.note,
             "figures_sha256": sha, "data_sha256": snap.data_sha256,
@@ -61,7 +62,10 @@ class PublishedListView(APIView):
                    operation_id="observatory_published_list",
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
     def get(self, request: Request) -> Response:
-        return Response({"results": [_describe(s) for s in services.published()]})
+        figures = Prefetch("files", queryset=SnapshotFile.objects.filter(
+            name="figures.json").only("snapshot_id", "sha256"))
+        return Response({"results": [_describe(s) for s in
+                                     services.published().prefetch_related(figures)]})
 
 
 class PublishedView(APIView):
@@ -75,16 +79,17 @@ class PublishedView(APIView):
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT),
                               404: OpenApiResponse(OpenApiTypes.OBJECT)})
     def get(self, request: Request, year: int) -> Response:
-        qs = services.published(year)
         version = request.query_params.get("version")
-        if version is not None:
-            if not version.isdigit():
-                return Response({"version": ["A whole number."]}, status=400)
-            qs = qs.filter(version=int(version))
-        snap = qs.first()
-        if snap is None:
+        if version is not None and not version.isdigit():
+            return Response({"version": ["A whole number."]}, status=400)
+        found = services.published_figures_file(
+            year, int(version) if version is not None else None)
+        if found is None:
             raise Http404
-        return _figures(snap)
+        snapshot_id, sha256 = found
+        # one query; the bytes are read once per process (a published version is frozen)
+        return HttpResponse(services.stored_bytes(snapshot_id, "figures.json", sha256),
+                            content_type="application/json; charset=utf-8")
 
 
 class FiguresView(APIView):

@@ -165,7 +165,7 @@ class _Model:
         return h
 
     def _optimum(self, costs: Mapping[int, float], integer: bool = False,
-                 ) -> tuple[str, list[float]]:
+                 ) -> tuple[str, np.ndarray]:
         """Solve the linear relaxation; when its optimum is not integral, the integer
         program (the optimum of an integral point of the relaxation is the integer one)."""
         h = self.h
@@ -181,13 +181,13 @@ class _Model:
             h.changeColCost(i, 0.0)
         status = highspy.HighsModelStatus
         if st == status.kOptimal:
-            x = list(h.getSolution().col_value)
-            if not integer and any(abs(v - round(v)) > 1e-6 for v in x):
+            x = np.asarray(h.getSolution().col_value)
+            if not integer and np.any(np.abs(x - np.round(x)) > 1e-6):
                 return self._optimum(costs, integer=True)
             return "optimal", x
         if st in (status.kUnbounded, status.kUnboundedOrInfeasible):
-            return "unbounded", []
-        return "infeasible", []
+            return "unbounded", np.empty(0)
+        return "infeasible", np.empty(0)
 
     def interval(self, cell: str) -> tuple[float, float]:
         lo_b, hi_b = self.bounds[cell]
@@ -228,9 +228,36 @@ class _Model:
         for c in cells:
             if c in reach_lo and c in reach_hi:
                 continue
-            if is_exposed(self.interval(c), threshold):
+            if self._is_exposed(c, threshold, c in reach_lo, c in reach_hi):
                 out.append(c)
         return out
+
+    def _end(self, i: int, sign: float) -> float | None:
+        """The smallest (sign 1) or largest (sign -1) value of cell i; None when the
+        relations contradict the figures (never for our own)."""
+        state, x = self._optimum({i: sign})
+        if state == "optimal":
+            return math.ceil(x[i] - 1e-6) if sign > 0 else math.floor(x[i] + 1e-6)
+        if sign < 0 and state == "unbounded":
+            return math.inf
+        return None
+
+    def _is_exposed(self, cell: str, threshold: int, low: bool, high: bool) -> bool:
+        """`is_exposed(self.interval(cell), threshold)`, solving the second end only when
+        the first one leaves the answer open: a count known to reach its label's lower
+        (upper) bound needs no solve for it; a count whose largest value is unbounded is
+        not exposed, whatever its smallest."""
+        lo_b, hi_b = self.bounds[cell]
+        i = self.index[cell]
+        hi = hi_b if high else self._end(i, -1.0)
+        if hi is None:
+            hi = hi_b
+        if hi == math.inf:
+            return False
+        lo = lo_b if low else self._end(i, 1.0)
+        if lo is None:
+            lo = lo_b
+        return is_exposed((lo, hi), threshold)
 
 
 def _solve(cells: list[str], relations: list[Relation], known: Mapping[str, int],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from vigisante.observatory.importers import JsonText
 
 # key -> the portal's column name
 COLUMNS = {
@@ -34,6 +37,7 @@ DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%m/%d/
 MALICIOUS = {"Hacking/IT Incident", "Theft"}
 NOT_MALICIOUS = {"Loss", "Improper Disposal"}
 _SPACES = re.compile(r"\s+")
+_json_str = json.encoder.encode_basestring_ascii
 # A UTF-8 sequence read as Windows-1252: a lead byte (Â-ô) then 1-3 continuation bytes,
 # shown as the Windows-1252 characters of 0x80-0xBF.
 _CP1252_HIGH = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc" \
@@ -79,6 +83,8 @@ def map_header(header: list[str]) -> dict[str, int]:
 def clean(value: str) -> str:
     """NFC, mojibake repaired (UTF-8 read as Windows-1252), spaces collapsed, trimmed."""
     text = value or ""
+    if text.isascii():  # nothing to repair or normalise (most rows): spaces only
+        return " ".join(text.split())
     if "Ã" in text or "â" in text or "Â" in text or "Å" in text:
         text = _MOJIBAKE.sub(_unmojibake, text)
     return " ".join(unicodedata.normalize("NFC", text).split())  # \xa0 is a space too
@@ -130,55 +136,90 @@ def parse_yes_no(value: str) -> bool | None:
 class HhsRow:
     key: str  # identifies the breach across exports (without the occurrence number)
     date: dt.date
-    original: dict[str, str]
+    original: JsonText  # the row as read (header -> value), as JSON text
     report: dict[str, Any]
     external: dict[str, Any]
     attributes: list[tuple[str, str]]
     content_hash: str  # sha256 of the row's fields as read (header names and values)
 
 
+class RowParser:
+    """Parses the rows of one file (its header read once: column positions, the header's
+    part of the content hash and of the original row's JSON)."""
+
+    def __init__(self, header: list[str], cols: dict[str, int]) -> None:
+        self.header = header
+        self.width = len(header)
+        at = lambda k: cols.get(k, -1)  # noqa: E731
+        self.i_name, self.i_date, self.i_individuals = at("name"), at("date"), at("individuals")
+        self.i_state, self.i_entity_type = at("state"), at("entity_type")
+        self.i_types, self.i_locations = at("breach_type"), at("location")
+        self.i_description, self.i_ba = at("description"), at("business_associate")
+        self.header_hash = hashlib.sha256(("\x1f".join(header) + "\x1f\x1e\x1f").encode())
+        # the original row as JSON, written as json.dumps writes the dict header -> value
+        # (a header naming a column twice keeps json.dumps itself)
+        self.json_keys = ([_json_str(h) + ": " for h in header]
+                          if len(set(header)) == len(header) else None)
+
+    def original_json(self, row: list[str]) -> str:
+        if self.json_keys is None:
+            return json.dumps(dict(zip(self.header, row, strict=True)))
+        pairs = zip(self.json_keys, row, strict=True)
+        return "{" + ", ".join([k + _json_str(v) for k, v in pairs]) + "}"
+
+    def parse(self, row: list[str]) -> HhsRow:
+        if len(row) != self.width:
+            raise HhsError(_("%(n)d fields instead of %(expected)d") % {
+                "n": len(row), "expected": self.width}, _("wrong number of fields"))
+        name = clean(row[self.i_name])
+        if not name:
+            raise HhsError(_("Name of Covered Entity is empty"))
+        date = parse_date(row[self.i_date])
+        individuals = parse_count(row[self.i_individuals])
+        state = _cached_clean(row[self.i_state]).upper()[:40]
+        entity_type = _cached_clean(row[self.i_entity_type])[:80]
+        types, locations = _split(row[self.i_types]), _split(row[self.i_locations])
+        description = clean(row[self.i_description]) if self.i_description >= 0 else ""
+        ransomware = None if not description else "ransomware" in description.lower()
+        breach_type, location = ", ".join(types), ", ".join(locations)
+        key = hashlib.sha256("\x1f".join([
+            name.casefold(), state, _iso(date), entity_type.casefold(), breach_type.casefold(),
+            location.casefold()]).encode()).hexdigest()
+        at = _noon(date)
+        kinds = set(types)
+        report = {
+            "created_at": at, "discovered_at": at, "description": description[:5000],
+            "ongoing": False, "stage": "final",
+            "suspected_malicious": "yes" if kinds & MALICIOUS else (
+                "no" if kinds and kinds <= NOT_MALICIOUS else "unknown"),
+            "data_confidentiality": True, "personal_data": True, "health_data": True,
+            "people_affected": individuals if individuals is not None and individuals < 2**31
+            else None,
+            "records_affected": individuals, "ransom_demanded": bool(ransomware),
+        }
+        external = {
+            "year": date.year, "month": date.month, "date": date, "entity_type": entity_type,
+            "is_health": True, "country": "US", "state": state,
+            "breach_type": breach_type[:200], "location": location[:300],
+            "disclosure": "yes", "ransomware": ransomware, "records_affected": individuals,
+            "business_associate": parse_yes_no(row[self.i_ba]) if self.i_ba >= 0 else None,
+        }
+        attributes = ([("breach_type", t[:120]) for t in types]
+                      + [("location", x[:120]) for x in locations])
+        content = self.header_hash.copy()
+        content.update("\x1f".join(row).encode())
+        return HhsRow(key[:40], date, JsonText(self.original_json(row)), report, external,
+                      attributes, content.hexdigest())
+
+
 def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:
-    if len(row) != len(header):
-        raise HhsError(_("%(n)d fields instead of %(expected)d") % {
-            "n": len(row), "expected": len(header)}, _("wrong number of fields"))
-    get = lambda k: row[cols[k]] if k in cols else ""  # noqa: E731
-    name = clean(get("name"))
-    if not name:
-        raise HhsError(_("Name of Covered Entity is empty"))
-    date = parse_date(get("date"))
-    individuals = parse_count(get("individuals"))
-    state = _cached_clean(get("state")).upper()[:40]
-    entity_type = _cached_clean(get("entity_type"))[:80]
-    types, locations = split_values(get("breach_type")), split_values(get("location"))
-    description = clean(get("description"))
-    ransomware = None if not description else "ransomware" in description.lower()
-    key = hashlib.sha256("\x1f".join([
-        name.casefold(), state, date.isoformat(), entity_type.casefold(),
-        ", ".join(types).casefold(), ", ".join(locations).casefold()]).encode()).hexdigest()
-    at = _noon(date)
-    kinds = set(types)
-    report = {
-        "created_at": at, "discovered_at": at, "description": description[:5000],
-        "ongoing": False, "stage": "final",
-        "suspected_malicious": "yes" if kinds & MALICIOUS else (
-            "no" if kinds and kinds <= NOT_MALICIOUS else "unknown"),
-        "data_confidentiality": True, "personal_data": True, "health_data": True,
-        "people_affected": individuals if individuals is not None and individuals < 2**31
-        else None,
-        "records_affected": individuals, "ransom_demanded": bool(ransomware),
-    }
-    external = {
-        "year": date.year, "month": date.month, "date": date, "entity_type": entity_type,
-        "is_health": True, "country": "US", "state": state,
-        "breach_type": ", ".join(types)[:200], "location": ", ".join(locations)[:300],
-        "disclosure": "yes", "ransomware": ransomware, "records_affected": individuals,
-        "business_associate": parse_yes_no(get("business_associate")),
-    }
-    attributes = ([("breach_type", t[:120]) for t in types]
-                  + [("location", x[:120]) for x in locations])
-    original = dict(zip(header, row, strict=True))
-    content = hashlib.sha256("\x1f".join([*header, "\x1e", *row]).encode()).hexdigest()
-    return HhsRow(key[:40], date, original, report, external, attributes, content)
+    """One row (a file's rows are parsed faster by one RowParser)."""
+    return RowParser(header, cols).parse(row)
+
+
+@lru_cache(maxsize=1 << 14)
+def _iso(date: dt.date) -> str:
+    return date.isoformat()
 
 
 @lru_cache(maxsize=1 << 14)

@@ -11,7 +11,9 @@ duplicates anything.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,15 @@ from vigisante.observatory.models import ExternalAttribute, ExternalIncident
 from vigisante.reports.models import Report
 
 PREFIX = {"veris": "VERIS", "hhs": "HHS"}
+
+
+class JsonText(str):
+    """A value already written as JSON text (an importer that writes it faster than
+    json.dumps): stored as it is in a JSONField by fast_insert, decoded for the ORM."""
+
+
+def _value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, JsonText) else value
 
 
 @dataclass
@@ -75,7 +86,16 @@ def _adapter(field, connection) -> Callable[[Any], Any] | None:
         return lru_cache(maxsize=4096)(connection.ops.adapt_datetimefield_value)
     if kind == "DateField":
         return lru_cache(maxsize=4096)(connection.ops.adapt_datefield_value)
-    if kind in ("JSONField", "DecimalField", "DurationField", "UUIDField", "TimeField"):
+    if kind == "JSONField":
+        dumps: Callable[[Any], Any]
+        if connection.vendor == "sqlite":
+            # what JSONField.get_db_prep_save gives on SQLite, without its dispatch
+            dumps = functools.partial(json.dumps, cls=field.encoder)
+        else:
+            dumps = lambda v: field.get_db_prep_save(v, connection)  # noqa: E731
+        # JSON text is written as it is (PostgreSQL's COPY reads jsonb from text)
+        return lambda v: v if type(v) is JsonText else dumps(v)
+    if kind in ("DecimalField", "DurationField", "UUIDField", "TimeField"):
         return lambda v: field.get_db_prep_save(v, connection)
     return None  # str, int, bool and None go to both drivers as they are
 
@@ -101,57 +121,78 @@ def fast_insert(model, rows: list[dict[str, Any]], now) -> None:
     """INSERT many rows at once (COPY on PostgreSQL, executemany on SQLite): the ORM's
     bulk_create prepares every field of every object in Python, which costs far more than
     the database's own work. Values are given by attname; missing ones take the field's
-    default, auto_now fields `now`. Per row, only the values given are adapted."""
+    default, auto_now fields `now`. Per row, only the values given that need it are adapted
+    (dates, JSON); rows are grouped by the names they give, each group one statement whose
+    columns are the given ones followed by the defaults'."""
     if not rows:
         return
     fields, position, defaults = _plan(model, now)
-    params = []
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        values = defaults.copy()
-        for name, value in row.items():
-            i, adapt = position[name]
-            if i >= 0:
-                values[i] = adapt(value) if adapt is not None and value is not None else value
-        params.append(values)
+        groups.setdefault(tuple(row), []).append(row)
     qn = connection.ops.quote_name
-    target = f"{qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: one round trip for the batch instead of one INSERT per row
-            with connection.wrap_database_errors, cursor.cursor.copy(
-                    f"COPY {target} FROM STDIN") as copy:
-                for values in params:
-                    copy.write_row(values)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(fields))})", params)
+    for names, group in groups.items():
+        given = [position[name] for name in names]
+        if any(i < 0 for i, _a in given):  # an auto_now field given: it takes `now`
+            given_rows = [{k: v for k, v in row.items() if position[k][0] >= 0}
+                          for row in group]
+            fast_insert(model, given_rows, now)
+            continue
+        taken = {i for i, _a in given}
+        rest = [i for i in range(len(fields)) if i not in taken]
+        tail = [defaults[i] for i in rest]
+        adapted = [(j, adapt) for j, (_i, adapt) in enumerate(given) if adapt is not None]
+        params = []
+        for row in group:
+            values = list(row.values())
+            for j, adapt in adapted:
+                value = values[j]
+                if value is not None:
+                    values[j] = adapt(value)
+            values += tail
+            params.append(values)
+        columns = [fields[i].column for i, _a in given] + [fields[i].column for i in rest]
+        target = f"{qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # COPY: one round trip for the batch instead of one INSERT per row
+                with connection.wrap_database_errors, cursor.cursor.copy(
+                        f"COPY {target} FROM STDIN") as copy:
+                    for values in params:
+                        copy.write_row(values)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(columns))})",
+                    params)
 
 
 def _lookup(source: str, source_ids: list[str], *, with_hash: bool) -> dict[str, tuple]:
     """{source_id: (report id, content hash or None)} of the imported reports among
-    `source_ids`, in raw SQL by chunks of 500 (the ORM's IN preparation costs more than
-    the query on batches of thousands). `NOT (source_id = '')` repeats, word for word, the
-    condition of the partial unique index (source, source_id): written otherwise (even as
-    `source_id <> ''`), SQLite does not use that index and scans every record of the source
-    for each batch (quadratic import time)."""
+    `source_ids`, in one raw SQL query whatever their number: the ids are one parameter
+    (a PostgreSQL array, a JSON array read by SQLite's json_each), so neither the ORM's IN
+    preparation nor the drivers' parameter limits are in the way. `NOT (source_id = '')`
+    repeats, word for word, the condition of the partial unique index (source, source_id):
+    written otherwise (even as `source_id <> ''`), SQLite does not use that index and scans
+    every record of the source for each batch (quadratic import time)."""
+    if not source_ids:
+        return {}
     qn = connection.ops.quote_name
     report, external = Report._meta.db_table, ExternalIncident._meta.db_table
-    if with_hash:
-        select = (f"SELECT r.{qn('source_id')}, r.{qn('id')}, e.{qn('content_hash')} "
-                  f"FROM {qn(report)} r LEFT JOIN {qn(external)} e "
-                  f"ON e.{qn('report_id')} = r.{qn('id')} ")
-    else:
-        select = f"SELECT r.{qn('source_id')}, r.{qn('id')}, NULL FROM {qn(report)} r "
-    out: dict[str, tuple] = {}
+    chash = f"e.{qn('content_hash')}" if with_hash else "NULL"
+    join = (f" LEFT JOIN {qn(external)} e ON e.{qn('report_id')} = r.{qn('id')}"
+            if with_hash else "")
+    match = (f"r.{qn('source')} = %s AND NOT (r.{qn('source_id')} = '') AND "
+             f"r.{qn('source_id')}")
+    select = f"SELECT r.{qn('source_id')}, r.{qn('id')}, {chash} FROM "
+    if connection.vendor == "postgresql":
+        sql = f"{select}{qn(report)} r{join} WHERE {match} = ANY(%s)"
+        params: list[Any] = [source, list(source_ids)]
+    else:  # driven by the list: one probe of the unique index per id
+        sql = f"{select}json_each(%s) j CROSS JOIN {qn(report)} r ON {match} = j.value{join}"
+        params = [json.dumps(source_ids), source]
     with connection.cursor() as cursor:
-        for i in range(0, len(source_ids), 500):
-            chunk = source_ids[i:i + 500]
-            cursor.execute(
-                select + f"WHERE r.{qn('source')} = %s AND NOT (r.{qn('source_id')} = '') "
-                f"AND r.{qn('source_id')} IN ({', '.join(['%s'] * len(chunk))})",
-                [source, *chunk])
-            out.update((sid, (pk, chash)) for sid, pk, chash in cursor.fetchall())
-    return out
+        cursor.execute(sql, params)
+        return {sid: (pk, h) for sid, pk, h in cursor.fetchall()}
 
 
 def reference(source: str, source_id: str) -> str:
@@ -236,7 +277,7 @@ class Writer:
         pks = [pk for pk, _r in changed]
         fields = sorted({k for _pk, r in changed for k in r.report})
         Report.objects.bulk_update(
-            [Report(pk=pk, original=r.original, updated_at=now, **r.report)
+            [Report(pk=pk, original=_value(r.original), updated_at=now, **r.report)
              for pk, r in changed], [*fields, "original", "updated_at"])
         Report.objects.filter(pk__in=pks).update(version=F("version") + 1)
         have = set(ExternalIncident.objects.filter(pk__in=pks).values_list("pk", flat=True))
@@ -251,3 +292,16 @@ class Writer:
         ExternalAttribute.objects.bulk_create([
             ExternalAttribute(incident_id=pk, dimension=d, value=v)
             for pk, r in changed for d, v in r.attributes])
+
+
+def audit_import(source: str, where: str, stats: Stats, *, actor=None, error: str = "") -> None:
+    """One audit event for an import run, with its counts (never one per record)."""
+    from vigisante.core import audit
+
+    after = {"source": source, "file": where, "created": stats.created,
+             "updated": stats.updated, "unchanged": stats.unchanged,
+             "skipped": dict(sorted(stats.skipped.items()))}
+    if error:
+        after["error"] = error
+    audit.record(actor=actor, action="observatory.import",
+                 object_type=ExternalIncident._meta.label_lower, after=after)

@@ -269,6 +269,88 @@ def file_bytes(snap, name: str) -> bytes | None:
     return bytes(row) if row is not None else None
 
 
+class _StoredBytes:
+    """Stored files by their sha256 (content-addressed, so never stale), least recently
+    used dropped first beyond `limit` bytes: serving a published page or figures.json then
+    reads only the names and hashes of its files, never the bytes again."""
+
+    def __init__(self, limit: int) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, sha256: str, load: Callable[[], bytes | None]) -> bytes | None:
+        with self.lock:
+            data = self.items.get(sha256)
+            if data is not None:
+                self.items.move_to_end(sha256)
+                return data
+        data = load()
+        if data is None or len(data) > self.limit // 4:
+            return data
+        with self.lock:
+            if sha256 not in self.items:
+                self.items[sha256] = data
+                self.size += len(data)
+                while self.size > self.limit:
+                    _key, old = self.items.popitem(last=False)
+                    self.size -= len(old)
+        return data
+
+
+STORED = _StoredBytes(limit=16 * 2**20)
+
+
+def stored_bytes(snapshot_id: int, name: str, sha256: str) -> bytes | None:
+    """A stored file of a snapshot whose hash is known (its bytes read once a process)."""
+    from vigisante.observatory.models import SnapshotFile
+
+    def load() -> bytes | None:
+        row = SnapshotFile.objects.filter(snapshot_id=snapshot_id, name=name).values_list(
+            "content", flat=True).first()
+        return bytes(row) if row is not None else None
+
+    return STORED.get(sha256, load)
+
+
+def published_with_files(year: int) -> tuple[list, dict[int, dict[str, tuple[str, int]]]]:
+    """The published versions of a year, newest first, and the names, hashes and sizes of
+    each one's files, in one query (the files joined to their version; no bytes read)."""
+    from vigisante.observatory.models import Snapshot, SnapshotFile
+
+    rows = (SnapshotFile.objects.filter(snapshot__purpose=Snapshot.Purpose.PUBLICATION,
+                                        snapshot__published_at__isnull=False,
+                                        snapshot__year=year)
+            .select_related("snapshot").defer("content")
+            .order_by("-snapshot__version", "name"))
+    versions: list = []
+    files: dict[int, dict[str, tuple[str, int]]] = {}
+    for f in rows:
+        if f.snapshot_id not in files:
+            versions.append(f.snapshot)
+            files[f.snapshot_id] = {}
+        files[f.snapshot_id][f.name] = (f.sha256, f.size)
+    return versions, files
+
+
+def published_figures_file(year: int, version: int | None = None) -> tuple[int, str] | None:
+    """(snapshot id, sha256) of figures.json of a published version of a year (the latest
+    by default), in one query."""
+    from vigisante.observatory.models import Snapshot, SnapshotFile
+
+    qs = SnapshotFile.objects.filter(name="figures.json",
+                                     snapshot__purpose=Snapshot.Purpose.PUBLICATION,
+                                     snapshot__published_at__isnull=False, snapshot__year=year)
+    if version is not None:
+        qs = qs.filter(snapshot__version=version)
+    row = qs.order_by("-snapshot__version").values_list("snapshot_id", "sha256").first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def published_figures(years) -> dict[int, dict]:
     """year -> figures.json of its latest published version (for the years published)."""
     import json
@@ -364,6 +446,7 @@ def _files_of(report: ObservatoryReport, progress: Callable[[int], None]) -> dic
 
     files = {"figures.json": render.figures_json(report).encode()}
     pdf_languages = getattr(settings, "OBSERVATORY_PDF_LANGUAGES", LANGUAGES)
+    documents = {}
     for step, lang in enumerate(LANGUAGES, start=1):
         with translation.override(lang):
             document, page = render.html_and_page(report)  # the charts drawn once
@@ -374,13 +457,52 @@ def _files_of(report: ObservatoryReport, progress: Callable[[int], None]) -> dic
                 for name, text in sorted(render.csv_files(report).items()):
                     z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), text)
             files[f"tables.{lang}.zip"] = buf.getvalue()
-            progress(75 + 10 * step // len(LANGUAGES))
             if lang in pdf_languages:
-                pdf = render.pdf_or_none(document)
-                if pdf is not None:
-                    files[f"report.{lang}.pdf"] = pdf
-            progress(85 + 15 * step // len(LANGUAGES))
+                documents[lang] = document
+        progress(75 + 10 * step // len(LANGUAGES))
+    for lang, pdf in _print(documents, progress).items():
+        if pdf is not None:
+            files[f"report.{lang}.pdf"] = pdf
     return files
+
+
+def _print(documents: dict[str, str], progress: Callable[[int], None]
+           ) -> dict[str, bytes | None]:
+    """The PDF of each document (None when WeasyPrint cannot print). WeasyPrint is pure
+    Python, one core per document: with several documents and cores, the first is printed
+    by a forked copy of this process (it only lays out the given HTML: no database, no
+    shared state written) while this one prints the others. Without fork, or when the
+    copy cannot be started, they are printed one after the other."""
+    import multiprocessing
+    import os
+
+    from vigisante.observatory import render
+
+    out: dict[str, bytes | None] = {}
+    langs = list(documents)
+    pool = None
+    pending = None
+    if len(langs) > 1 and (os.cpu_count() or 1) > 1 \
+            and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            pool = multiprocessing.get_context("fork").Pool(1)
+            pending = pool.apply_async(render.pdf_or_none, (documents[langs[0]],))
+        except OSError:
+            log.warning("printing the PDFs one after the other (no process to fork)")
+            pool = pending = None
+    try:
+        for step, lang in enumerate(langs, start=1):
+            if pending is not None and lang == langs[0]:
+                continue
+            out[lang] = render.pdf_or_none(documents[lang])
+            progress(85 + 15 * step // len(langs))
+        if pending is not None:
+            out[langs[0]] = pending.get()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return {lang: out[lang] for lang in langs}
 
 
 def compute_snapshot(snapshot_id: int) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from vigisante.observatory import veris
-from vigisante.observatory.importers import Record, Stats, Writer
+from vigisante.observatory.importers import Record, Stats, Writer, audit_import
 from vigisante.observatory.progress import Progress
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -148,9 +148,10 @@ def read_record(path: Path, where: str) -> Record:
 
 
 def import_veris(root: Path, *, on_skip: Callable[[str, str, str], None],
-                 progress: Progress | None = None, batch_size: int = 500) -> Stats:
+                 progress: Progress | None = None, batch_size: int = 500, actor=None) -> Stats:
     """Import every VERIS incident under `root`; return what was created/updated/skipped
-    and what was mapped or kept outside the schema."""
+    and what was mapped or kept outside the schema. One audit event records the import
+    and its counts."""
     if not root.exists():
         raise ImportFileError(_("%(path)s does not exist") % {"path": root})
     stats = Stats()
@@ -186,4 +187,5 @@ def import_veris(root: Path, *, on_skip: Callable[[str, str, str], None],
         if progress:
             progress.update()
     writer.flush()
+    audit_import("veris", root.name, stats, actor=actor)
     return stats

@@ -115,19 +115,23 @@ def _published_or_404(year: int, version: int | None) -> Snapshot:
 
 
 def published(request: HttpRequest, year: int, version: int | None = None) -> HttpResponse:
-    """The stored page of a published version: three queries (its versions, its files'
-    names and hashes, the page's bytes), nothing computed."""
-    versions = list(services.published(year))
+    """The stored page of a published version, nothing computed: one query (its versions
+    with their files' names and hashes); the page's bytes are read once per process
+    (by their hash), whatever the number of reports."""
+    versions, files_of = services.published_with_files(year)
     snap = next((v for v in versions if v.version == version), None) if version else (
         versions[0] if versions else None)
     if snap is None:
         raise Http404(_("This year has not been published."))
-    files = _files(snap)
+    files = files_of[snap.pk]
+    name = f"page.{_lang()}.html"
+    page = (services.stored_bytes(snap.pk, name, files[name][0]) or b"").decode() \
+        if name in files else ""
     return render(request, "observatory/published.html", {
         "snap": snap, "versions": versions, "latest": versions[0],
         "downloads": _downloads(snap, lambda n: reverse(
             "observatory:published_file", args=[snap.year, snap.version, n]), files),
-        "page": _page_html(snap), "figures_sha256": files["figures.json"][0]})
+        "page": page, "figures_sha256": files["figures.json"][0]})
 
 
 def published_file(request: HttpRequest, year: int, version: int, name: str) -> HttpResponse:

@@ -1,6 +1,6 @@
 """Filters of report lists: one implementation (`ReportFilters.apply`), fed by the page's GET
-form (`IncomingFilterForm`, invalid values ignored) and by the API's query parameters
-(`serializers.ReportFilter`)."""
+form (`ReportFilterForm`, invalid values ignored; the analysts' queue extends it) and by the
+API's query parameters (`serializers.ReportFilter`)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class ReportFilters:
         return qs
 
 
-class IncomingFilterForm(VigisanteForm):
+class ReportFilterForm(VigisanteForm):
     q = forms.CharField(label=_("Reference or establishment"), required=False,
                         max_length=MAX_QUERY,
                         widget=forms.TextInput(attrs={"type": "search"}))

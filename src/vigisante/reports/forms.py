@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.core import access
+from vigisante.core.forms import RedisplayMixin
+from vigisante.establishments.forms import SEARCH_ABOVE, EstablishmentField
 from vigisante.reports import domain, services
 from vigisante.reports.models import (
     Channel,
@@ -93,14 +95,15 @@ def text_field(label, limit: int, *, required: bool = False, rows: int = 4,
     return field
 
 
-class VigisanteForm(forms.Form):
+class VigisanteForm(RedisplayMixin, forms.Form):
     """Marks fields in error, focuses the first one (no JavaScript) and takes service errors."""
 
     error_css_class = "field-error"
 
     def full_clean(self) -> None:
         super().full_clean()
-        self.focus_first_error()
+        if not self.redisplaying():  # shown again as typed: the mixin placed the focus
+            self.focus_first_error()
 
     def focus_first_error(self) -> None:
         for field in self.fields.values():
@@ -157,25 +160,35 @@ class EarlyWarningForm(VigisanteForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        qs = services.establishments_for(user).only("pk", "name", "finess")
+        self.single_establishment = None
+        qs = services.establishments_for(user).only("pk", "name", "finess", "town")
         field = self.fields["establishment"]
         field.queryset = qs
-        if access.allowed(user, "record_on_behalf", Report):
-            field.empty_label = gettext("Choose the establishment")
+        staff = access.allowed(user, "record_on_behalf", Report)
+        mine = [] if staff else list(qs.order_by("name")[:SEARCH_ABOVE + 1])
+        if staff or len(mine) > SEARCH_ABOVE:
+            # Staff report for any of ~800 establishments: a search, not a list (issue 10).
+            self.fields["establishment"] = EstablishmentField(
+                queryset=qs, label=_("Establishment"),
+                help_text=_("Part of its name, its town or its FINESS number."))
+        elif len(mine) == 1:
+            # A single establishment: nothing to choose; the page says which one it is.
+            self.single_establishment = mine[0]
+            field.widget = forms.HiddenInput()
+            field.required = False
+            field.initial = mine[0].pk
+        else:
+            field.empty_label = gettext("Choose your establishment")
+        if staff:
             self.fields = {"channel": radio_field(
                 _("Received by"), STAFF_CHANNELS, initial=Channel.PHONE), **self.fields}
-        else:
-            mine = list(qs[:2])
-            if len(mine) == 1:
-                # A single establishment: preselected, still shown so the reporter can check it.
-                field.empty_label = None
-                field.initial = mine[0].pk
-            else:
-                field.empty_label = gettext("Choose your establishment")
         self.fields["discovered_at"].initial = timezone.localtime().replace(
             second=0, microsecond=0)
         if not self.is_bound and getattr(user, "phone", ""):
             self.fields["callback_phone"].initial = user.phone
+
+    def clean_establishment(self):
+        return self.cleaned_data.get("establishment") or self.single_establishment
 
     def clean_discovered_at(self):
         value = self.cleaned_data["discovered_at"]

@@ -374,8 +374,8 @@ def save_final(
     fields = FINAL_FIELDS + ["final_at", "stage", "ongoing"]
     before.update(audit.snapshot(report, ["final_at", "stage", "ongoing"]))
     if complete:
-        missing = {k: [_("Required to close the report.")] for k in ("root_cause", "resolved_at")
-                   if not getattr(report, k)}
+        missing = {k: [_("Required to submit the final report.")]
+                   for k in ("root_cause", "resolved_at") if not getattr(report, k)}
         if missing:
             raise ValidationError(missing)
         if report.notification_at is None:

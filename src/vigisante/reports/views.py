@@ -10,17 +10,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from vigisante.core import access
+from vigisante.core import access, language
 from vigisante.core.timeline import ESTABLISHMENT
 from vigisante.reports import downloads, presenters, services
-from vigisante.reports.filters import IncomingFilterForm
 from vigisante.reports.forms import (
     AttachmentForm,
     EarlyWarningForm,
@@ -34,7 +33,6 @@ from vigisante.reports.timeline import report_timeline
 
 log = logging.getLogger(__name__)
 MY_REPORTS_PAGE = 25
-INCOMING_PAGE = 50
 SUBMISSION_FIELD = "submission"
 
 
@@ -54,7 +52,11 @@ def early_warning(request: HttpRequest) -> HttpResponse:
     """The first report, in eight questions; CERT staff also say how it reached them."""
     user = request.user
     access.require(user, "create", Report)
+    switch = language.requested(request)
+    if switch:
+        language.activate(request, switch)
     form = EarlyWarningForm(request.POST if request.method == "POST" else None, user=user)
+    form.redisplay = bool(switch)  # a language switch: the same answers, in the other language
     submission = _submission_id(request)
     duplicate = None
     if request.method == "POST" and form.is_valid():
@@ -75,10 +77,15 @@ def early_warning(request: HttpRequest) -> HttpResponse:
     no_establishment = user.is_reporter and not form.fields["establishment"].queryset.exists()
     response = render(request, "reports/early_warning.html", {
         "form": form, "submission": submission, "no_establishment": no_establishment,
-        "duplicate": duplicate}, status=409 if duplicate else 200)
+        "duplicate": duplicate, "language_form": None if no_establishment else EW_FORM_ID},
+        status=409 if duplicate else 200)
     # "Back" after sending must not show the old form (with its submission id) from cache.
     add_never_cache_headers(response)
-    return response
+    return language.remember(response, switch) if switch else response
+
+
+#: The id of the early-warning form: base.html's language button submits it (issue 10).
+EW_FORM_ID = "early-warning-form"
 
 
 CONFIRM_NEW_FIELD = "confirm_new"
@@ -127,8 +134,12 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
     """Notification and final report: save a draft, or submit; a stale version saves nothing."""
     report = services.get_report(request.user, pk, "change")
     conflict = False
+    switch = language.requested(request)
+    if switch:
+        language.activate(request, switch)
     if request.method == "POST":
         form = form_class(request.POST)
+        form.redisplay = bool(switch)  # a language switch: shown again as typed, not saved
         submit = request.POST.get("action") == "submit"
         if form.is_valid():
             try:
@@ -145,7 +156,13 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
                 return redirect(request.path)
     else:
         form = form_class.for_report(report)
-    return render(request, template, {"report": report, "form": form, "conflict": conflict})
+    response = render(request, template, {"report": report, "form": form, "conflict": conflict,
+                                          "language_form": STAGE_FORM_ID,
+                                          "language_form_action": "draft"})
+    return language.remember(response, switch) if switch else response
+
+
+STAGE_FORM_ID = "stage-form"
 
 
 @login_required
@@ -159,7 +176,8 @@ def notification(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def final(request: HttpRequest, pk: int) -> HttpResponse:
     return _stage_page(request, pk, FinalForm, services.save_final, "reports/final.html",
-                       _("Final report submitted. The report is closed."))
+                       _("Final report submitted: your report is complete. The CERT "
+                         "closes its case when its own work on it is done."))
 
 
 @login_required
@@ -205,12 +223,10 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
 
 @login_required
 def incoming(request: HttpRequest) -> HttpResponse:
-    """The CERT's list of incoming reports, newest first, with filters."""
+    """The former "incoming reports" list: the analysts' one list is now triage's queue
+    (issue 10). Old bookmarks land there permanently, with their filters; whoever may not
+    triage gets the same 404 as from the queue."""
     access.require(request.user, "triage", Report)
-    form = IncomingFilterForm(request.GET)
-    form.is_valid()
-    reports = form.filter(
-        Report.objects.restrict(request.user, "triage").select_related("establishment"))
-    page = Paginator(reports, INCOMING_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reports/incoming.html", {
-        "form": form, "page": page, "filtered": form.active()})
+    target = reverse("triage:queue")
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from vigisante.core.taxonomy import Kind, Origin
 from vigisante.establishments.models import Category
 from vigisante.establishments.regions import REGIONS
-from vigisante.reports.filters import IncomingFilterForm
+from vigisante.reports.filters import ReportFilterForm
 from vigisante.triage import domain
 from vigisante.triage.domain import (
     AttackVector,
@@ -35,9 +35,9 @@ def _blank(label: StrOrPromise, choices) -> list[tuple[str, StrOrPromise]]:
     return [("", label), *choices]
 
 
-class QueueFilterForm(IncomingFilterForm):
+class QueueFilterForm(ReportFilterForm):
     """The queue's filters. The main ones show first; the report's own facts (inherited from
-    the report list's form, one implementation) sit under "More filters".
+    reports.filters, one implementation) sit under "More filters".
 
     The queue opens on what needs action: an empty state means every case not yet resolved,
     closed, rejected or a duplicate; "all" shows the whole history.

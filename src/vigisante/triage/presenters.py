@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from vigisante.core.taxonomy import Kind
 from vigisante.establishments.models import Category
 from vigisante.establishments.regions import REGIONS
-from vigisante.reports.models import Report
+from vigisante.reports.models import Channel, Report, Stage
 from vigisante.triage import domain
 from vigisante.triage.domain import Severity, State
 
@@ -51,6 +51,9 @@ class QueueRow:
     suggested_class: str = ""
     signals: tuple[tuple[str, str], ...] = ()
     urgent: bool = False
+    channel_label: str = ""
+    found_iso: str = ""
+    found_text: str = ""
 
 
 def _when(at: dt.datetime | None) -> tuple[str, str]:
@@ -79,6 +82,7 @@ def queue_rows(reports: list[Report]) -> list[QueueRow]:
         est = r.establishment
         received = _when(r.created_at)
         due = _when(getattr(r, "next_due_at", None))
+        found = _when(r.discovered_at)
         overdue = getattr(r, "overdue_clocks", 0) or 0
         out.append(QueueRow(
             pk=r.pk, reference=r.reference, url=f"{url}{r.pk}/",
@@ -96,6 +100,7 @@ def queue_rows(reports: list[Report]) -> list[QueueRow]:
             overdue_text=ngettext("%(n)d overdue", "%(n)d overdue", overdue) % {"n": overdue}
             if overdue else "",
             next_due_iso=due[0], next_due_text=due[1],
+            channel_label=label_of(Channel, r.channel), found_iso=found[0], found_text=found[1],
             **_triage_signal(r, case),
         ))
     return out
@@ -117,8 +122,14 @@ def _triage_signal(report: Report, case) -> dict:
         signals.append((_("Suspected attack"), "warn"))
     if report.support_requested:
         signals.append((_("Support requested"), "warn"))
-    if report.stage == "early_warning":
+    if report.ongoing:
+        signals.append((_("Ongoing"), "warn"))
+    # The stage reached (what the former "incoming reports" list showed in its own column).
+    if report.stage == Stage.EARLY_WARNING:
         signals.append((_("Early warning only"), ""))
+    else:
+        signals.append((label_of(Stage, report.stage), "ok" if report.stage == Stage.FINAL
+                        else ""))
     text = " ".join(report.description.split())
     summary = text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
     suggested = assessment.severity

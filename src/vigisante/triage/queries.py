@@ -28,9 +28,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vigisante.clocks.models import Clock, ClockState
 from vigisante.core import access, timeline
+from vigisante.core.text import accent_pattern
 from vigisante.establishments.models import Establishment
 from vigisante.reports.filters import ReportFilters
 from vigisante.reports.models import Report
@@ -148,32 +150,6 @@ def queue_ids(*, actor, filters: QueueFilters, now: dt.datetime) -> QuerySet:
 
 
 MAX_NAME_MATCHES = 500
-
-
-_FOLD = {
-    "a": "aàâäáã", "c": "cç", "e": "eéèêë", "i": "iîïí", "o": "oôöó", "u": "uùûüú", "y": "yÿ",
-    "n": "nñ",
-}
-_SPECIAL = set("\\.^$|?*+()[]{}-")
-_CLASS: dict[str, str] = {}
-for _base, _variants in _FOLD.items():
-    for _ch in _variants:
-        _CLASS[_ch] = "[" + _variants + _variants.upper() + "]"
-
-
-def accent_pattern(text: str) -> str:
-    """A case- and accent-insensitive regular expression for `text`: "rancon" finds
-    "Rançon" (issue 10). Portable: SQLite (Python's re) and PostgreSQL (whose trigram
-    indexes serve regular expressions too)."""
-    out = []
-    for ch in text.lower():
-        if ch in _CLASS:
-            out.append(_CLASS[ch])
-        elif ch in _SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _search(text: str) -> Q:
@@ -354,5 +330,10 @@ def reporter_view(*, user, report: Report) -> ReporterView | None:
     messages = list(case.messages.select_related("author").order_by("at", "id")) if case else []
     state = case.state if case else State.RECEIVED
     can_reply = access.allowed(user, "reply", report)
-    return ReporterView(case=case, state_label=str(State(state).label), messages=messages,
-                        can_reply=can_reply)
+    return ReporterView(case=case, state_label=str(REPORTER_STATE_LABELS.get(
+        state, State(state).label)), messages=messages, can_reply=can_reply)
+
+
+#: "Closed", to a reporter, is the CERT's case, never their own report (whose stages are
+#: "complete"): issue 10, item 12.
+REPORTER_STATE_LABELS: dict[str, Any] = {State.CLOSED: gettext_lazy("Closed by the CERT")}

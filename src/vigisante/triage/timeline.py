@@ -44,7 +44,8 @@ def _state_sentence(event: AuditEvent, reader: Reader, before: dict, after: dict
             "actor": actor, "from": reader.value(CASE, "state", before.get("state")), "to": to}
     if reader.for_cert:
         return _("%(actor)s moved the case to “%(to)s”.") % {"actor": actor, "to": to}
-    return _("%(actor)s moved your report to “%(to)s”.") % {"actor": actor, "to": to}
+    # The reporter's report is "complete"; only the CERT's case is "closed": say whose it is.
+    return _("%(actor)s set its case to “%(to)s”.") % {"actor": actor, "to": to}
 
 
 def _transition(event: AuditEvent, reader: Reader) -> Entry | None:

@@ -23,7 +23,7 @@ class Command(ImportCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file as exported by the portal")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--batch-size", type=int, default=hhs_import.BATCH)
         parser.add_argument("--quiet", action="store_true",
                             help="do not list skipped rows (the summary still counts them)")
 
