@@ -89,6 +89,24 @@ def test_facts_recorded_close_clocks_and_each_change_is_audited(report, reporter
     assert audit.verify().ok
 
 
+def test_a_deadline_met_by_a_date_shows_the_day_not_midnight(report, reporter_a, client_for):
+    """The CNIL notified "on" a day has no hour: the panel says the day (issue 10, item 10),
+    while a deadline met by a timed act (the NIS2 notification) keeps its time."""
+    today = timezone.localdate()
+    report_services.save_notification(
+        actor=reporter_a, report_id=report.pk, complete=True,
+        data={"operations_impact": "degraded", "degraded_since": report.discovered_at,
+              "personal_data": True, "health_data": True, "dpa_notified_on": today})
+    page = html(client_for(reporter_a).get(reverse("reports:detail", args=[report.pk]),
+                                           HTTP_ACCEPT_LANGUAGE="fr"))
+    gdpr = page.select_one('li.clock[data-regime="gdpr_breach"] .clock-left').get_text(
+        " ", strip=True)
+    assert gdpr.endswith(today.strftime("%d/%m/%Y")), gdpr
+    nis2 = page.select_one('li.clock[data-regime="nis2_notification"] .clock-left').get_text(
+        " ", strip=True)
+    assert ":" in nis2.split()[-1], nis2  # an hour, HH:MM
+
+
 def test_qualification_as_minor_makes_nis2_not_applicable(report, analyst):
     # the triage service calls the clocks explicitly when the case's facts change
     kind = next(k for k in taxonomy.kinds_of("non_malicious")

@@ -159,11 +159,6 @@ def test_password_reset_in_the_recipient_s_language(chosen, page, expected):
     assert expected in mail.outbox[0].body, mail.outbox[0].body
 
 
-#: Pages still on a format of their own, left to the work in progress on them (the
-#: transmissions panel, issue 11): remove from here when fixed.
-PAGES_PENDING = {"authorities/_case_panel_body.html"}
-
-
 def test_every_page_template_uses_the_language_formats():
     """One format per language on every page: a template names the language's format
     (`DATETIME_FORMAT`...) or writes the machine form `c` in a datetime attribute."""
@@ -173,6 +168,6 @@ def test_every_page_template_uses_the_language_formats():
     for path in sorted(TEMPLATES.rglob("*.html")):
         name = str(path.relative_to(TEMPLATES))
         for fmt in re.findall(r"""\|date:["']([^"']*)["']""", path.read_text(encoding="utf-8")):
-            if fmt not in named and name not in PAGES_PENDING:
+            if fmt not in named:
                 wrong.append((name, fmt))
     assert wrong == []

@@ -318,6 +318,10 @@ def _not_applicable(f: Facts, regime: str, reason: str) -> ClockSpec:
                      na_reason=reason)
 
 
+#: The regimes closed by a date without a time (`_dated`): their done_at is a day, not an hour.
+DATED_REGIMES = frozenset({Regime.GDPR_BREACH, Regime.INSURANCE_COMPLAINT})
+
+
 def _dated(f: Facts, regime: str, due_at: dt.datetime, day: dt.date | None) -> ClockSpec:
     """A clock closed by a date without a time (complaint, CNIL notification).
 

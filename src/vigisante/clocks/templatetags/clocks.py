@@ -11,6 +11,7 @@ from django import template
 from django.utils import timezone
 
 from vigisante.clocks import services
+from vigisante.clocks.domain import DATED_REGIMES
 from vigisante.clocks.models import ClockState
 
 register = template.Library()
@@ -27,5 +28,7 @@ def clocks_panel(report, now=None, viewer=None) -> dict:
             not_applicable.append(clock)
             continue
         rows.append({"clock": clock, "left": clock.time_left(now),
-                     "overdue": clock.is_overdue(now)})
+                     "overdue": clock.is_overdue(now),
+                     # closed by a date (CNIL notified on, complaint filed on): no hour to show
+                     "done_day_only": clock.regime in DATED_REGIMES})
     return {"report": report, "rows": rows, "not_applicable": not_applicable, "now": now}
