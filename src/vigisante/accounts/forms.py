@@ -4,6 +4,8 @@ aria-describedby (ids `<id>_helptext` and `<id>_error`, used by accounts/_field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
@@ -143,17 +145,28 @@ class AcceptInvitationForm(forms.Form):
         return data
 
 
+#: How to read the language a user chose for their e-mails (None: never chose). The
+#: notifications app, which sits above accounts, provides it from its ready().
+def _no_choice(user: Any) -> str | None:
+    return None
+
+
+_email_language: Callable[[Any], str | None] = _no_choice
+
+
+def read_email_language_with(reader: Callable[[Any], str | None]) -> None:
+    global _email_language
+    _email_language = reader
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's form, whose e-mail goes out in the recipient's language (the one they chose
     for their e-mails; the page's language when they never chose) and in Paris time."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email,
                   to_email, html_email_template_name=None):
-        from vigisante.notifications.models import NotificationPreference
-
         user = context.get("user")
-        chosen = (NotificationPreference.objects.filter(user=user)
-                  .values_list("language", flat=True).first() if user is not None else None)
+        chosen = _email_language(user) if user is not None else None
         with translation.override(chosen or translation.get_language()), \
                 timezone.override("Europe/Paris"):
             super().send_mail(subject_template_name, email_template_name, context, from_email,
