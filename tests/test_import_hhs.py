@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Sum
+from django.db.models.functions import ExtractYear
 from django.utils import translation
 
 from vigisante.observatory import domain, hhs, services
-from vigisante.observatory.models import ExternalAttribute, ExternalIncident
+from vigisante.observatory.models import HhsBreach
 from vigisante.reports.models import Report
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +69,7 @@ def imported(out: io.StringIO | None = None, *paths: Path) -> None:
 
 
 def db_by_year() -> tuple[Counter, Counter]:
-    rows = (ExternalIncident.objects.filter(source="hhs").values("year")
+    rows = (HhsBreach.objects.values(year=ExtractYear("created_at"))
             .annotate(n=Count("pk"), people=Sum("records_affected")))
     return Counter({r["year"]: r["n"] for r in rows}), Counter(
         {r["year"]: r["people"] for r in rows if r["people"]})
@@ -82,29 +84,32 @@ def test_real_exports_row_counts_and_individuals_per_year():
     assert (rows_a, rows_o) == (5371, 908)  # as the README says
     assert f"Imported: {rows_a}, updated: 0, unchanged: 0, skipped: 0." in out.getvalue()
     assert f"Imported: {rows_o}, updated: 0, unchanged: 0, skipped: 0." in out.getvalue()
-    assert Report.objects.filter(source="hhs").count() == rows_a + rows_o
+    assert HhsBreach.objects.count() == rows_a + rows_o
+    assert not Report.objects.exists()  # public records, not reports
     per_year, people = db_by_year()
     assert per_year == years_a + years_o
     assert people == people_a + people_o
-    in_db = Counter(dict(ExternalAttribute.objects.filter(dimension="breach_type")
-                         .values_list("value").annotate(n=Count("id"))))
+    in_db = Counter(t for types in HhsBreach.objects.values_list("breach_types", flat=True)
+                    for t in types)
     assert in_db == types_a + types_o  # "Loss, Theft" counts once in Loss, once in Theft
-    assert Report.objects.filter(source="hhs", description="").count() == 305 + 908
+    no_description = [o for o in HhsBreach.objects.values_list("original", flat=True)
+                      if not o.get("Web Description", "").strip()]
+    assert len(no_description) == 305 + 908
+    # no description: ransomware unknown (the portal has no ransomware column)
+    assert HhsBreach.objects.filter(ransomware__isnull=True).count() == 305 + 908
     # one record of the archive has no individuals count: kept, with an unknown count
-    assert ExternalIncident.objects.filter(records_affected__isnull=True).count() == 1
-    combined = ExternalIncident.objects.filter(breach_type="Loss, Theft").first()
-    assert combined.attributes.filter(dimension="breach_type").count() == 2
+    assert HhsBreach.objects.filter(records_affected__isnull=True).count() == 1
+    assert HhsBreach.objects.filter(breach_types=["Loss", "Theft"]).exists()
 
 
 @needs_data
 def test_reimport_of_the_real_export_duplicates_nothing():
     imported(None, OPEN)
-    first = dict(Report.objects.filter(source="hhs").values_list("source_id", "reference"))
+    first = dict(HhsBreach.objects.values_list("source_id", "id"))
     out = io.StringIO()
     imported(out, OPEN)
     assert "Imported: 0, updated: 0, unchanged: 908, skipped: 0." in out.getvalue()
-    assert dict(Report.objects.filter(source="hhs").values_list("source_id",
-                                                                 "reference")) == first
+    assert dict(HhsBreach.objects.values_list("source_id", "id")) == first
 
 
 @needs_data
@@ -147,16 +152,16 @@ def test_quirks_bom_crlf_cp1252_mojibake_formats_and_bad_rows(tmp_path):
     assert "line 4" in err.getvalue() and "not a date" in err.getvalue()
     assert "line 5" in err.getvalue() and "not a whole number" in err.getvalue()
     assert "line 6" in err.getvalue() and "2 fields instead of 9" in err.getvalue()
-    jose = ExternalIncident.objects.get(state="NY")
-    assert jose.report.original["Name of Covered Entity"] == "Clinique Saint-José "
+    jose = HhsBreach.objects.get(state="NY")
+    assert jose.original["Name of Covered Entity"] == "Clinique Saint-José "
     assert (jose.state, jose.records_affected, jose.date) == ("NY", 13055, dt.date(2023, 2, 1))
-    assert (jose.breach_type, jose.location, jose.ransomware) == (
-        "Loss, Theft", "Laptop, Paper/Films", None)
-    mary = ExternalIncident.objects.get(state="CA")
-    assert mary.report.original["Name of Covered Entity"] == "St. Mary\u00e2\u20ac\u2122s Hospital"
+    assert (jose.breach_types, jose.locations, jose.ransomware) == (
+        ["Loss", "Theft"], ["Laptop", "Paper/Films"], None)
+    mary = HhsBreach.objects.get(state="CA")
+    assert mary.original["Name of Covered Entity"] == "St. Mary\u00e2\u20ac\u2122s Hospital"
     assert mary.ransomware is True and mary.business_associate is True
     assert mary.records_affected is None and mary.date == dt.date(2023, 3, 7)
-    assert ExternalIncident.objects.filter(state="OH").count() == 2  # two identical rows
+    assert HhsBreach.objects.filter(state="OH").count() == 2  # two identical rows
 
 
 def test_clean_repairs_mojibake_and_spaces():
@@ -171,7 +176,7 @@ def test_missing_columns_import_nothing(tmp_path):
     path = write(tmp_path, b'"Name of Covered Entity","State"\n"A","NY"\n')
     with pytest.raises(CommandError, match="missing columns: Covered Entity Type"):
         call_command("import_hhs", str(path), stdout=io.StringIO())
-    assert not Report.objects.exists()
+    assert not HhsBreach.objects.exists()
     with pytest.raises(CommandError, match="is not a file"):
         call_command("import_hhs", str(tmp_path / "nope.csv"))
     empty = write(tmp_path, b"", "empty.csv")
@@ -193,15 +198,15 @@ def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path)
     path = write(tmp_path, ("\n".join(lines) + "\n").encode())
     seen = {}
     for threaded in (True, False):
-        Report.objects.filter(source="hhs").delete()
+        HhsBreach.objects.all().delete()
         skips: list[tuple[str, str]] = []
         stats = hhs_import.import_hhs(
             path, on_skip=lambda w, c, m, skips=skips: skips.append((w, m)), batch_size=2,
             threaded=threaded)
         assert (stats.created, stats.skipped_total) == (7, 1)
         assert skips == [("line 5", "Individuals Affected 'x' is not a whole number")]
-        seen[threaded] = sorted(Report.objects.filter(source="hhs").values_list(
-            "source_id", "reference", "description", "original"))
+        seen[threaded] = sorted(HhsBreach.objects.values_list(
+            "source_id", "content_hash", "created_at", "records_affected", "original"))
     assert seen[True] == seen[False]
     audit.flush()
     events = list(AuditEvent.objects.filter(action="observatory.import"))
@@ -225,8 +230,126 @@ def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
     path = write(tmp_path, "\n".join([HEADER, *good, huge, *good]).encode() + b"\n")
     with pytest.raises(hhs_import.ImportFileError, match="malformed CSV"):
         hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2)
-    assert Report.objects.filter(source="hhs").count() == 5
+    assert HhsBreach.objects.count() == 5
     audit.flush()
     [event] = AuditEvent.objects.filter(action="observatory.import")
     assert event.after["created"] == 5 and "field larger than field limit" in \
         event.after["error"]
+
+
+# -- the storage of HHS records: the same figures as before, and the migration to it ---------
+
+BEFORE = Path(__file__).parent / "data" / "hhs-figures-before.json"
+PERIODS = {"y2023": domain.Period.year(2023), "y2024": domain.Period.year(2024),
+           "y2015": domain.Period.year(2015), "y2009": domain.Period.year(2009),
+           "custom": domain.Period(dt.date(2020, 3, 15), dt.date(2021, 7, 1)),
+           "all": domain.Period(dt.date(2009, 1, 1), dt.date(2025, 1, 1))}
+
+
+def assert_figures_as_before() -> None:
+    """Every table of the HHS observatory (internal and public, six periods), computed over
+    both real exports, equals what the figures were when HHS records were stored as reports
+    (tests/data/hhs-figures-before.json: written by that code, identical on SQLite and
+    PostgreSQL)."""
+    before = json.loads(BEFORE.read_text())
+    now = {}
+    for name, period in PERIODS.items():
+        for public in (False, True):
+            report = services.build_report(period, source="hhs", public=public)
+            now[f"{name}-{'public' if public else 'internal'}"] = json.loads(
+                json.dumps(report.figures()["sections"], default=str))
+    assert sorted(now) == sorted(before)
+    for key in before:
+        assert now[key] == before[key], key
+
+
+@needs_data
+def test_figures_of_the_lean_storage_are_the_figures_of_before():
+    imported(None, ARCHIVE, OPEN)
+    assert_figures_as_before()
+
+
+def _as_stored_before(paths: list[Path]) -> None:
+    """The records of `paths` written as the import wrote them before (a reports.Report
+    each, with its ExternalIncident and ExternalAttribute rows)."""
+    from vigisante.observatory import hhs_import
+    from vigisante.observatory.importers import reference
+    from vigisante.observatory.models import ExternalAttribute, ExternalIncident
+
+    for path in paths:
+        counter = hhs_import.OccurrenceCounter()
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            parser = hhs.RowParser(header, hhs.map_header(header))
+            rows = [parser.parse(row) for row in reader]
+        numbers = counter.assign([r.key for r in rows])
+        counter.close()
+        reports = Report.objects.bulk_create([
+            Report(reference=reference("hhs", f"{r.key}-{n}"), channel="import", source="hhs",
+                   source_id=f"{r.key}-{n}", original=json.loads(r.original), stage="final",
+                   created_at=r.created_at, discovered_at=r.created_at, ongoing=False,
+                   description=hhs.clean(json.loads(r.original)["Web Description"])[:5000],
+                   records_affected=r.records_affected)
+            for r, n in zip(rows, numbers, strict=True)])
+        if not all(x.pk for x in reports):  # SQLite before RETURNING: read the ids back
+            ids = dict(Report.objects.filter(source="hhs").values_list("source_id", "pk"))
+            for x in reports:
+                x.pk = ids[x.source_id]
+        ExternalIncident.objects.bulk_create([ExternalIncident(
+            report_id=x.pk, source="hhs", year=r.date.year, month=r.date.month, date=r.date,
+            entity_type=r.entity_type, is_health=True, country="US", state=r.state,
+            breach_type=", ".join(r.breach_types)[:200], location=", ".join(r.locations)[:300],
+            disclosure="yes", ransomware=r.ransomware, records_affected=r.records_affected,
+            business_associate=r.business_associate, content_hash=r.content_hash)
+            for x, r in zip(reports, rows, strict=True)])
+        ExternalAttribute.objects.bulk_create([
+            ExternalAttribute(incident_id=x.pk, dimension=d, value=v)
+            for x, r in zip(reports, rows, strict=True)
+            for d, values in (("breach_type", r.breach_types), ("location", r.locations))
+            for v in values])
+
+
+@needs_data
+def test_the_migration_moves_records_imported_before_and_keeps_their_figures():
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from vigisante.observatory.models import ExternalAttribute, ExternalIncident
+
+    _as_stored_before([ARCHIVE, OPEN])
+    assert Report.objects.filter(source="hhs").count() == 5371 + 908
+    keys = dict(Report.objects.filter(source="hhs").values_list(
+        "source_id", "external__content_hash"))
+    operation = MigrationLoader(connection).get_migration(
+        "observatory", "0005_move_hhs_records").operations[0]
+    operation.code(apps, None)  # what `vigisante migrate` applies on upgrade
+    assert not Report.objects.filter(source="hhs").exists()
+    assert not ExternalIncident.objects.exists() and not ExternalAttribute.objects.exists()
+    assert dict(HhsBreach.objects.values_list("source_id", "content_hash")) == keys
+    assert_figures_as_before()
+    out = io.StringIO()
+    imported(out, ARCHIVE, OPEN)  # the same exports again: nothing new, nothing changed
+    assert "Imported: 0, updated: 0, unchanged: 5371, skipped: 0." in out.getvalue()
+    assert "Imported: 0, updated: 0, unchanged: 908, skipped: 0." in out.getvalue()
+    with pytest.raises(RuntimeError, match="delete them before migrating back"):
+        operation.reverse_code(apps, None)
+
+
+def test_a_changed_row_is_updated_in_place(tmp_path):
+    """Re-importing an export where a row changed (individuals, description) updates that
+    record, whatever the database; the others are unchanged."""
+    row = ('"Clinic {i}","NY","Healthcare Provider","{n}","01/02/2023","Theft","Email","No",'
+           '"{d}"')
+    first = [HEADER, row.format(i=1, n=10, d=""), row.format(i=2, n=20, d="")]
+    second = [HEADER, row.format(i=1, n=10, d=""), row.format(i=2, n=25, d="ransomware")]
+    imported(None, write(tmp_path, "\n".join(first).encode(), "a.csv"))
+    ids = dict(HhsBreach.objects.values_list("source_id", "id"))
+    out = io.StringIO()
+    imported(out, write(tmp_path, "\n".join(second).encode(), "b.csv"))
+    assert "Imported: 0, updated: 1, unchanged: 1, skipped: 0." in out.getvalue()
+    assert dict(HhsBreach.objects.values_list("source_id", "id")) == ids
+    changed = HhsBreach.objects.get(records_affected=25)
+    assert changed.ransomware is True and changed.original["Web Description"] == "ransomware"
+    assert changed.breach_types == ["Theft"] and changed.locations == ["Email"]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 
-from vigisante.observatory import domain
+from vigisante.observatory import domain, queries
 from vigisante.observatory import labels as L
 from vigisante.observatory.models import Dimension, Disclosure, ExternalAttribute
 from vigisante.observatory.sector import TOTAL_ID, Context, _share_cols, totals
@@ -18,6 +19,12 @@ from vigisante.observatory.tables import Chart, Column, Row, Section, Table, dis
 from vigisante.reports.models import Report, Source
 
 TOP = 25
+
+
+def _field(ctx: Context, name: str) -> str:
+    """The lookup of an incident column: on the record itself for HHS (its own table),
+    through `external` (the ExternalIncident of a report) for VERIS."""
+    return name if ctx.source == Source.HHS else f"external__{name}"
 
 
 def build_sections(ctx: Context) -> list[Section]:
@@ -33,12 +40,12 @@ def build_sections(ctx: Context) -> list[Section]:
                    _("Type of breach") if hhs else _("Action")),
         attributes(ctx, 4, "varieties", Dimension.LOCATION if hhs else Dimension.VARIETY,
                    _("Location of breached information") if hhs else _("Action variety")),
-        grouped(ctx, 5, "entity_types", "external__entity_type",
+        grouped(ctx, 5, "entity_types", _field(ctx, "entity_type"),
                 _("Covered entity type") if hhs else _("Victim industry")),
         disclosure(ctx),
         ransomware(ctx),
         records(ctx),
-        grouped(ctx, 9, "geography", "external__state" if hhs else "external__country",
+        grouped(ctx, 9, "geography", "state" if hhs else "external__country",
                 _("State") if hhs else _("Country")),
     ]
 
@@ -65,14 +72,18 @@ def _schema_notes(ctx: Context) -> list[str]:
 def years(ctx: Context) -> Section:
     s = Section(2, "years", _("Records by year"))
     _start, end = ctx.period.bounds(ctx.tz)
-    base = Report.objects.filter(source=ctx.source, created_at__lt=end,
-                                 external__year__isnull=False)  # undated: in no year
-    if ctx.health_only:
-        base = base.filter(external__is_health=True)
+    if ctx.source == Source.HHS:  # every HHS record has a date and is about health
+        base = queries.hhs_records().filter(created_at__lt=end)
+    else:
+        base = Report.objects.filter(source=ctx.source, created_at__lt=end,
+                                     external__year__isnull=False)  # undated: in no year
+        if ctx.health_only:
+            base = base.filter(external__is_health=True)
+    ransom, records_affected = _field(ctx, "ransomware"), _field(ctx, "records_affected")
     rows = (base.annotate(y=ExtractYear("created_at", tzinfo=ctx.tz)).values("y")
-            .annotate(n=Count("id"), ransomware=Count("id", filter=Q(external__ransomware=True)),
-                      known=Count("id", filter=Q(external__records_affected__isnull=False)),
-                      records=Sum("external__records_affected")).order_by("y"))
+            .annotate(n=Count("id"), ransomware=Count("id", filter=Q(**{ransom: True})),
+                      known=Count("id", filter=Q(**{f"{records_affected}__isnull": False})),
+                      records=Sum(records_affected)).order_by("y"))
     t = Table("02_years", _("Records, ransomware and records affected by year"), [
         Column("reports", L.COLUMNS["reports"]), Column("ransomware", _("Ransomware")),
         Column("records_known", _("Records with a count")),
@@ -90,11 +101,15 @@ def years(ctx: Context) -> Section:
 
 def attributes(ctx: Context, number: int, key: str, dimension: str, title: Any) -> Section:
     s = Section(number, key, title)
-    rows = (ExternalAttribute.objects.filter(incident__report__in=ctx.qs.values("id"),
-                                             dimension=dimension)
+    if ctx.source == Source.HHS:
+        rows = _hhs_values(ctx, "breach_types" if dimension == Dimension.BREACH_TYPE
+                           else "locations")
+    else:
+        rows = list(ExternalAttribute.objects.filter(
+            incident__report__in=ctx.qs.values("id"), dimension=dimension)
             .values("value").annotate(n=Count("id")).order_by("-n", "value"))
     t = Table(f"{number:02d}_{key}", title, _share_cols())
-    for r in list(rows)[:TOP]:
+    for r in rows[:TOP]:
         t.rows.append(Row(r["value"], r["value"], {
             "reports": r["n"], "share": domain.share(r["n"], ctx.total)}))
         s.derived[t.cell_id(r["value"], "share")] = (t.cell_id(r["value"], "reports"), TOTAL_ID)
@@ -103,6 +118,23 @@ def attributes(ctx: Context, number: int, key: str, dimension: str, title: Any) 
                      "values are shown.") % {"n": TOP})
     s.charts.append(Chart(t.id, ("reports",), title, horizontal=True))
     return s
+
+
+def _hhs_values(ctx: Context, column: str) -> list[dict[str, Any]]:
+    """Records per value of a multi-valued HHS column (a JSON list per record), most
+    frequent first, counted by the database (SQLite's json_each, PostgreSQL's
+    jsonb_array_elements_text) over the period's records."""
+    inner, params = ctx.qs.values("id").query.sql_with_params()
+    qn = connection.ops.quote_name
+    table, col = qn(ctx.qs.model._meta.db_table), qn(column)
+    each = ("jsonb_array_elements_text" if connection.vendor == "postgresql" else
+            "json_each")
+    value = "v.value" if connection.vendor != "postgresql" else "v"
+    sql = (f"SELECT {value}, COUNT(*) FROM {table} b CROSS JOIN {each}(b.{col}) v "
+           f"WHERE b.{qn('id')} IN ({inner}) GROUP BY {value} ORDER BY 2 DESC, 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [{"value": v, "n": n} for v, n in cursor.fetchall()]
 
 
 def grouped(ctx: Context, number: int, key: str, field: str, title: Any) -> Section:
@@ -119,8 +151,11 @@ def grouped(ctx: Context, number: int, key: str, field: str, title: Any) -> Sect
 
 def disclosure(ctx: Context) -> Section:
     s = Section(6, "disclosure", _("Data disclosure"))
-    rows = {r["external__disclosure"] or "not_recorded": r["n"] for r in
-            ctx.qs.values("external__disclosure").annotate(n=Count("id")).order_by()}
+    if ctx.source == Source.HHS:  # every record of the portal is a disclosure
+        rows = {"yes": ctx.total} if ctx.total else {}
+    else:
+        rows = {r["external__disclosure"] or "not_recorded": r["n"] for r in
+                ctx.qs.values("external__disclosure").annotate(n=Count("id")).order_by()}
     order = [(k or "not_recorded", lab) for k, lab in Disclosure.choices]
     t = Table("06_disclosure", _("Was data disclosed?"), _share_cols())
     distribution(t, s, rows, order, TOTAL_ID, ctx.total)
@@ -133,9 +168,10 @@ def disclosure(ctx: Context) -> Section:
 
 def ransomware(ctx: Context) -> Section:
     s = Section(7, "ransomware", _("Ransomware"))
-    agg = ctx.qs.aggregate(yes=Count("id", filter=Q(external__ransomware=True)),
-                           no=Count("id", filter=Q(external__ransomware=False)),
-                           unknown=Count("id", filter=Q(external__ransomware__isnull=True)))
+    field = _field(ctx, "ransomware")
+    agg = ctx.qs.aggregate(yes=Count("id", filter=Q(**{field: True})),
+                           no=Count("id", filter=Q(**{field: False})),
+                           unknown=Count("id", filter=Q(**{f"{field}__isnull": True})))
     t = Table("07_ransomware", _("Records involving ransomware"), _share_cols())
     distribution(t, s, agg, [("yes", _("Ransomware")), ("no", _("No ransomware")),
                              ("unknown", L.UNKNOWN)], TOTAL_ID, ctx.total)
@@ -149,7 +185,7 @@ def ransomware(ctx: Context) -> Section:
 
 def records(ctx: Context) -> Section:
     s = Section(8, "records", _("Records affected"))
-    field = "external__records_affected"
+    field = _field(ctx, "records_affected")
     agg: dict[str, Any] = {"n": Count("id", filter=Q(**{f"{field}__isnull": False})),
                            "total": Sum(field)}
     for key, low, high in domain.RECORD_BUCKETS:

@@ -11,9 +11,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -34,8 +33,6 @@ COLUMNS = {
 OPTIONAL = {"description"}
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M",
                 "%m-%d-%Y")
-MALICIOUS = {"Hacking/IT Incident", "Theft"}
-NOT_MALICIOUS = {"Loss", "Improper Disposal"}
 _SPACES = re.compile(r"\s+")
 _json_str = json.encoder.encode_basestring_ascii
 # A UTF-8 sequence read as Windows-1252: a lead byte (Â-ô) then 1-3 continuation bytes,
@@ -132,15 +129,25 @@ def parse_yes_no(value: str) -> bool | None:
     return True if text in ("yes", "y") else False if text in ("no", "n") else None
 
 
-@dataclass
-class HhsRow:
+class HhsRow(NamedTuple):
+    """One parsed row: what an `observatory.HhsBreach` stores (without its occurrence
+    number, which depends on the rows before it in the file)."""
+
     key: str  # identifies the breach across exports (without the occurrence number)
-    date: dt.date
-    original: JsonText  # the row as read (header -> value), as JSON text
-    report: dict[str, Any]
-    external: dict[str, Any]
-    attributes: list[tuple[str, str]]
     content_hash: str  # sha256 of the row's fields as read (header names and values)
+    created_at: dt.datetime  # the submission date at noon UTC
+    entity_type: str
+    state: str
+    breach_types: tuple[str, ...]  # "Loss, Theft" -> ("Loss", "Theft")
+    locations: tuple[str, ...]
+    records_affected: int | None
+    ransomware: bool | None  # the description mentions it; None without a description
+    business_associate: bool | None
+    original: JsonText  # the row as read (header -> value), as JSON text
+
+    @property
+    def date(self) -> dt.date:
+        return self.created_at.date()
 
 
 class RowParser:
@@ -178,38 +185,39 @@ class RowParser:
         individuals = parse_count(row[self.i_individuals])
         state = _cached_clean(row[self.i_state]).upper()[:40]
         entity_type = _cached_clean(row[self.i_entity_type])[:80]
-        types, locations = _split(row[self.i_types]), _split(row[self.i_locations])
-        description = clean(row[self.i_description]) if self.i_description >= 0 else ""
-        ransomware = None if not description else "ransomware" in description.lower()
-        breach_type, location = ", ".join(types), ", ".join(locations)
+        ransomware = (_mentions_ransomware(row[self.i_description])
+                      if self.i_description >= 0 else None)
         key = hashlib.sha256("\x1f".join([
-            name.casefold(), state, _iso(date), entity_type.casefold(), breach_type.casefold(),
-            location.casefold()]).encode()).hexdigest()
-        at = _noon(date)
-        kinds = set(types)
-        report = {
-            "created_at": at, "discovered_at": at, "description": description[:5000],
-            "ongoing": False, "stage": "final",
-            "suspected_malicious": "yes" if kinds & MALICIOUS else (
-                "no" if kinds and kinds <= NOT_MALICIOUS else "unknown"),
-            "data_confidentiality": True, "personal_data": True, "health_data": True,
-            "people_affected": individuals if individuals is not None and individuals < 2**31
-            else None,
-            "records_affected": individuals, "ransom_demanded": bool(ransomware),
-        }
-        external = {
-            "year": date.year, "month": date.month, "date": date, "entity_type": entity_type,
-            "is_health": True, "country": "US", "state": state,
-            "breach_type": breach_type[:200], "location": location[:300],
-            "disclosure": "yes", "ransomware": ransomware, "records_affected": individuals,
-            "business_associate": parse_yes_no(row[self.i_ba]) if self.i_ba >= 0 else None,
-        }
-        attributes = ([("breach_type", t[:120]) for t in types]
-                      + [("location", x[:120]) for x in locations])
+            name.casefold(), state, _iso(date), entity_type.casefold(),
+            _joined_folded(row[self.i_types]), _joined_folded(row[self.i_locations]),
+        ]).encode()).hexdigest()
         content = self.header_hash.copy()
         content.update("\x1f".join(row).encode())
-        return HhsRow(key[:40], date, JsonText(self.original_json(row)), report, external,
-                      attributes, content.hexdigest())
+        return HhsRow(key[:40], content.hexdigest(), _noon(date), entity_type, state,
+                      _values(row[self.i_types]), _values(row[self.i_locations]),
+                      individuals, ransomware,
+                      parse_yes_no(row[self.i_ba]) if self.i_ba >= 0 else None,
+                      JsonText(self.original_json(row)))
+
+
+def _mentions_ransomware(description: str) -> bool | None:
+    """None without a description (after cleaning), else whether it says "ransomware"."""
+    if description.isascii():  # what clean() gives, without building the cleaned text
+        return None if not description.strip() else "ransomware" in description.lower()
+    text = clean(description)
+    return None if not text else "ransomware" in text.lower()
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined_folded(value: str) -> str:
+    """The combined value as published, cleaned, case-folded (part of the record's key)."""
+    return ", ".join(_split(value)).casefold()
+
+
+@lru_cache(maxsize=1 << 16)
+def _values(value: str) -> tuple[str, ...]:
+    """The values of a combined column as stored (each at most 120 characters)."""
+    return tuple(dict.fromkeys(v[:120] for v in _split(value)))
 
 
 def parse_row(row: list[str], header: list[str], cols: dict[str, int]) -> HhsRow:

@@ -294,7 +294,8 @@ class Writer:
             for pk, r in changed for d, v in r.attributes])
 
 
-def audit_import(source: str, where: str, stats: Stats, *, actor=None, error: str = "") -> None:
+def audit_import(source: str, where: str, stats: Stats, *, actor=None, error: str = "",
+                 model=ExternalIncident) -> None:
     """One audit event for an import run, with its counts (never one per record)."""
     from vigisante.core import audit
 
@@ -304,4 +305,4 @@ def audit_import(source: str, where: str, stats: Stats, *, actor=None, error: st
     if error:
         after["error"] = error
     audit.record(actor=actor, action="observatory.import",
-                 object_type=ExternalIncident._meta.label_lower, after=after)
+                 object_type=model._meta.label_lower, after=after)

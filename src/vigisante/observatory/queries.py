@@ -43,6 +43,8 @@ def reports_in(period: domain.Period, tz: dt.tzinfo, source: str = Source.SECTOR
     """The records a report counts: received in the period, of one source; for the sector,
     without reports the CERT marked duplicate or rejected."""
     start, end = period.bounds(tz)
+    if source == Source.HHS:  # every HHS record is about health
+        return hhs_records().filter(created_at__gte=start, created_at__lt=end)
     qs = Report.objects.filter(source=source, created_at__gte=start, created_at__lt=end)
     if source == Source.SECTOR:
         qs = qs.exclude(case__state__in=EXCLUDED_CASE_STATES)
@@ -51,8 +53,17 @@ def reports_in(period: domain.Period, tz: dt.tzinfo, source: str = Source.SECTOR
     return qs
 
 
+def hhs_records() -> QuerySet:
+    """The HHS records: their own lean table (observatory.HhsBreach), not reports."""
+    from vigisante.observatory.models import HhsBreach
+
+    return HhsBreach.objects.all()
+
+
 def scalars(qs: QuerySet) -> dict[str, Any]:
     """Every single-number figure of the report, in one aggregate query."""
+    if qs.model is not Report:  # HHS records: only their number is a scalar figure
+        return {"reports": qs.count()}
     c = lambda **q: Count("id", filter=Q(**q))  # noqa: E731
     return qs.aggregate(
         reports=Count("id"),

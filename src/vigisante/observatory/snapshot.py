@@ -28,8 +28,9 @@ def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
     """(sha256 hex, number of reports) of the records behind a report.
 
     Sector: each report's id, version and updated_at, its case's qualification, its
-    support records and its regulatory clocks. Imported sources: each record's id, version,
-    updated_at and the hash of its original content.
+    support records and its regulatory clocks. VERIS: each record's id, version,
+    updated_at and the hash of its original content. HHS: each record's id and the hash of
+    its original content.
 
     One read-only transaction: on PostgreSQL the streaming cursors are then plain ones
     (not WITH HOLD, materialised at the end of the statement) and are planned to be read to
@@ -45,6 +46,10 @@ def snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
 
 def _snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
     h = domain.SnapshotHash()
+    if source == Source.HHS:  # one lean row a record: its id and the hash of its content
+        h.section("hhs")
+        _feed(h, qs.order_by("id").values_list("id", "content_hash").iterator(CHUNK))
+        return h.hexdigest(), h.records
     ids = qs.values("id")
     h.section("reports")
     _feed(h, qs.order_by("id").values_list("id", "version", "updated_at").iterator(CHUNK))
