@@ -353,3 +353,23 @@ def test_a_changed_row_is_updated_in_place(tmp_path):
     changed = HhsBreach.objects.get(records_affected=25)
     assert changed.ransomware is True and changed.original["Web Description"] == "ransomware"
     assert changed.breach_types == ["Theft"] and changed.locations == ["Email"]
+
+
+@needs_data
+def test_the_ransomware_shortcut_decides_as_cleaning_does():
+    """`_mentions_ransomware` skips cleaning long descriptions when the answer cannot
+    change: the same answer as on the cleaned text, on every real description and on
+    texts built to differ after cleaning."""
+    def reference(text: str) -> bool | None:
+        cleaned = hhs.clean(text)
+        return None if not cleaned else "ransomware" in cleaned.lower()
+
+    texts = ["", "  \xa0 ", "Ransomware’s attack", "RANSOMWARE", "ransom ware",
+             "ransomware\u0301 x", "caf\u00c3\u00a9 ransomWare", "\u00c2\xa0", "\u00e9t\u00e9",
+             "St. Mary\u00e2\u20ac\u2122s", "ransom\u2003ware"]
+    for path in (ARCHIVE, OPEN):
+        with open(path, encoding="utf-8", newline="") as f:
+            texts += [row["Web Description"] for row in csv.DictReader(f)]
+    assert sum(reference(t) is True for t in texts) > 10  # the real files mention it
+    for text in texts:
+        assert hhs._mentions_ransomware(text) is reference(text), text

@@ -200,10 +200,18 @@ class RowParser:
                       JsonText(self.original_json(row)))
 
 
+_ASCII_GRAPHIC = re.compile(r"[!-~]")
+
+
 def _mentions_ransomware(description: str) -> bool | None:
-    """None without a description (after cleaning), else whether it says "ransomware"."""
-    if description.isascii():  # what clean() gives, without building the cleaned text
+    """None without a description (after cleaning), else whether it says "ransomware", as
+    clean() would decide it, without cleaning (a long text) when the answer cannot change:
+    cleaning never makes a text without the word contain it (it only rewrites non-ASCII
+    characters and whitespace), nor empties a text with a printable ASCII character."""
+    if description.isascii():
         return None if not description.strip() else "ransomware" in description.lower()
+    if "ransomware" not in description.lower() and _ASCII_GRAPHIC.search(description):
+        return False
     text = clean(description)
     return None if not text else "ransomware" in text.lower()
 
