@@ -99,7 +99,7 @@ class OccurrenceCounter:
         os.close(fd)
         self.db = sqlite3.connect(self.path)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                              "PRAGMA cache_size=-8000; CREATE TABLE seen "
+                              "PRAGMA cache_size=-65536; CREATE TABLE seen "
                               "(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
 
     def next(self, key: str) -> int:
@@ -309,25 +309,52 @@ class _Writer:
             return {sid: (pk, h) for sid, pk, h in cursor.fetchall()}
 
     def _write(self, rows: list[tuple]) -> None:
-        existing = self._existing([r[0] for r in rows])
-        new = [r for r in rows if r[0] not in existing]
-        changed = [(*r[1:], existing[r[0]][0]) for r in rows
-                   if r[0] in existing and existing[r[0]][1] != r[1]]
-        with connection.cursor() as cursor:
-            if new and connection.vendor == "postgresql":
-                with connection.wrap_database_errors, cursor.cursor.copy(
-                        f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
-                    for values in new:
-                        copy.write_row(values)
-            elif new:
-                cursor.executemany(f"INSERT INTO {self.table} ({self.columns}) VALUES "
-                                   f"({self.marks})", new)
-            if changed:
+        if connection.vendor == "sqlite":
+            new, changed = self._insert_sqlite(rows)
+        else:
+            new, changed = self._insert_copy(rows)
+        if changed:
+            with connection.cursor() as cursor:
                 cursor.executemany(f"UPDATE {self.table} SET {self.set_changed} "
                                    f"WHERE {self.id} = %s", changed)
-        self.stats.created += len(new)
+        self.stats.created += new
         self.stats.updated += len(changed)
-        self.stats.unchanged += len(rows) - len(new) - len(changed)
+        self.stats.unchanged += len(rows) - new - len(changed)
+
+    def _classify(self, rows: list[tuple], inserted_after: int) -> list[tuple]:
+        """The rows already imported with another content, as UPDATE parameters (their
+        values then their id); records with an id above `inserted_after` were just
+        inserted by this batch."""
+        existing = self._existing([r[0] for r in rows])
+        return [(*r[1:], existing[r[0]][0]) for r in rows
+                if r[0] in existing and existing[r[0]][1] != r[1]
+                and existing[r[0]][0] <= inserted_after]
+
+    def _insert_sqlite(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+        """INSERT every row, those already imported left alone by the unique index (one
+        probe each, which the insert does anyway); only when some were already there does
+        a query find which (ids are never reused: the batch's own are above the largest
+        id before it, in the same transaction)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX({self.id}), 0) FROM {self.table}")
+            before = cursor.fetchone()[0]
+            cursor.executemany(f"INSERT INTO {self.table} ({self.columns}) VALUES "
+                               f"({self.marks}) ON CONFLICT ({self.sid}) DO NOTHING", rows)
+            new = cursor.rowcount
+        return new, ([] if new == len(rows) else self._classify(rows, before))
+
+    def _insert_copy(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+        """PostgreSQL: find the batch's records already imported (one query), COPY the
+        others."""
+        existing = self._existing([r[0] for r in rows])
+        new = [r for r in rows if r[0] not in existing]
+        if new:
+            with connection.cursor() as cursor, connection.wrap_database_errors, \
+                    cursor.cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
+                for values in new:
+                    copy.write_row(values)
+        return len(new), [(*r[1:], existing[r[0]][0]) for r in rows
+                          if r[0] in existing and existing[r[0]][1] != r[1]]
 
 
 def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
