@@ -494,6 +494,29 @@ def task_hhs(args) -> None:
         emit("import_hhs_rows_per_cpu_s", args.hhs_rows / cpu_ours,
              args.hhs_rows / max(cpu_peer, 1e-9), "rows per CPU second", args.hhs_rows)
         emit("import_hhs_peak_rss", max_rss_mib(), None, "MiB", args.hhs_rows)
+        # the HHS observatory over what was imported: one year's report (every table)
+        # against the bare count of that year's records
+        from django.db import connection
+
+        from vigisante.observatory import domain, services
+        period = domain.Period.year(2023)
+        start, end = period.bounds(services.time_zone())
+
+        def bare():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM observatory_hhsbreach WHERE created_at "
+                               ">= %s AND created_at < %s", [start, end])
+                return cursor.fetchone()[0]
+
+        cpu, t0 = time.process_time(), time.perf_counter()
+        report = services.build_report(period, source="hhs")
+        t_report, cpu_report = time.perf_counter() - t0, time.process_time() - cpu
+        cpu, t0 = time.process_time(), time.perf_counter()
+        assert bare() == report.records
+        t_bare, cpu_bare = time.perf_counter() - t0, time.process_time() - cpu
+        emit("hhs_year_report_s", t_report, t_bare, "s (peer: the bare count of the year)",
+             report.records)
+        emit("hhs_year_report_cpu_s", cpu_report, cpu_bare, "CPU s", report.records)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('source_id', models.CharField(max_length=64, unique=True)),
                 ('content_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(db_index=True)),
+                ('created_at', models.DateTimeField()),
                 ('entity_type', models.CharField(blank=True, max_length=80)),
                 ('state', models.CharField(blank=True, max_length=40)),
                 ('breach_types', models.JSONField(blank=True, default=list)),
