@@ -496,17 +496,13 @@ def task_hhs(args) -> None:
         emit("import_hhs_peak_rss", max_rss_mib(), None, "MiB", args.hhs_rows)
         # the HHS observatory over what was imported: one year's report (every table)
         # against the bare count of that year's records
-        from django.db import connection
-
         from vigisante.observatory import domain, services
+        from vigisante.observatory.models import HhsBreach
         period = domain.Period.year(2023)
         start, end = period.bounds(services.time_zone())
 
         def bare():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT COUNT(*) FROM observatory_hhsbreach WHERE created_at "
-                               ">= %s AND created_at < %s", [start, end])
-                return cursor.fetchone()[0]
+            return HhsBreach.objects.filter(created_at__gte=start, created_at__lt=end).count()
 
         cpu, t0 = time.process_time(), time.perf_counter()
         report = services.build_report(period, source="hhs")
