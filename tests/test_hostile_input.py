@@ -338,7 +338,7 @@ HHS_CASES = [
 def test_hhs_import_refuses_hostile_files(tmp_path, name, data):
     from django.core.management import CommandError, call_command
 
-    from vigisante.observatory.models import ExternalIncident
+    from vigisante.observatory.models import HhsBreach
 
     path = tmp_path / "breach_report.csv"
     path.write_bytes(data)
@@ -346,7 +346,7 @@ def test_hhs_import_refuses_hostile_files(tmp_path, name, data):
         call_command("import_hhs", str(path), "--quiet", stdout=io.StringIO(),
                      stderr=io.StringIO())
     assert str(refusal.value).strip(), name
-    assert not ExternalIncident.objects.exists()
+    assert not HhsBreach.objects.exists()
 
 
 VERIS_CASES = [

@@ -373,3 +373,18 @@ def test_the_ransomware_shortcut_decides_as_cleaning_does():
     assert sum(reference(t) is True for t in texts) > 10  # the real files mention it
     for text in texts:
         assert hhs._mentions_ransomware(text) is reference(text), text
+
+
+def test_a_count_too_large_for_the_database_is_a_bad_row(tmp_path):
+    """A count over what a 64-bit column holds: that row listed with its line and skipped,
+    the others imported (never a crash of the driver)."""
+    row = '"Clinic {i}","NY","Healthcare Provider","{n}","01/02/2023","Theft","Email","No",""'
+    lines = [HEADER, row.format(i=1, n="9223372036854775807"),
+             row.format(i=2, n="9223372036854775808"), row.format(i=3, n="12")]
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_hhs", str(write(tmp_path, "\n".join(lines).encode())), stdout=out,
+                 stderr=err)
+    assert "Imported: 2, updated: 0, unchanged: 0, skipped: 1." in out.getvalue()
+    assert "line 3" in err.getvalue() and "too large" in err.getvalue()
+    assert sorted(HhsBreach.objects.values_list("records_affected", flat=True)) == [
+        12, 2**63 - 1]

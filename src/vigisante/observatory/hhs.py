@@ -104,12 +104,16 @@ def parse_date(value: str) -> dt.date:
                    % {"value": text}, _("bad Breach Submission Date"))
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_count(value: str) -> int | None:
     text = _cached_clean(value).replace(",", "").replace(" ", "")
     if not text:
         return None
     if not text.isdigit():
         raise HhsError(_("Individuals Affected %(value)r is not a whole number")
+                       % {"value": text}, _("bad Individuals Affected"))
+    if len(text) > 18 and int(text) >= 2**63:  # over what both databases store
+        raise HhsError(_("Individuals Affected %(value)r is too large")
                        % {"value": text}, _("bad Individuals Affected"))
     return int(text)
 
@@ -124,6 +128,7 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in (clean(x) for x in value.split(",")) if p))
 
 
+@lru_cache(maxsize=1 << 8)
 def parse_yes_no(value: str) -> bool | None:
     text = _cached_clean(value).lower()
     return True if text in ("yes", "y") else False if text in ("no", "n") else None

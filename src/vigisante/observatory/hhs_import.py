@@ -135,7 +135,7 @@ JSON_COLUMNS = {"breach_types", "locations", "original"}
 @dataclass
 class _Batch:
     rows: list[tuple] = field(default_factory=list)  # HhsBreach values, in COLUMNS order
-    lines: list[str] = field(default_factory=list)  # where each row is, for messages
+    lines: list[int] = field(default_factory=list)  # the line of each row, for messages
     skips: list[tuple[str, str, str]] = field(default_factory=list)  # where, category, text
     read_bytes: int = 0
     error: csv.Error | None = None  # the file stops being CSV after this batch's rows
@@ -173,7 +173,7 @@ def _batches(reader, header: list[str], cols: dict[str, int], counting: _Countin
                     batch.skips.append((f"line {reader.line_num}", exc.category, str(exc)))
                 else:
                     pending.append(parsed)
-                    batch.lines.append(f"line {reader.line_num}")
+                    batch.lines.append(reader.line_num)
                     if len(pending) >= batch_size:
                         yield done()
         except csv.Error as exc:
@@ -285,13 +285,13 @@ class _Writer:
             with transaction.atomic():
                 self._write(batch.rows)
         except DatabaseError:
-            for row, where in zip(batch.rows, batch.lines, strict=True):
+            for row, line in zip(batch.rows, batch.lines, strict=True):
                 try:
                     with transaction.atomic():
                         self._write([row])
                 except DatabaseError as exc:
                     self.stats.skipped["database error"] += 1
-                    self.on_skip(where, "database error", str(exc).splitlines()[0])
+                    self.on_skip(f"line {line}", "database error", str(exc).splitlines()[0])
 
     def _existing(self, source_ids: list[str]) -> dict[str, tuple[int, str]]:
         """{source_id: (id, content_hash)} of the batch's records already imported, in one
