@@ -207,22 +207,25 @@ def _changes(collection: Collection, planned: dict[str, dict],
 
 def _record_withdrawals(revoked: set[str]) -> int:
     """Indicators and vulnerabilities no collection serves any more, unrevoked: withdrawn
-    from sharing (the MISP events mark them deleted). Returns how many are new."""
-    values = {sid for sid in revoked if sid.split("--", 1)[0] in VALUES}
-    if not values:
-        return 0
-    still = set(StixObject.objects.filter(stix_id__in=values, latest=True, revoked=False)
-                .values_list("stix_id", flat=True))
-    when = dict(StixObject.objects.filter(stix_id__in=values - still, latest=True, revoked=True)
-                .values_list("stix_id", "version"))
-    known = dict(Withdrawal.objects.filter(stix_id__in=list(when))
-                 .values_list("stix_id", "withdrawn_at"))
-    new = 0
-    for sid, at in sorted(when.items()):
-        if known.get(sid) != at:
-            Withdrawal.objects.update_or_create(stix_id=sid, defaults={"withdrawn_at": at})
-            new += 1
-    return new
+    from sharing (the MISP events mark them deleted). Returns how many are new or moved."""
+    values = sorted(sid for sid in revoked if sid.split("--", 1)[0] in VALUES)
+    changed = 0
+    for start in range(0, len(values), storage.CHUNK):
+        chunk = values[start:start + storage.CHUNK]
+        rows = StixObject.objects.filter(stix_id__in=chunk, latest=True)
+        still = set(rows.filter(revoked=False).values_list("stix_id", flat=True))
+        when: dict[str, dt.datetime] = {}
+        for sid, at in rows.filter(revoked=True).values_list("stix_id", "version"):
+            if sid not in still:
+                when[sid] = max(at, when.get(sid, at))
+        known = dict(Withdrawal.objects.filter(stix_id__in=list(when))
+                     .values_list("stix_id", "withdrawn_at"))
+        for sid, at in sorted(when.items()):
+            if known.get(sid) != at:
+                Withdrawal.objects.update_or_create(stix_id=sid,
+                                                    defaults={"withdrawn_at": at})
+                changed += 1
+    return changed
 
 
 def publish(now: dt.datetime | None = None) -> dict[str, int]:
