@@ -101,13 +101,14 @@ def years(ctx: Context) -> Section:
 
 def attributes(ctx: Context, number: int, key: str, dimension: str, title: Any) -> Section:
     s = Section(number, key, title)
+    rows: list[dict[str, Any]]
     if ctx.source == Source.HHS:
         rows = _hhs_values(ctx, "breach_types" if dimension == Dimension.BREACH_TYPE
                            else "locations")
     else:
-        rows = list(ExternalAttribute.objects.filter(
+        rows = [dict(r) for r in ExternalAttribute.objects.filter(
             incident__report__in=ctx.qs.values("id"), dimension=dimension)
-            .values("value").annotate(n=Count("id")).order_by("-n", "value"))
+            .values("value").annotate(n=Count("id")).order_by("-n", "value")]
     t = Table(f"{number:02d}_{key}", title, _share_cols())
     for r in rows[:TOP]:
         t.rows.append(Row(r["value"], r["value"], {
