@@ -343,3 +343,41 @@ def test_every_route_of_a_report_or_case_is_audited_or_explained():
     assert not missing, f"routes with case data neither audited nor explained: {missing}"
     known = {name for name, _pattern in _routes()}
     assert not (set(READS) | set(NOT_READS)) - known
+
+
+# --- pages added with the authorities and the campaigns (found by re-testing issue 9) -------
+
+def test_authority_dashboard_and_every_reading_of_a_report_panel_are_audited(
+        client_for, analyst, reporter_a, early_warning_data, run_tasks):
+    """The authority's start page lists the open incidents of its scope; the report panel is
+    read by authorities (every time, not only the first) and by CERT staff."""
+    from authorities_world import make_authority
+
+    from vigisante.reports import services as report_services
+
+    ars = make_authority("ars.audit@example.org", "ars", reporter_a.establishments.get().region)
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    run_tasks()  # the worker sends the transmission to the ARS of the region
+    authority = client_for(ars)
+    assert authority.get(reverse("authorities:dashboard")).status_code == 200
+    [listed] = events("transmission.list")
+    assert listed.actor_id == ars.pk
+    panel = reverse("authorities:report", args=[report.pk])
+    assert client_for(analyst).get(panel).status_code == 200
+    [staff_read] = events("report.view", actor=analyst)
+    assert staff_read.object_id == str(report.pk)
+    assert authority.get(panel).status_code == 200
+    assert authority.get(panel).status_code == 200
+    assert len(events("report.view", actor=ars)) == 2
+
+
+def test_campaigns_api_reads_are_audited_like_the_pages(analyst, report_a):
+    from indicator_helpers import make_campaign
+
+    campaign = make_campaign([report_a], [])
+    api = api_client_for(analyst)
+    assert api.get("/api/v1/campaigns/").status_code == 200
+    assert api.get(f"/api/v1/campaigns/{campaign.pk}/").status_code == 200
+    assert [e.actor_id for e in events("campaign.list")] == [analyst.pk]
+    [viewed] = events("campaign.view")
+    assert viewed.object_id == str(campaign.pk)

@@ -205,6 +205,13 @@ READS: dict[str, tuple[str, str, str]] = {
     "drafts-api:bundle": ("drafts.export", "reports.report", "pk"),
     "drafts-api:facts": ("drafts.view", "reports.report", "pk"),
     "authorities:oversee": ("transmission.list", "authorities.transmission", ""),
+    # an authority's start page lists the open incidents of its scope
+    "authorities:dashboard": ("transmission.list", "authorities.transmission", ""),
+    # the authorities' panel of a report, read by CERT staff as well (an authority's first
+    # reading is also recorded by the service as transmission.read)
+    "authorities:report": ("report.view", "reports.report", "report_id"),
+    "campaigns-api:list": ("campaign.list", "indicators.campaign", ""),
+    "campaigns-api:detail": ("campaign.view", "indicators.campaign", "pk"),
     "authorities-api:transmission-list": ("transmission.list", "authorities.transmission", ""),
     "authorities-api:transmission-detail": ("transmission.view", "authorities.transmission",
                                             "pk"),
@@ -228,7 +235,6 @@ NOT_READS: dict[str, str] = {
     "triage-api:assign": "POST only: the change is audited by the service",
     "drafts:sent": "POST only: the service records drafts.sent",
     "drafts-api:sent": "POST only: the service records drafts.sent",
-    "authorities:report": "the service records transmission.read (who, when) itself",
     "authorities:hold": "POST only: the service records transmission.held",
     "authorities:release": "POST only: the service records transmission.released",
     "authorities:message": "POST only: the service records transmission.message",
