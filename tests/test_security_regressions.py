@@ -117,3 +117,54 @@ def test_far_dates_in_api_bodies_are_a_400_and_write_nothing(reporter_a, report_
     assert Submission.objects.count() == 0
     report_a.refresh_from_db()
     assert report_a.degraded_since is None
+
+
+THROTTLE_SCRIPT = """
+import sys, django
+django.setup()
+from django.test import RequestFactory
+from rest_framework.exceptions import Throttled
+from vigisante.accounts.throttling import AuthFailureThrottle
+request = RequestFactory().get("/api/v1/ping/", REMOTE_ADDR="192.0.2.7")
+throttle = AuthFailureThrottle()
+if sys.argv[1] == "fail":
+    for _ in range(int(sys.argv[2])):
+        throttle.failed(request)
+    print("counted")
+else:
+    try:
+        throttle.check(request)
+    except Throttled:
+        print("throttled")
+    else:
+        print("allowed")
+"""
+
+
+def _throttle_process(data_dir, *args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VIGISANTE_DATA_DIR": str(data_dir),
+           "DJANGO_SETTINGS_MODULE": "vigisante.config.settings",
+           "VIGISANTE_API_AUTH_FAILURE_RATE": "5/minute"}
+    result = subprocess.run([sys.executable, "-c", THROTTLE_SCRIPT, *args], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_throttling_counts_are_shared_by_the_processes_of_a_server(tmp_path):
+    """`vigisante serve` runs 2 x cores + 1 processes: wrong tokens counted by one process
+    must throttle the address in the others (a per-process memory cache granted the whole
+    rate once per process: 1,046 requests of one token in a minute for a 600/minute limit,
+    with 2 processes)."""
+    assert _throttle_process(tmp_path, "check") == "allowed"
+    assert _throttle_process(tmp_path, "fail", "4") == "counted"
+    assert _throttle_process(tmp_path, "check") == "allowed"
+    assert _throttle_process(tmp_path, "fail", "1") == "counted"
+    assert _throttle_process(tmp_path, "check") == "throttled"
+    throttle_dir = tmp_path / "throttle"
+    assert oct(throttle_dir.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(f.stat().st_mode & 0o777) == "0o600" for f in throttle_dir.iterdir())
