@@ -168,3 +168,17 @@ def test_throttling_counts_are_shared_by_the_processes_of_a_server(tmp_path):
     throttle_dir = tmp_path / "throttle"
     assert oct(throttle_dir.stat().st_mode & 0o777) == "0o700"
     assert all(oct(f.stat().st_mode & 0o777) == "0o600" for f in throttle_dir.iterdir())
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-99999999999999999999999"])
+def test_a_huge_id_in_a_page_form_is_a_clear_answer(client_for, analyst, value):
+    """The alert form's supplier choice with an id of 23 digits: SQLite cannot bind it
+    (OverflowError, a 500 before); now a 400 page (or the form again on PostgreSQL, where
+    the id simply matches nothing). Nothing is written."""
+    from vigisante.sharing.models import Alert
+
+    response = client_for(analyst).post("/alerts/new/", {
+        "title": "t", "target_suppliers": [value]})
+    assert response.status_code in (200, 400)
+    assert response.status_code == 400 or "target_suppliers" in response.content.decode()
+    assert not Alert.objects.exists()

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigisante.core.middleware.AuditAccessMiddleware",
+    # An out-of-range value met by a page (OverflowError) is a 400 page, not a 500.
+    "vigisante.core.middleware.InputOverflowMiddleware",
     # Last: it answers a locked-out login (django-axes) with our page.
     "axes.middleware.AxesMiddleware",
 ]

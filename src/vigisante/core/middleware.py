@@ -290,3 +290,24 @@ class AuditAccessMiddleware:
             log.exception("could not record the access in the audit trail; not sent")
             return _unavailable()
         return response
+
+
+class InputOverflowMiddleware:
+    """A value too large or too far out of range for Python or the database (an id of 30
+    digits in a form's choice on SQLite, a date before year 1 once in UTC) raised by a page
+    is a 400 page, not a 500; the API answers these itself (core.api.exception_handler).
+    Any write transaction around the failure has rolled back when it arrives here."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, OverflowError):
+            return None
+        from vigisante.core.errors import bad_request
+
+        log.warning("value out of range in %s: %s", request.path[:200], exception)
+        return bad_request(request, exception)
