@@ -347,6 +347,8 @@ def test_every_route_of_a_report_or_case_is_audited_or_explained():
 
 # --- pages added with the authorities and the campaigns (found by re-testing issue 9) -------
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
 def test_authority_dashboard_and_every_reading_of_a_report_panel_are_audited(
         client_for, analyst, reporter_a, early_warning_data, run_tasks):
     """The authority's start page lists the open incidents of its scope; the report panel is
