@@ -182,3 +182,20 @@ def test_a_huge_id_in_a_page_form_is_a_clear_answer(client_for, analyst, value):
     assert response.status_code in (200, 400)
     assert response.status_code == 400 or "target_suppliers" in response.content.decode()
     assert not Alert.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01 00:00:00+14:00"])
+def test_a_fact_typed_like_a_far_date_does_not_break_the_report_and_case_pages(
+        client_for, reporter_a, analyst, report_a, text):
+    """A reporter's free-text drafting fact that reads like an instant out of range was shown
+    by the timeline as a date: the report page and the CERT's case page answered 500 for
+    good (a stored denial of service by any reporter). It is shown as typed."""
+    from vigisante.drafts import services as drafts
+
+    drafts.save_facts(actor=reporter_a, report_id=report_a.pk,
+                      data={"people_categories": text})
+    for client, url in ((client_for(reporter_a), f"/reports/{report_a.pk}/"),
+                        (client_for(analyst), f"/triage/{report_a.pk}/")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text[:4] in response.content.decode()  # as typed, or as a date of that year
