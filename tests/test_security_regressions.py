@@ -184,7 +184,8 @@ def test_a_huge_id_in_a_page_form_is_a_clear_answer(client_for, analyst, value):
     assert not Alert.objects.exists()
 
 
-@pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01 00:00:00+14:00"])
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59",
+                                  "0001-01-01 00:00:00+14:00"])
 def test_a_fact_typed_like_a_far_date_does_not_break_the_report_and_case_pages(
         client_for, reporter_a, analyst, report_a, text):
     """A reporter's free-text drafting fact that reads like an instant out of range was shown
