@@ -65,7 +65,8 @@ def _establishment_account(base: str) -> dict[str, Any]:
         .values_list("establishment_id", flat=True))
     collection = next((c for c in owned if c.establishment_id in reporters), None) \
         or owned.first()
-    if collection is None:
+    establishment = collection.establishment if collection is not None else None
+    if collection is None or establishment is None:
         return {}
     with transaction.atomic():
         machine = User.objects.filter(email=ESTABLISHMENT_EMAIL).first()
@@ -74,14 +75,12 @@ def _establishment_account(base: str) -> dict[str, Any]:
                 email=ESTABLISHMENT_EMAIL, password=DEMO_PASSWORD, role=Role.MACHINE,
                 full_name="Pare-feu (fictif) - compte machine TAXII d'un établissement")
         # one establishment only: its collection, never another one's
-        Membership.objects.filter(user=machine).exclude(
-            establishment_id=collection.establishment_id).delete()
-        Membership.objects.get_or_create(user=machine,
-                                         establishment_id=collection.establishment_id)
+        Membership.objects.filter(user=machine).exclude(establishment=establishment).delete()
+        Membership.objects.get_or_create(user=machine, establishment=establishment)
         ApiToken.objects.filter(user=machine, name=TOKEN_NAME, revoked_at__isnull=True) \
             .update(revoked_at=timezone.now())
         _token, raw = ApiToken.issue(machine, TOKEN_NAME)
     return {"establishment_account": {
         "username": ESTABLISHMENT_EMAIL, "password": DEMO_PASSWORD, "token": raw,
-        "establishment": collection.establishment.name,
+        "establishment": establishment.name,
         "collection": base + reverse("taxii:collection", args=[str(collection.pk)])}}
