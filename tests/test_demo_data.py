@@ -372,10 +372,18 @@ def test_the_live_reports_have_their_transmissions(seeded):
         told = set(Transmission.objects.filter(report=report, trigger="received")
                    .values_list("authority", "region"))
         assert told == {r.key for r in domain.recipients(facts_of(report, set()))}, report
-    hold = TransmissionHold.objects.get()
-    assert hold.reason and hold.held_by.email == "analyste@demo.example.org"
+    hold, dgs = TransmissionHold.objects.order_by("authority")
+    assert hold.is_all and hold.reason and hold.held_by.email == "analyste@demo.example.org"
     assert set(hold.report.transmissions.values_list("state", flat=True)) == {"held"}
-    assert not Transmission.objects.exclude(report=hold.report).exclude(state="sent").exists()
+    # beside it, on another open report, the DGS alone: the ARS and the HFDS were informed
+    assert (dgs.authority, dgs.region) == ("dgs", "") and dgs.report != hold.report
+    assert dgs.reason and dgs.held_by.email == "analyste@demo.example.org"
+    assert dgs.report.case.state not in ("resolved", "closed", "rejected", "duplicate")
+    assert set(dgs.report.transmissions.values_list("authority", "state")) == {
+        ("ars", "sent"), ("hfds", "sent"), ("dgs", "held")}
+    assert set(dgs.transmissions.values_list("authority", flat=True)) == {"dgs"}
+    assert not Transmission.objects.exclude(report=hold.report).exclude(
+        report=dgs.report, authority="dgs").exclude(state="sent").exists()
     for account in (a for a in seeded.accounts if a.role == "authority"):
         user = User.objects.get(email=account.email)
         visible = Report.objects.restrict(user, "summary")
