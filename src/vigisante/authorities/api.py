@@ -146,7 +146,7 @@ class TransmissionList(RestrictedAPIView):
             qs = qs.filter(late) if data["late"] == "true" else qs.exclude(late)
         qs = qs.order_by("-sent_at", "-event_at", "-pk")
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page: list[Transmission] | None = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
             TransmissionOut(page, many=True, context=context_of(request, now)).data)
 

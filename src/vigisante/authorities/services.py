@@ -55,6 +55,8 @@ class Conflict(ValidationError):
 
 def facts_of(report: Report, informed: set[tuple[str, str]]) -> domain.Facts:
     est = report.establishment
+    if est is None:
+        raise ValueError("only a report of an establishment is transmitted to authorities")
     return domain.Facts(category=est.category, region=est.region,
                         patient_care_affected=report.patient_care_affected or "unknown",
                         patient_danger=report.patient_danger or "",
@@ -164,7 +166,7 @@ def deliver(*, report_id: int | None = None, now=None, limit: int = 500) -> int:
             audit.record(actor=None, action="transmission.sent", obj=t.report, after={
                 "transmission": t.pk, "authority": t.authority, "region": t.region,
                 "trigger": t.trigger, "rule": t.rule, "sent_at": t.sent_at,
-                "on_time": t.sent_at <= t.due_at})
+                "on_time": at <= t.due_at})
         sent.append(pk)
     for pk in sent:
         email(pk)

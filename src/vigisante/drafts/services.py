@@ -172,7 +172,9 @@ def source_of(report: Report, *, actor, clocks: dict[str, Clock], now: dt.dateti
               ) -> facts.Source:
     """The report's facts, with labels in the active language (`submissions`: the report's
     recorded sendings, read when not given)."""
-    est: Establishment = report.establishment
+    est = report.establishment
+    if est is None:  # an imported record: no drafts (and the access policy refuses it)
+        raise access.Denied()
     case = getattr(report, "case", None)
     name, email, phone = _contact(actor, report)
     updates = tuple((u.created_at, u.text) for u in report.updates.all())
@@ -397,6 +399,8 @@ DPO_FIELDS = ("dpo_name", "dpo_email", "dpo_phone")
 def save_dpo(*, actor, report_id: Any, data: dict[str, str]) -> Establishment:
     """Set the data-protection officer's contact of the report's establishment."""
     report = get_report(actor, report_id, "complete_drafts")
+    if report.establishment_id is None:  # an imported record (the access policy refuses it)
+        raise access.Denied()
     est = Establishment.objects.select_for_update().get(pk=report.establishment_id)
     before = audit.snapshot(est, list(DPO_FIELDS))
     for name in DPO_FIELDS:
