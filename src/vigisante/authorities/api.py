@@ -21,7 +21,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -170,7 +169,7 @@ class TransmissionRead(RestrictedAPIView):
     access_model = Transmission
     access_kwarg = "pk"
     access_actions = {"POST": "mark_read", "OPTIONS": "mark_read"}
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(operation_id="transmissions_mark_read", summary="Mark a transmission read",
                    description="Records who read it and when (the first reading is kept). "

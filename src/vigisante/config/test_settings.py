@@ -16,3 +16,5 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # One PDF per observatory snapshot: WeasyPrint costs seconds per PDF.
 OBSERVATORY_PDF_LANGUAGES = ("fr",)
+# Throttling counters per test process (the data folder may be shared by parallel runs).
+CACHES["throttle"]["LOCATION"] = tempfile.mkdtemp(prefix="vigisante-throttle-")  # noqa: F405
