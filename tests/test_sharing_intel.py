@@ -232,3 +232,52 @@ def test_the_demo_intelligence_is_valid_and_ingests(analyst):
     assert summary == {"pieces": 2, "candidates": 10}
     kinds = {o["type"] for i in IncomingIntel.objects.filter(format="stix") for o in i.content}
     assert "x-cert-fr-advisory" in kinds
+
+
+def _bundle(objects):
+    return {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+            "objects": objects}
+
+
+def _indicator(sid, value, modified, **extra):
+    return {"type": "indicator", "spec_version": "2.1", "id": sid,
+            "created": "2026-11-01T08:00:00.000Z", "modified": modified,
+            "pattern": f"[domain-name:value = '{value}']", "pattern_type": "stix",
+            "valid_from": "2026-11-01T08:00:00Z", **extra}
+
+
+def test_a_revoked_version_of_an_accepted_indicator_is_marked_for_review(analyst):
+    """A partner later revokes an object we accepted: the new intelligence names our
+    indicator in a warning and is audited; nothing is withdrawn (the analysts decide). A
+    revoked object we never accepted warns nothing."""
+    kept = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    dismissed = "indicator--c410e480-e42b-47d1-9476-85307c12bcbc"
+    first = services.ingest_intel(source="partner", fmt="stix", payload=_bundle([
+        _indicator(kept, "relais-facture.example.net", "2026-11-01T08:00:00.000Z"),
+        _indicator(dismissed, "autre-leurre.example.net", "2026-11-01T08:00:00.000Z")]),
+        actor=analyst)
+    chosen = first.candidates.get(ref=kept)
+    assert intel_module.accept(actor=analyst, intel=first, candidate_ids=[chosen.pk]) == 1
+    ours = Indicator.objects.get(value="relais-facture.example.net")
+    assert ours.status == "confirmed"
+    later = services.ingest_intel(source="subscription: CERT partenaire", fmt="stix",
+                                  payload=_bundle([
+        _indicator(kept, "relais-facture.example.net", "2026-11-20T08:00:00.000Z",
+                   revoked=True),
+        _indicator(dismissed, "autre-leurre.example.net", "2026-11-20T08:00:00.000Z",
+                   revoked=True)]), actor=None)
+    assert later.status == "pending" and not later.candidates.exists()
+    later.refresh_from_db()
+    flagged = [w for w in later.warnings if "domain:relais-facture.example.net" in w]
+    assert len(flagged) == 1 and "autre-leurre" not in flagged[0]
+    event = AuditEvent.objects.get(action="sharing.intel_revocation")
+    assert event.object_id == str(later.pk)
+    assert event.after == {"refs": [kept], "indicators": [ours.pk], "earlier_intel": [first.pk]}
+    ours.refresh_from_db()
+    assert ours.status == "confirmed"  # marked for review, not withdrawn
+    # only the dismissed one revoked: no warning, no audit event
+    alone = services.ingest_intel(source="partner", fmt="stix", payload=_bundle([
+        _indicator(dismissed, "autre-leurre.example.net", "2026-11-21T08:00:00.000Z",
+                   revoked=True)]), actor=analyst)
+    assert not alone.warnings
+    assert AuditEvent.objects.filter(action="sharing.intel_revocation").count() == 1

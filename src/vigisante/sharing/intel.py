@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vigisante.core import access, audit
 from vigisante.indicators.models import Indicator, Status
@@ -115,11 +116,46 @@ def _store(source, fmt, parsed, digest, size, actor, now) -> IncomingIntel | Non
             IntelCandidate(intel=intel, type=c.type, value=c.value,
                            tlp=c.tlp or intel.tlp, confidence=c.confidence, ref=c.ref)
             for c in parsed.candidates], batch_size=1000)
+        _flag_revocations(intel, parsed.revoked, actor)
         audit.record(actor=actor if getattr(actor, "pk", None) else None,
                      action="sharing.intel_received", obj=intel,
                      after={"source": source, "format": fmt, "objects": len(parsed.objects),
                             "candidates": len(parsed.candidates), "sha256": digest})
     return intel
+
+
+#: How many revoked values a warning names (the audit event lists every indicator).
+NAMED = 20
+
+
+def _flag_revocations(intel: IncomingIntel, refs: list[str], actor) -> None:
+    """Indicators we accepted from earlier intelligence whose STIX object this intelligence
+    revokes: marked for the analysts' review, not withdrawn. An accepted indicator is ours
+    (confirmed by an analyst, perhaps seen in our own reports and campaigns): the source's
+    revocation is a reason to look again, not a decision. The new intelligence, pending in
+    the review queue, carries a warning naming them; audited `sharing.intel_revocation`."""
+    wanted = sorted(set(refs))
+    earlier: list[IntelCandidate] = []
+    for start in range(0, len(wanted), 500):  # no query with more ids than the database takes
+        earlier += IntelCandidate.objects.filter(
+            decision=IntelStatus.ACCEPTED, indicator__isnull=False,
+            ref__in=wanted[start:start + 500]).exclude(intel=intel)
+    if not earlier:
+        return
+    values = sorted({f"{c.type}:{c.value}" for c in earlier})
+    named = ", ".join(values[:NAMED]) + (", …" if len(values) > NAMED else "")
+    intel.warnings = [*intel.warnings, ngettext(
+        "%(n)d indicator accepted from earlier intelligence is revoked by this one: "
+        "%(values)s. To review: reject it in the indicators if it no longer holds.",
+        "%(n)d indicators accepted from earlier intelligence are revoked by this one: "
+        "%(values)s. To review: reject them in the indicators if they no longer hold.",
+        len(values)) % {"n": len(values), "values": named}]
+    intel.save(update_fields=["warnings"])
+    audit.record(actor=actor if getattr(actor, "pk", None) else None,
+                 action="sharing.intel_revocation", obj=intel,
+                 after={"refs": sorted({c.ref for c in earlier}),
+                        "indicators": sorted({c.indicator_id for c in earlier}),
+                        "earlier_intel": sorted({c.intel_id for c in earlier})})
 
 
 def _stricter(a: str, b: str) -> str:

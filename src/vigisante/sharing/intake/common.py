@@ -44,6 +44,7 @@ class Parsed:
     tlp: str | None = None  # the strictest TLP seen
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    revoked: list[str] = field(default_factory=list)  # STIX ids of revoked indicators, CVEs
 
 
 def stricter(a: str | None, b: str | None) -> str | None:

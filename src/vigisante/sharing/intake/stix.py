@@ -109,6 +109,7 @@ def read_stix(data: Any) -> Parsed:
     bundle_tlp = None
     skipped = 0
     reports = []
+    revoked = []
     for obj in objects:
         version = obj.get("spec_version") or bundle_version or "2.0"
         version = version if isinstance(version, str) else "?"
@@ -119,6 +120,8 @@ def read_stix(data: Any) -> Parsed:
         if kind == "report" and isinstance(obj.get("name"), str):
             reports.append(obj["name"])
         if obj.get("revoked") is True:
+            if kind in ("indicator", "vulnerability"):
+                revoked.append(obj["id"])
             continue
         if kind == "indicator":
             if obj.get("pattern_type", "stix") != "stix":
@@ -148,4 +151,4 @@ def read_stix(data: Any) -> Parsed:
         "n": len(objects)}
     return Parsed(fmt="stix", title=title[:300], external_id=bundle_id, objects=objects,
                   candidates=collector.candidates(), tlp=bundle_tlp, warnings=warnings,
-                  counts=count_types(types))
+                  counts=count_types(types), revoked=revoked)
