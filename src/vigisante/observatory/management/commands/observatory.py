@@ -68,7 +68,3 @@ class Command(BaseCommand):
                                 "%(records)d records).") % {
                 "n": len(written), "dir": out, "hash": report.snapshot,
                 "records": report.records})
-            if not no_pdf and not any(p.name == "report.pdf" for p in written):
-                self.stderr.write(_("No PDF: WeasyPrint or its system libraries are missing "
-                                    "(Debian: apt install libpango-1.0-0 libpangoft2-1.0-0 "
-                                    "fonts-dejavu-core); everything else is written."))
