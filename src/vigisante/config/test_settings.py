@@ -14,5 +14,3 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # WhiteNoise warns on every request when the collected-static folder does not exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
-# One PDF per observatory snapshot: WeasyPrint costs seconds per PDF.
-OBSERVATORY_PDF_LANGUAGES = ("fr",)
