@@ -450,3 +450,30 @@ def test_public_version_hides_small_counts_names_and_narratives(data, tmp_path):
                  "750000011", "patient a été transféré"):
         assert name not in everything
     assert "< 5" in everything
+
+
+def test_a_fresh_install_gets_a_clear_message_not_a_traceback(tmp_path):
+    """`pip install .` then `vigisante observatory --year 2023 --out DIR` before any
+    `vigisante migrate`: the command says what to do; then, migrated, it writes every
+    file, the PDF included (no system library needed)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("VIGISANTE_") and k != "DJANGO_SETTINGS_MODULE"}
+    env["VIGISANTE_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "vigisante.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    out = tmp_path / "out"
+    done = run("observatory", "--year", "2023", "--out", str(out))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "vigisante migrate" in done.stderr and not out.exists()
+    assert run("migrate", "-v", "0").returncode == 0
+    done = run("observatory", "--year", "2023", "--out", str(out))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert (out / "figures.json").exists() and (out / "01_totals.csv").exists()
