@@ -340,8 +340,9 @@ def test_english_and_french(data, tmp_path):
     fr = (tmp_path / "fr" / "report.html").read_text()
     assert '<html lang="en">' in en and '<html lang="fr">' in fr
     assert "1 Jan 2023" in en and "01/01/2023" in fr  # one date format per language
-    assert re.search(r">\d+,\d %<", fr) and not re.search(r">\d+\.\d %<", fr)  # decimal comma
-    assert re.search(r">\d+\.\d %<", en) and not re.search(r">\d+,\d %<", en)
+    share = r">\d+{}\d\u00a0%<"  # a non-breaking space before "%": one line on a phone
+    assert re.search(share.format(","), fr) and not re.search(share.format(r"\."), fr)
+    assert re.search(share.format(r"\."), en) and not re.search(share.format(","), en)
     assert ((tmp_path / "en" / "figures.json").read_bytes()
             == (tmp_path / "fr" / "figures.json").read_bytes())
     assert translation.get_language() in ("en-us", "en", "fr", None)

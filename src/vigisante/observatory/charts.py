@@ -83,6 +83,7 @@ def _horizontal(labels, series, hidden, percent) -> tuple[str, int]:
     bar, gap = 14, 6
     legend_w = 170 if len(series) > 1 else 0
     left = min(12 + CHAR * max((len(x) for x in labels), default=1), 270)
+    labels = [_short(x, int((left - 12) / CHAR)) for x in labels]  # none runs off the left
     right = WIDTH - 50 - legend_w
     top_pad, bottom_pad = 6, 26
     height = int(top_pad + (bar + gap) * max(len(labels), 1) + bottom_pad)

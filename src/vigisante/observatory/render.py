@@ -120,10 +120,10 @@ def _format(table: Table, row: Row, col: Column) -> str:
     if col.kind == TEXT:
         return str(value)
     if col.kind == SHARE:
-        return number_format(value * 100, 1) + " %"
+        return number_format(value * 100, 1) + "\u00a0%"  # never "10,8" and "%" on two lines
     if col.kind == CHANGE:
         sign = "+" if value > 0 else ""
-        return sign + number_format(value * 100, 1) + " %"
+        return sign + number_format(value * 100, 1) + "\u00a0%"
     if isinstance(value, float):
         return number_format(value, 1, force_grouping=True)
     return number_format(value, force_grouping=True)
