@@ -145,3 +145,50 @@ def test_refuses_a_database_url_left_set(tmp_path):
     assert done.returncode != 0
     assert "--use-database-url" in done.stderr
     assert not (tmp_path / "data" / "vigisante.sqlite3").exists()
+
+
+def test_the_readme_command_serves_the_demo_with_its_static_files(two_runs):
+    """`vigisante demo` (the README's command) serves the site: the static files are collected
+    while the data loads, before it says it is ready; Ctrl+C stops it cleanly."""
+    import signal
+    import socket
+    import urllib.request
+
+    data_dir = two_runs[0]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "vigisante.cli", "demo", "--port", str(port),
+                             "--workers", "1"], env=cli_env(data_dir), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:  # progress and "Ready in" go to stderr
+            lines.append(line)
+            if line.startswith("Ready in"):
+                break
+        assert any(x.startswith("Ready in") for x in lines), "".join(lines)
+        # ready means collected: the server has nothing left to prepare
+        assert (data_dir / "static" / "vigisante" / "site.css.gz").is_file()
+        assert (data_dir / "static.fingerprint").is_file()
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/",
+                                            timeout=5) as page:
+                    assert page.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vigisante/site.css",
+                                    timeout=5) as css:
+            assert css.status == 200 and len(css.read()) > 100
+        proc.send_signal(signal.SIGINT)
+        out, _err = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        assert f"Serving http://127.0.0.1:{port}/" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

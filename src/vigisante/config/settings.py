@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "vigisante.core.staticfiles.VigisanteStaticFilesConfig",  # django.contrib.staticfiles
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

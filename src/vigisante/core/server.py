@@ -59,10 +59,12 @@ class VigisanteApplication(BaseApplication):
 
 
 def prepare(*, migrate: bool = True, verbosity: int = 0) -> None:
-    """Collect static files and apply pending migrations."""
+    """Collect static files (when they changed) and apply pending migrations."""
+    from vigisante.core import staticfiles
+
     if migrate:
         call_command("migrate", interactive=False, verbosity=verbosity)
-    call_command("collectstatic", interactive=False, verbosity=verbosity)
+    staticfiles.collect(verbosity=verbosity)
 
 
 def start_task_worker() -> subprocess.Popen | None:

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vigisante.config import env
-from vigisante.core import server
+from vigisante.core import server, staticfiles
 from vigisante.core.management.commands.serve import add_server_arguments, workers_from
 from vigisante.demo import load as demo_load
 from vigisante.demo import taxii as demo_taxii
@@ -46,10 +46,17 @@ class Command(BaseCommand):
                 "VIGISANTE_DATABASE_URL is set. Unset it, or pass --use-database-url to load "
                 "the synthetic data and its public demo logins into that database on purpose.")
         url = server.site_url(options["host"], options["port"])
+        # The static files are compressed in another process while the data loads.
+        static = None if options["no_serve"] else staticfiles.Collecting()
         # Only the final answer goes to stdout: migrations and progress go to stderr.
-        with contextlib.redirect_stdout(sys.stderr):
-            accounts = self._prepare(options)
-            sharing = demo_taxii.prepare(url)
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                accounts = self._prepare(options)
+                sharing = demo_taxii.prepare(url)
+        except BaseException:
+            if static is not None:
+                static.cancel()
+            raise
         if not env.get("VIGISANTE_SITE_URL"):
             # links in e-mails point at this demo (server processes and the task worker)
             settings.SITE_URL = os.environ["VIGISANTE_SITE_URL"] = url.rstrip("/")
@@ -59,6 +66,8 @@ class Command(BaseCommand):
         else:
             self._print_logins(url, accounts)
             self._print_sharing(sharing)
+        if static is not None:
+            static.finish()
         self.stderr.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if options["no_serve"]:
             return
