@@ -75,10 +75,11 @@ def _styles() -> dict[str, Any]:
                              leading=19, textColor=HexColor(BLUE), spaceAfter=8),
         "h2": ParagraphStyle("obs-h2", parent=body, fontName=fonts["bold"], fontSize=12.5,
                              leading=16, textColor=HexColor(BLUE), spaceBefore=14,
-                             spaceAfter=6),
+                             spaceAfter=6, keepWithNext=1),
         "note": ParagraphStyle("obs-note", parent=body, textColor=HexColor("#444444")),
         "caption": ParagraphStyle("obs-caption", parent=body, fontName=fonts["bold"],
-                                  fontSize=9, leading=12, spaceBefore=6, spaceAfter=3),
+                                  fontSize=9, leading=12, spaceBefore=6, spaceAfter=3,
+                                  keepWithNext=1),  # a caption never ends a page alone
         "figcaption": ParagraphStyle("obs-figcaption", parent=body, fontSize=8.5,
                                      leading=11, textColor=HexColor("#444444"),
                                      spaceAfter=8),
@@ -167,7 +168,7 @@ def _table(t: Any, styles: dict[str, Any], width: float) -> Any:
     texts = [any(cells[i][1] for _label, cells, _total in t.rows)
              for i in range(len(t.headers))]
     weights = [3.0] + [2.4 if is_text else 1.0 for is_text in texts]
-    scale = width / sum(weights)
+    widths = _widths(weights, t.headers, width)
     head = [_p(_("Item"), styles["head"])] + [
         _p(h, styles["head" if is_text else "head-num"])
         for h, is_text in zip(t.headers, texts, strict=True)]
@@ -198,9 +199,28 @@ def _table(t: Any, styles: dict[str, Any], width: float) -> Any:
             commands.append(("ALIGN", (i, 0), (i, -1), "LEFT"))
     for r in bold_rows:
         commands.append(("FONTNAME", (0, r), (-1, r), fonts["bold"]))
-    table = Table(data, colWidths=[w * scale for w in weights], repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _widths(weights: list[float], headers: list[str], width: float) -> list[float]:
+    """Column widths in proportion to `weights`, each value column at least as wide as the
+    longest word of its header (never a word broken across lines), taken from the row
+    labels' column, which keeps at least a quarter of the width."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    bold = pdf_fonts()["bold"]
+    widths = [w * width / sum(weights) for w in weights]
+    for i, header in enumerate(headers, start=1):
+        need = max((stringWidth(word, bold, 8) for word in header.split()), default=0) + 13
+        if widths[i] < need:
+            widths[0] -= need - widths[i]
+            widths[i] = need
+    if widths[0] < width / 4:  # too many columns: the value columns share what is left
+        rest = sum(widths[1:])
+        widths = [width / 4] + [w * (width * 3 / 4) / rest for w in widths[1:]]
+    return widths
 
 
 # -- charts ----------------------------------------------------------------------------------
