@@ -15,7 +15,7 @@ from taxii_helpers import basic, collection, machine, token
 
 from vigisante.indicators.models import Indicator
 from vigisante.reports import services as report_services
-from vigisante.sharing.models import Alert
+from vigisante.sharing.models import Alert, AlertRecipient
 from vigisante.taxii import publication
 from vigisante.taxii.defaults import ensure_collections
 from vigisante.taxii.models import StixObject
@@ -73,6 +73,10 @@ def world(early_warning_data):
         "red": _alert("Red alert", "red", indicators=[inds["red"]], target_all=True),
         "draft": _alert("Draft alert", "green", sent=False, target_all=True),
     }
+    # The regional alert was delivered to the reporting establishment (in IDF): its own
+    # collection carries it, and the anonymity test reads that collection too.
+    AlertRecipient.objects.create(alert=alerts["regions"], establishment=est,
+                                  delivered_at=timezone.now())
     return {"inds": inds, "alerts": alerts, "campaign": campaign, "report": report,
             "est": est}
 
@@ -110,6 +114,8 @@ def test_objects_go_to_the_collections_of_their_audience_and_tlp(world, run_task
     assert "Alert to public hospitals" in names(stored("category-ch"))
     assert stored("category-ehpad") == []
     assert "Alert to a region" not in names(stored("establishments"))
+    own = f"establishment-{world['est'].pk}"
+    assert names(stored(own)) == {"Alert to a region"}  # its AMBER indicators: none
     every_text = json.dumps([stored(c.alias) for c in type(collection("everyone"))
                              .objects.all()])
     for absent in ("red.example", "pending.example", "noisy.example", "Red alert",
@@ -171,6 +177,7 @@ def test_taxii_and_feeds_never_carry_the_reporter(world, analyst, est_a):
             bodies.append(b"".join(response.streaming_content))
     text = b"\n".join(bodies).decode()
     assert "amber.example" in text and "Alert to everyone" in text  # the test sees content
+    assert f"establishment-{world['est'].pk}" in text  # and the establishment's collection
     for needle in needles:
         for form in (needle, json.dumps(needle)[1:-1]):
             assert form not in text, needle

@@ -1,7 +1,11 @@
 """What we share about an alert, a campaign or indicators, loaded from the database and
 handed to the pure builders (STIX in `sharing.stix`, MISP in `sharing.misp`).
 
-Only shareable indicators (confirmed, not noisy) ever leave. A campaign's name and summary
+Only shareable indicators (confirmed, not noisy) ever leave. One that was published and then
+withdrawn (rejected or found noisy: `Withdrawal`, written by the TAXII publication) is listed
+in MISP events as a deleted attribute, and moves the `modified` of the reports and the
+timestamp of the events that list it; shared again, its version follows the withdrawal.
+A campaign's name and summary
 are analysts' text written for the CERT: they leave only when the anonymity guard finds no
 reporting establishment's identity or report text in them; otherwise the campaign is shared
 as "Campaign N" without a summary.
@@ -9,6 +13,7 @@ as "Campaign N" without a summary.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +23,13 @@ from django.db.models import QuerySet
 from vigisante.indicators.models import Campaign, Indicator, IndicatorQuerySet
 from vigisante.reports.models import Report
 from vigisante.sharing import stix
-from vigisante.sharing.models import Alert
+from vigisante.sharing.models import Alert, Withdrawal
 
 INDICATOR_FIELDS = ("id", "type", "value", "tlp", "confidence", "first_seen", "reviewed_at")
+LINKED_FIELDS = (*INDICATOR_FIELDS, "status", "noisy")
+#: A version shared again after it was withdrawn comes this long after the withdrawal (a whole
+#: second: MISP timestamps are seconds).
+RESHARED = dt.timedelta(seconds=1)
 
 
 def creator_name() -> str:
@@ -41,10 +50,56 @@ class CampaignView:
     indicators: list[Indicator] = field(default_factory=list)
     malware: list[str] = field(default_factory=list)
     tlp: str = "amber"
+    withdrawn: list[Indicator] = field(default_factory=list)
+    changed: dt.datetime | None = None
 
 
 def _shareable(qs: IndicatorQuerySet) -> list[Indicator]:
     return list(qs.shareable().only(*INDICATOR_FIELDS).order_by("type", "value"))
+
+
+def withdrawals(indicators: list[Indicator]) -> dict[int, dt.datetime]:
+    """indicator pk -> when it was withdrawn from sharing (one query; none: {})."""
+    who = creator()
+    by_id = {stix.indicator_id(i.type, i.value, who): i.pk for i in indicators}
+    if not by_id:
+        return {}
+    return {by_id[sid]: at for sid, at in Withdrawal.objects.filter(
+        stix_id__in=list(by_id)).values_list("stix_id", "withdrawn_at")}
+
+
+@dataclass
+class Linked:
+    """The indicators an alert or a campaign lists: those shared (in order), those withdrawn
+    after they were shared (each with its `withdrawn_at`), and the latest such change."""
+
+    shared: list[Indicator]
+    withdrawn: list[Indicator]
+    changed: dt.datetime | None
+
+
+def linked(indicators: list[Indicator], withdrawn: dict[int, dt.datetime]) -> Linked:
+    """Split `indicators` (with LINKED_FIELDS); one shared again after it was withdrawn gets
+    the withdrawal plus `RESHARED` as its last change (in memory only)."""
+    shared, gone, changes = [], [], []
+    for ind in sorted(indicators, key=lambda i: (i.type, i.value)):
+        at = withdrawn.get(ind.pk)
+        if ind.shareable:
+            if at is not None:
+                if ind.reviewed_at is None or ind.reviewed_at <= at:
+                    ind.reviewed_at = at + RESHARED
+                changes.append(ind.reviewed_at)
+            shared.append(ind)
+        elif at is not None:
+            ind.withdrawn_at = at  # type: ignore[attr-defined]
+            gone.append(ind)
+            changes.append(at)
+    return Linked(shared, gone, max(changes) if changes else None)
+
+
+def _linked(qs: IndicatorQuerySet) -> Linked:
+    indicators = list(qs.only(*LINKED_FIELDS))
+    return linked(indicators, withdrawals(indicators))
 
 
 def campaign_view(campaign: Campaign) -> CampaignView:
@@ -52,7 +107,9 @@ def campaign_view(campaign: Campaign) -> CampaignView:
     strictest of its indicators', at least AMBER) and its name and summary if anonymous."""
     from vigisante.sharing import domain, services
 
-    indicators = _shareable(campaign.indicators())
+    found = _linked(Indicator.objects.filter(
+        sightings__report__campaign_memberships__campaign=campaign).distinct())
+    indicators = found.shared
     reports = Report.objects.filter(campaign_memberships__campaign=campaign)
     guard = services.guard_for_reports(reports)
     leaks = guard.leaks({"name": campaign.name or "", "summary": campaign.summary or ""})
@@ -65,7 +122,8 @@ def campaign_view(campaign: Campaign) -> CampaignView:
         campaign=campaign,
         name="" if "name" in leaking else campaign.name,
         summary="" if "summary" in leaking else campaign.summary,
-        indicators=indicators, malware=malware, tlp=tlp)
+        indicators=indicators, malware=malware, tlp=tlp, withdrawn=found.withdrawn,
+        changed=found.changed)
 
 
 def campaign_stix(campaign: Campaign) -> dict[str, Any]:
@@ -83,10 +141,11 @@ def alert_stix(alert: Alert) -> dict[str, Any]:
     campaign_name = None
     if alert.campaign_id and alert.campaign is not None:
         campaign_name = campaign_view(alert.campaign).name or None
+    found = _linked(alert.indicators.all())
     return stix.bundle(stix.alert_objects(
-        alert, _shareable(alert.indicators.all()), campaign=alert.campaign,
+        alert, found.shared, campaign=alert.campaign,
         campaign_name=campaign_name, malware=[alert.malware] if alert.malware else [],
-        creator=who), creator=who)
+        creator=who, changed=found.changed), creator=who)
 
 
 def indicators_stix(indicators: IndicatorQuerySet) -> dict[str, Any]:
@@ -123,18 +182,20 @@ def _rsit(campaign_id: int | None) -> list[tuple[str, str]]:
     return _rsit_many([campaign_id]).get(campaign_id, []) if campaign_id else []
 
 
-def _alert_event(alert: Alert, indicators, rsit) -> dict[str, Any]:
+def _alert_event(alert: Alert, found: Linked, rsit) -> dict[str, Any]:
     from vigisante.sharing import misp
 
-    changed = max(t for t in (alert.created_at, alert.updated_at, alert.sent_at) if t)
+    changed = max(t for t in (alert.created_at, alert.updated_at, alert.sent_at, found.changed)
+                  if t)
     return misp.event(key=f"alert/{alert.pk}", info=alert.title,
                       date=(alert.sent_at or alert.created_at).date(), changed=changed,
-                      tlp=alert.tlp, indicators=indicators, rsit=rsit, creator=creator_name())
+                      tlp=alert.tlp, indicators=found.shared, rsit=rsit,
+                      creator=creator_name(), withdrawn=found.withdrawn)
 
 
 def alert_misp(alert: Alert) -> dict[str, Any]:
     """The MISP event of an alert."""
-    return _alert_event(alert, _shareable(alert.indicators.all()), _rsit(alert.campaign_id))
+    return _alert_event(alert, _linked(alert.indicators.all()), _rsit(alert.campaign_id))
 
 
 def campaign_misp(campaign: Campaign) -> dict[str, Any]:
@@ -142,13 +203,13 @@ def campaign_misp(campaign: Campaign) -> dict[str, Any]:
     from vigisante.sharing import misp
 
     view = campaign_view(campaign)
-    changed = max(t for t in (campaign.created_at, campaign.confirmed_at, campaign.reviewed_at)
-                  if t)
+    changed = max(t for t in (campaign.created_at, campaign.confirmed_at, campaign.reviewed_at,
+                              view.changed) if t)
     return misp.event(key=f"campaign/{campaign.pk}",
                       info=view.name or f"Campaign {campaign.pk}",
                       date=campaign.created_at.date(), changed=changed, tlp=view.tlp,
                       indicators=view.indicators, rsit=_rsit(campaign.pk),
-                      creator=creator_name())
+                      creator=creator_name(), withdrawn=view.withdrawn)
 
 
 def _feed_alerts(user) -> QuerySet[Alert]:
@@ -169,19 +230,16 @@ def _feed_campaigns(user) -> QuerySet[Campaign] | None:
 
 
 def _alert_events(alerts: list[Alert]) -> list[dict[str, Any]]:
-    """The events of several alerts in three queries, whatever their number."""
-    from vigisante.indicators.models import Status
-
+    """The events of several alerts in four queries, whatever their number."""
     through = Alert.indicators.through
     by_alert: dict[int, list[Indicator]] = {}
-    rows = through.objects.filter(
-        alert_id__in=[a.pk for a in alerts], indicator__status=Status.CONFIRMED,
-        indicator__noisy=False).select_related("indicator").order_by(
-        "indicator__type", "indicator__value")
+    rows = through.objects.filter(alert_id__in=[a.pk for a in alerts]).select_related(
+        "indicator").order_by("indicator__type", "indicator__value")
     for row in rows:
         by_alert.setdefault(row.alert_id, []).append(row.indicator)
+    withdrawn = withdrawals([i for found in by_alert.values() for i in found])
     rsit = _rsit_many(a.campaign_id for a in alerts)
-    return [_alert_event(a, by_alert.get(a.pk, []),
+    return [_alert_event(a, linked(by_alert.get(a.pk, []), withdrawn),
                          rsit.get(a.campaign_id, []) if a.campaign_id else [])
             for a in alerts]
 

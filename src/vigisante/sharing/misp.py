@@ -62,23 +62,41 @@ def tags(tlp: str, rsit: Iterable[tuple[str, str]] = ()) -> list[dict[str, str]]
     return out
 
 
+def _epoch_up(value: dt.datetime) -> int:
+    """Whole seconds, rounded up (a change a millisecond after another is a later second)."""
+    whole = int(value.timestamp())
+    return whole + 1 if value.timestamp() > whole else whole
+
+
 def attribute(ind: Any, event_uuid: str) -> dict[str, Any]:
     """One attribute for an indicator (`type`, `value`, `first_seen`, `reviewed_at`)."""
     kind, category, to_ids = ATTRIBUTES[ind.type]
     changed = max(t for t in (ind.first_seen, ind.reviewed_at) if t is not None)
     return {"uuid": misp_uuid(event_uuid, ind.type, ind.value), "type": kind,
             "category": category, "value": ind.value, "to_ids": to_ids,
-            "distribution": "5", "comment": "", "timestamp": _epoch(changed),
+            "distribution": "5", "comment": "", "timestamp": str(_epoch_up(changed)),
             "disable_correlation": False}
+
+
+def deleted_attribute(ind: Any, event_uuid: str) -> dict[str, Any]:
+    """The attribute of an indicator withdrawn after it was shared (`withdrawn_at`): MISP
+    deletes its copy when it syncs (`deleted`), and no longer blocks it (`to_ids` false)."""
+    out = attribute(ind, event_uuid)
+    out.update(to_ids=False, deleted=True, timestamp=str(_epoch_up(ind.withdrawn_at)),
+               comment="Withdrawn by the CERT (false positive or too common).")
+    return out
 
 
 def event(*, key: str, info: str, date: dt.date, changed: dt.datetime, tlp: str,
           indicators: Iterable[Any], rsit: Iterable[tuple[str, str]] = (),
-          creator: str) -> dict[str, Any]:
+          creator: str, withdrawn: Iterable[Any] = ()) -> dict[str, Any]:
     """A MISP event: `key` names it for its uuid (e.g. "alert/12"), `changed` is its last
-    change (the event's timestamp: the attributes' never exceed it)."""
+    change (the event's timestamp: the attributes' never exceed it). `withdrawn` are the
+    indicators withdrawn after they were shared (each with `withdrawn_at`): deleted
+    attributes."""
     event_uuid = misp_uuid(creator, key)
     attributes = [attribute(i, event_uuid) for i in indicators]
+    attributes += [deleted_attribute(i, event_uuid) for i in withdrawn]
     latest = max([int(_epoch(changed)), *(int(a["timestamp"]) for a in attributes)])
     return {"Event": {
         "uuid": event_uuid, "info": info[:65535], "date": date.isoformat(),
@@ -105,6 +123,8 @@ def hashes(events: Iterable[dict[str, Any]]) -> str:
     for wrapped in events:
         e = wrapped["Event"]
         for a in e["Attribute"]:
+            if a.get("deleted"):
+                continue
             digest = hashlib.md5(a["value"].encode("utf-8"), usedforsecurity=False).hexdigest()
             lines.append(f"{digest},{e['uuid']}\n")
     return "".join(lines)

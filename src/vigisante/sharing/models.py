@@ -114,6 +114,18 @@ class AlertRead(models.Model):
         indexes = [models.Index(fields=["user", "alert"], name="alert_read_user")]
 
 
+class Withdrawal(models.Model):
+    """A STIX object (an indicator, a vulnerability) the CERT published and then withdrew: it
+    was rejected or found noisy after it was shared. Written by the TAXII publication when it
+    publishes the revoked version; the MISP events mark the attribute deleted from then on."""
+
+    stix_id = models.CharField(max_length=120, unique=True)
+    withdrawn_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["withdrawn_at", "id"]
+
+
 # -- Incoming intelligence (STIX bundles, MISP events) ------------------------------------------
 
 class IntelFormat(models.TextChoices):

@@ -3,8 +3,9 @@
 - CERT staff (by API token: the site's staff pass a second factor, tokens are issued after
   it) read every collection, add to and delete from the inbox collections;
 - a machine account of an establishment (it has a Membership) reads what the establishment
-  receives: the collection for everyone, the one for every establishment, and the one of
-  each category of its establishments;
+  receives: the collection for everyone, the one for every establishment, the one of
+  each category of its establishments, and its establishments' own collections (the
+  TLP:AMBER alerts with finer targets delivered to them);
 - a machine account without establishment is a partner (a CERT, an agency): it reads the
   collection for everyone and the partners' one, and adds objects to the inbox collections
   that name it among their writers;
@@ -33,7 +34,9 @@ def _machine_reads(user) -> Q:
     categories = Establishment.objects.filter(
         pk__in=memberships.values("establishment_id")).values("category")
     return (Q(audience__in=[Audience.EVERYONE, Audience.ESTABLISHMENTS])
-            | Q(audience=Audience.CATEGORY, category__in=categories))
+            | Q(audience=Audience.CATEGORY, category__in=categories)
+            | Q(audience=Audience.ESTABLISHMENT,
+                establishment_id__in=memberships.values("establishment_id")))
 
 
 def _writer_q(user) -> Q:

@@ -1,5 +1,6 @@
 """Django admin of TAXII: who may write to which inbox, and the subscriptions the worker
-polls. Collections themselves are created by the app's migration (taxii/defaults.py)."""
+polls. Collections themselves are created by the app's migration (taxii/defaults.py), and
+an establishment's own collection by the publication when an alert first needs it."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from vigisante.taxii.models import Collection, Subscription
 @admin.register(Collection)
 class CollectionAdmin(AuditedAdmin):
     list_display = ("alias", "title", "audience", "category")
-    readonly_fields = ("id", "alias", "audience", "category", "tlps")
-    fields = ("id", "alias", "title", "description", "audience", "category", "tlps",
-              "writers")
+    list_filter = ("audience",)
+    readonly_fields = ("id", "alias", "audience", "category", "establishment", "tlps")
+    fields = ("id", "alias", "title", "description", "audience", "category", "establishment",
+              "tlps", "writers")
     filter_horizontal = ("writers",)
 
     def has_add_permission(self, request):

@@ -4,6 +4,8 @@
   establishments of a category, partners) and carrying given TLP levels; an inbox collection
   is writable by the partners named in `writers` (what they add lands as incoming
   intelligence for the CERT's review).
+- a collection of one establishment carries the TLP:AMBER alerts with finer targets
+  (regions, sectors, NIS2 status, a supplier's customers) delivered to it;
 - `StixObject`: one version of one STIX object in one collection, kept whole as compact JSON
   (served as is), with its TAXII `date_added` and `version`; `latest`/`first` mark the newest
   and oldest version of the object in the collection (the `match[version]` filters).
@@ -27,6 +29,7 @@ class Audience(models.TextChoices):
     ESTABLISHMENTS = "establishments", _("every establishment")
     CATEGORY = "category", _("the establishments of a category")
     PARTNERS = "partners", _("partners (CERTs, agencies)")
+    ESTABLISHMENT = "establishment", _("one establishment (alerts it received)")
     INBOX = "inbox", _("the CERT (objects sent by partners)")
 
 
@@ -42,6 +45,10 @@ class Collection(models.Model):
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     category = models.CharField(_("category"), max_length=20, blank=True,
                                 help_text=_("For the audience 'category' only."))
+    establishment = models.ForeignKey(
+        "establishments.Establishment", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", verbose_name=_("establishment"),
+        help_text=_("For the audience 'one establishment' only."))
     tlps = models.JSONField(_("TLP levels"), default=list, blank=True)
     writers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
                                      verbose_name=_("partners who may add objects"))
@@ -72,6 +79,7 @@ class StixObject(models.Model):
     latest = models.BooleanField(default=True)
     first = models.BooleanField(default=True)
     payload = models.TextField()  # the object, compact JSON, served as is
+    revoked = models.BooleanField(default=False)  # the object says `"revoked": true`
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                  null=True, blank=True, related_name="+")
 

@@ -36,11 +36,11 @@ def store(collection: Collection, objects: Iterable[dict], *, added_by=None,
     Returns one `(id, version, outcome)` per object, outcome "added" or "present" (that
     version was already there). One transaction; writers of a collection are serialised."""
     now = now or timezone.now()
-    prepared: list[tuple[str, str, dt.datetime, str, str]] = []
+    prepared: list[tuple[str, str, dt.datetime, str, str, bool]] = []
     for obj in objects:
         version = protocol.object_version(obj) or now
         prepared.append((obj["id"], obj["type"], version, obj.get("spec_version", "2.1"),
-                         _dumps(obj)))
+                         _dumps(obj), obj.get("revoked") is True))
     results: list[tuple[str, str, str]] = []
     with transaction.atomic():
         Collection.objects.select_for_update().filter(pk=collection.pk).exists()
@@ -60,7 +60,7 @@ def _store_chunk(collection, chunk, added_by, base: dt.datetime):
     known = {(sid, v) for sid, rows in existing.items() for _pk, v, _l, _f in rows}
     new_rows: list[StixObject] = []
     results = []
-    for offset, (stix_id, kind, version, spec, payload) in enumerate(chunk):
+    for offset, (stix_id, kind, version, spec, payload, revoked) in enumerate(chunk):
         stamp = protocol.format_timestamp(version)
         if (stix_id, version) in known:
             results.append((stix_id, stamp, "present"))
@@ -69,7 +69,7 @@ def _store_chunk(collection, chunk, added_by, base: dt.datetime):
         new_rows.append(StixObject(
             collection=collection, stix_id=stix_id, type=kind, spec_version=spec,
             version=version, date_added=base + dt.timedelta(microseconds=offset),
-            latest=False, first=False, payload=payload, added_by=added_by))
+            latest=False, first=False, payload=payload, revoked=revoked, added_by=added_by))
         results.append((stix_id, stamp, "added"))
     if not new_rows:
         return results

@@ -207,12 +207,14 @@ def campaign_objects(campaign: Any, indicators: Iterable[Any], *, tlp: str = "am
 
 def alert_objects(alert: Any, indicators: Iterable[Any], *, campaign: Any = None,
                   campaign_name: str | None = None, malware: Iterable[str] = (),
-                  creator: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                  creator: dict[str, Any] | None = None,
+                  changed: dt.datetime | None = None) -> list[dict[str, Any]]:
     """A `report` (the alert as the establishments read it) with its indicators, malware
     families, campaign and relationships, all under the alert's TLP for what it adds.
 
     `alert` needs `pk`, `title`, `situation`, `actions`, `tlp`, `created_at`, `updated_at`
-    (changed by every edit, and by sending) and `sent_at`."""
+    (changed by every edit, and by sending) and `sent_at`; `changed` is a later change of
+    what it lists (an indicator withdrawn, or shared again), if any."""
     creator_id = _creator_id(creator)
     tlp = alert.tlp
     objects = indicator_objects(indicators, creator=creator)
@@ -227,7 +229,7 @@ def alert_objects(alert: Any, indicators: Iterable[Any], *, campaign: Any = None
         for family in families:
             extra += [relationship(o, "indicates", family, creator=creator, tlp=tlp)
                       for o in objects if o["type"] == "indicator"]
-    modified = _latest(alert.created_at, alert.updated_at, alert.sent_at)
+    modified = _latest(alert.created_at, alert.updated_at, alert.sent_at, changed)
     refs = [o["id"] for o in [*objects, *families, *extra]]
     report = {
         "type": "report", "spec_version": "2.1",
