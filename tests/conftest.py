@@ -179,7 +179,8 @@ def run_tasks():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """API throttling and lockouts count in the cache: each test starts from zero."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["throttle"].clear()
     yield

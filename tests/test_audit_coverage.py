@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, api_client_for, make_user
+from conftest import PASSWORD, api_client_for, html, make_user
 from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -343,3 +343,110 @@ def test_every_route_of_a_report_or_case_is_audited_or_explained():
     assert not missing, f"routes with case data neither audited nor explained: {missing}"
     known = {name for name, _pattern in _routes()}
     assert not (set(READS) | set(NOT_READS)) - known
+
+
+# --- pages added with the authorities and the campaigns (found by re-testing issue 9) -------
+
+@pytest.mark.django_db(transaction=True)  # the real worker closes a connection left in a
+# transaction (close_old_connections): on PostgreSQL the test must not run inside one
+def test_authority_dashboard_and_every_reading_of_a_report_panel_are_audited(
+        client_for, analyst, reporter_a, early_warning_data, run_tasks):
+    """The authority's start page lists the open incidents of its scope; the report panel is
+    read by authorities (every time, not only the first) and by CERT staff."""
+    from authorities_world import make_authority
+
+    from vigisante.reports import services as report_services
+
+    ars = make_authority("ars.audit@example.org", "ars", reporter_a.establishments.get().region)
+    report = report_services.create_early_warning(actor=reporter_a, data=early_warning_data)
+    run_tasks()  # the worker sends the transmission to the ARS of the region
+    authority = client_for(ars)
+    assert authority.get(reverse("authorities:dashboard")).status_code == 200
+    [listed] = events("transmission.list")
+    assert listed.actor_id == ars.pk
+    panel = reverse("authorities:report", args=[report.pk])
+    assert client_for(analyst).get(panel).status_code == 200
+    [staff_read] = events("report.view", actor=analyst)
+    assert staff_read.object_id == str(report.pk)
+    assert authority.get(panel).status_code == 200
+    assert authority.get(panel).status_code == 200
+    assert len(events("report.view", actor=ars)) == 2
+
+
+def test_campaigns_api_reads_are_audited_like_the_pages(analyst, report_a):
+    from indicator_helpers import make_campaign
+
+    campaign = make_campaign([report_a], [])
+    api = api_client_for(analyst)
+    assert api.get("/api/v1/campaigns/").status_code == 200
+    assert api.get(f"/api/v1/campaigns/{campaign.pk}/").status_code == 200
+    assert [e.actor_id for e in events("campaign.list")] == [analyst.pk]
+    [viewed] = events("campaign.view")
+    assert viewed.object_id == str(campaign.pk)
+
+
+# --- privileges and lockouts through the admin (found by re-testing issue 9) -----------------
+
+def _form_data(page: str) -> dict:
+    """Every field of the admin's change form with its current value, as a browser posts it."""
+    from bs4 import BeautifulSoup
+
+    form = BeautifulSoup(page, "html.parser").select_one("form#user_form")
+    data: dict = {}
+    for field in form.select("input[name], select[name], textarea[name]"):
+        name = field["name"]
+        if field.name == "select":
+            values = [o.get("value", "") for o in field.select("option[selected]")]
+            if values:
+                data[name] = values if field.has_attr("multiple") else values[0]
+        elif field.name == "textarea":
+            data[name] = field.text
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                data.setdefault(name, []).append(field.get("value", "on"))
+        elif field.get("type") not in ("submit", "button"):
+            data[name] = field.get("value", "")
+    return data
+
+
+def test_admin_granting_a_permission_to_a_user_is_audited(superuser_client, reporter_a):
+    """A user's permissions and groups are many-to-many links saved after the user itself:
+    granting one through the admin was not audited."""
+    from django.contrib.auth.models import Permission
+
+    client, user = superuser_client
+    url = reverse("admin:accounts_user_change", args=[reporter_a.pk])
+    data = _form_data(client.get(url).content.decode())
+    perm = Permission.objects.get(codename="change_user")
+    data["user_permissions"] = [str(perm.pk)]
+    data["_save"] = "Save"
+    response = client.post(url, data)
+    assert response.status_code == 302, (data, [e.text for e in html(response).select(
+        ".errorlist, .errornote")])
+    assert list(reporter_a.user_permissions.all()) == [perm]
+    [change] = [e for e in events("admin.change", object_type="accounts.user")
+                if "user_permissions" in (e.after or {})]
+    assert change.actor_id == user.pk
+    assert change.before == {"user_permissions": []}
+    assert change.after == {"user_permissions": [perm.pk]}
+
+
+def test_admin_has_no_groups_page(superuser_client):
+    client, _user = superuser_client
+    assert client.get("/admin/auth/group/").status_code == 404
+
+
+def test_admin_lifting_a_login_lockout_is_audited(superuser_client, reporter_a):
+    from axes.models import AccessAttempt
+
+    client, user = superuser_client
+    attempt = AccessAttempt.objects.create(username=reporter_a.email, ip_address="192.0.2.9",
+                                           user_agent="x", get_data="", post_data="",
+                                           http_accept="", path_info="/accounts/login/",
+                                           failures_since_start=5)
+    response = client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]),
+                           {"post": "yes"})
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    [event] = events("admin.delete", object_type="axes.accessattempt")
+    assert event.actor_id == user.pk and event.before["username"] == reporter_a.email

@@ -64,6 +64,9 @@ def test_prints_one_json_object_with_the_demo_logins(two_runs):
     assert answer["url"] == "http://127.0.0.1:8000/"
     assert answer["taxii"]["url"] == "http://127.0.0.1:8000/taxii2/"
     assert answer["taxii"]["token"].startswith("vs_") and answer["taxii"]["password"]
+    own = answer["taxii"]["establishment_account"]  # an extra field: the keys above stay
+    assert own["username"] != answer["taxii"]["username"] and own["token"].startswith("vs_")
+    assert own["collection"].startswith("http://127.0.0.1:8000/taxii2/api/collections/")
     assert answer["feeds"] == {"misp": "http://127.0.0.1:8000/alerts/misp/feed/",
                                "text": "http://127.0.0.1:8000/feeds/text/domain.txt",
                                "token": answer["taxii"]["token"]}
@@ -135,6 +138,7 @@ def test_without_json_prints_logins_and_how_to_pass_the_second_factor(two_runs):
     assert "http://127.0.0.1:8123/" in out
     assert "vigisante-demo" in out and "analyste@demo.example.org" in out
     assert "otpauth://totp/" in out and "vigisante demo-otp" in out
+    assert "pare-feu.taxii@demo.example.org" in out and "http://127.0.0.1:8123/taxii2/api/" in out
 
 
 def test_refuses_a_database_url_left_set(tmp_path):

@@ -384,3 +384,55 @@ def test_the_live_reports_have_their_transmissions(seeded):
         if account.scope[0] == "ars":
             assert set(visible.values_list("establishment__region", flat=True)) <= {
                 account.scope[1]}
+
+
+def test_the_demo_establishment_machine_account_reads_only_its_own_collection(seeded):
+    """The demo's `taxii.establishment_account`: the firewall of an establishment that
+    received the hosting supplier's TLP:AMBER alert reads its establishment's collection (the
+    alert is in it) and gets 404 on another recipient's, by token and by HTTP Basic."""
+    import base64
+
+    from django.test import Client
+
+    from vigisante.accounts.models import Membership, Role
+    from vigisante.demo import taxii as demo_taxii
+    from vigisante.taxii.models import Audience, Collection
+
+    taxii_type = "application/taxii+json;version=2.1"
+    first = demo_taxii.prepare("http://testserver/")["taxii"]
+    keys = demo_taxii.prepare("http://testserver/")["taxii"]  # a second run: same account
+    assert {"url", "username", "password", "token"} <= set(keys)
+    own = keys["establishment_account"]
+    assert own["username"] == first["establishment_account"]["username"]
+    assert own["username"] != keys["username"] and own["token"] != keys["token"]
+    machine = Membership.objects.get(user__email=own["username"])  # exactly one
+    assert machine.user.role == Role.MACHINE
+    assert machine.establishment.name == own["establishment"]
+    # a demo reporter's establishment, when one of them received the alert
+    reporters = set(Membership.objects.filter(user__role=Role.REPORTER)
+                    .values_list("establishment_id", flat=True))
+    owned = Collection.objects.filter(audience=Audience.ESTABLISHMENT)
+    if owned.filter(establishment_id__in=reporters).exists():
+        assert machine.establishment_id in reporters
+    mine = owned.get(establishment=machine.establishment)
+    other = owned.exclude(pk=mine.pk).first()
+    assert other is not None, "the supplier's alert reaches more than one customer"
+    path = own["collection"].removeprefix("http://testserver")
+    assert path == f"/taxii2/api/collections/{mine.pk}/"
+    basic = base64.b64encode(f"{own['username']}:{own['password']}".encode()).decode()
+    old = Client().get(path, HTTP_ACCEPT=taxii_type,
+                       HTTP_AUTHORIZATION=f"Token {first['establishment_account']['token']}")
+    assert old.status_code == 401  # the first run's token was revoked by the second
+    for auth in (f"Token {own['token']}", f"Basic {basic}"):
+        client = Client(HTTP_ACCEPT=taxii_type, HTTP_AUTHORIZATION=auth)
+        assert client.get(path).status_code == 200
+        objects = client.get(path + "objects/")
+        assert objects.status_code == 200
+        alerts = [o for o in objects.json()["objects"] if o["type"] == "report"]
+        assert alerts and all("télémaintenance" in o["name"] for o in alerts)
+        elsewhere = f"/taxii2/api/collections/{other.pk}/"
+        assert client.get(elsewhere).status_code == 404
+        assert client.get(elsewhere + "objects/").status_code == 404
+        assert client.get("/taxii2/api/collections/").status_code == 200
+        listed = {c["id"] for c in client.get("/taxii2/api/collections/").json()["collections"]}
+        assert str(mine.pk) in listed and str(other.pk) not in listed

@@ -174,8 +174,9 @@ def test_check_deploy_gives_no_warning_under_production_settings(tmp_path):
 
 @pytest.mark.parametrize("env,message", [
     ({"VIGISANTE_DEBUG": "1"}, "debug on"),
-    ({"VIGISANTE_SECRET_KEY": "change-me"}, "shorter than 50"),
-    ({"VIGISANTE_SECRET_KEY": "django-insecure-" + "x1y2z3" * 8}, "default or example key"),
+    ({"VIGISANTE_SECRET_KEY": "change-me"}, "VIGISANTE_SECRET_KEY is shorter than 50"),
+    ({"VIGISANTE_SECRET_KEY": "django-insecure-" + "x1y2z3" * 8},
+     "VIGISANTE_SECRET_KEY contains 'insecure': a default or example key"),
     ({"VIGISANTE_SECRET_KEY": "a" * 60}, "fewer than 5 different"),
 ])
 def test_production_refuses_to_start_unsafe(tmp_path, env, message):

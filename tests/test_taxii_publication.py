@@ -192,3 +192,26 @@ def test_confirming_an_indicator_queues_the_publication(world, analyst, run_task
     assert "pending.example" not in names(stored("everyone"))  # not yet: in the worker
     run_tasks()
     assert "pending.example" in names(stored("everyone"))
+
+
+def test_a_stricter_tlp_moves_an_indicator_without_revoking_it(world, analyst):
+    from vigisante.indicators import services
+
+    publication.publish()
+    services.review(actor=analyst, indicator=world["inds"]["green"].pk, status="confirmed",
+                    tlp="amber")
+    publication.publish()
+    rows = StixObject.objects.filter(type="indicator", payload__contains="192.0.2.7")
+    assert rows.exists() and not rows.filter(revoked=True).exists()
+    assert "192.0.2.7" in names(stored("everyone"))  # its last version stays there
+    partners = [o for o in stored("partners") if "192.0.2.7" in o.get("pattern", "")]
+    assert len(partners) == 1 and publication.tlp_of(partners[0]) == "amber"
+    assert partners[0]["modified"] > next(
+        o for o in stored("everyone") if "192.0.2.7" in o.get("pattern", ""))["modified"]
+    # Made TLP:RED, it is shared nowhere: revoked wherever it was.
+    services.review(actor=analyst, indicator=world["inds"]["green"].pk, status="confirmed",
+                    tlp="red")
+    publication.publish()
+    for alias in ("everyone", "partners"):
+        latest = [o for o in stored(alias) if "192.0.2.7" in o.get("pattern", "")]
+        assert len(latest) == 1 and latest[0]["revoked"] is True, alias

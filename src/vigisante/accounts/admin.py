@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -151,3 +154,18 @@ admin.site.unregister(TOTPDevice)
 @admin.register(TOTPDevice)
 class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
     audit_exclude = ("key",)
+
+
+# Groups are not used (access comes from the user's role, vigisante.accounts.access): no
+# page to grant permissions through them.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+# django-axes' records of failed logins: deleting one lifts a lockout, so it is audited
+# (password resets and `vigisante axes-reset-username` are the documented ways).
+for _model, _base in ((AccessAttempt, AccessAttemptAdmin), (AccessFailureLog,
+                                                           AccessFailureLogAdmin),
+                      (AccessLog, AccessLogAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(f"Audited{_base.__name__}", (AuditedAdmin, _base), {}))

@@ -3,7 +3,7 @@ wrong tokens per client IP (guessing tokens). Rates are settings (VIGISANTE_API_
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -12,11 +12,16 @@ from vigisante.core.client import client_ip
 
 
 class _SettingsRate(SimpleRateThrottle):
-    """Reads its rate when used (not at import), so that a changed setting applies."""
+    """Reads its rate when used (not at import), so that a changed setting applies. Counts
+    in the "throttle" cache, shared by every process of the server."""
 
     # set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them)
     num_requests: int
     duration: int
+
+    @property
+    def cache(self):
+        return caches["throttle"]
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
@@ -60,7 +65,7 @@ class AuthFailureThrottle(_SettingsRate):
         if self.rate is None:
             return
         self.key = self.address_key(request)
-        self.history = cache.get(self.key, [])
+        self.history = self.cache.get(self.key, [])
         self.now = self.timer()
         while self.history and self.history[-1] <= self.now - self.duration:
             self.history.pop()
@@ -73,6 +78,6 @@ class AuthFailureThrottle(_SettingsRate):
             return
         key = self.address_key(request)
         now = self.timer()
-        history = [t for t in cache.get(key, []) if t > now - self.duration]
+        history = [t for t in self.cache.get(key, []) if t > now - self.duration]
         history.insert(0, now)
-        cache.set(key, history, self.duration)
+        self.cache.set(key, history, self.duration)

@@ -15,14 +15,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from vigisante.authorities import access as rules
 from vigisante.authorities import services
 from vigisante.authorities.models import State, Transmission
-from vigisante.core.api import page_of
+from vigisante.core.api import SafeJSONParser, page_of
 from vigisante.core.api_views import RestrictedAPIView, write_transaction
 
 TAGS = ["transmissions"]
@@ -163,7 +162,7 @@ class TransmissionRead(RestrictedAPIView):
     access_model = Transmission
     access_kwarg = "pk"
     access_actions = {"POST": "mark_read", "OPTIONS": "mark_read"}
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(operation_id="transmissions_mark_read", summary="Mark a transmission read",
                    description="Records who read it and when (the first reading is kept). "

@@ -145,9 +145,9 @@ WEAK_KEY_MARKERS = ("insecure", "secret", "change", "test", "example", "default"
 def secret_key_problem(key: str) -> str | None:
     """Why a secret key is not fit for production, or None."""
     if len(key) < 50:
-        return "shorter than 50 characters"
+        return "is shorter than 50 characters"
     if len(set(key)) < 5:
-        return "fewer than 5 different characters"
+        return "has fewer than 5 different characters"
     lowered = key.lower()
     for marker in WEAK_KEY_MARKERS:
         if marker in lowered:
@@ -168,7 +168,7 @@ def refuse_unsafe_production(*, debug: bool, secret_key: str) -> None:
     problem = secret_key_problem(secret_key) if get("VIGISANTE_SECRET_KEY") else None
     if problem:
         raise ImproperlyConfigured(
-            f"VIGISANTE_SECRET_KEY is {problem}. Refusing to start in production: unset it "
+            f"VIGISANTE_SECRET_KEY {problem}. Refusing to start in production: unset it "
             "(a strong key is generated into the data folder) or give a random key of at "
             "least 50 characters.")
 

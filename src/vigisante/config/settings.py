@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigisante.core.middleware.AuditAccessMiddleware",
+    # An out-of-range value met by a page (OverflowError) is a 400 page, not a 500.
+    "vigisante.core.middleware.InputOverflowMiddleware",
     # Last: it answers a locked-out login (django-axes) with our page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -262,7 +265,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     # Per token (or user) and per client IP; wrong tokens have a stricter limit of their
-    # own (accounts.throttling). Counters live in the cache of each server process.
+    # own (accounts.throttling). Counters live in the "throttle" cache, shared by the
+    # processes of one server (CACHES below).
     "DEFAULT_THROTTLE_CLASSES": [
         "vigisante.accounts.throttling.TokenRateThrottle",
         "vigisante.accounts.throttling.IPRateThrottle",
@@ -273,6 +277,18 @@ REST_FRAMEWORK = {
         "auth_failure": env.get("VIGISANTE_API_AUTH_FAILURE_RATE", "20/minute"),
     },
     "NUM_PROXIES": PROXY_COUNT,
+}
+# The API's throttling counters: files in the data folder (folder 700, files 600), so that
+# every process of one server counts against the same limit (a per-process memory cache
+# let each of the 2 x cores + 1 processes grant the whole rate again). Each application
+# server behind a proxy counts on its own (docs/operations.md).
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "throttle"),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigisanté API",

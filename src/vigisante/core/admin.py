@@ -35,6 +35,26 @@ class AuditedAdmin(admin.ModelAdmin):
         audit.record(actor=request.user, action=action, obj=obj, before=before or None,
                      after=after)
 
+    def _relations(self, obj) -> dict:
+        """The many-to-many links of `obj` (a user's groups and permissions): sorted ids."""
+        if obj is None or obj.pk is None:
+            return {}
+        return {f.name: sorted(getattr(obj, f.name).values_list("pk", flat=True))
+                for f in obj._meta.many_to_many if f.name not in self.audit_exclude}
+
+    def save_related(self, request, form, formsets, change):
+        """Many-to-many links are saved here, after save_model: a change of a user's groups
+        or permissions (privileges) is audited like a field."""
+        before = self._relations(form.instance) if change else {}
+        super().save_related(request, form, formsets, change)
+        after = self._relations(form.instance)
+        old, new = audit.diff(before, after)
+        if not change:
+            new = {k: v for k, v in new.items() if v}
+        if old or new:
+            audit.record(actor=request.user, action="admin.change", obj=form.instance,
+                         before=old or None, after=new)
+
     def delete_model(self, request, obj):
         before = self._snapshot(obj)
         audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)

@@ -205,6 +205,13 @@ READS: dict[str, tuple[str, str, str]] = {
     "drafts-api:bundle": ("drafts.export", "reports.report", "pk"),
     "drafts-api:facts": ("drafts.view", "reports.report", "pk"),
     "authorities:oversee": ("transmission.list", "authorities.transmission", ""),
+    # an authority's start page lists the open incidents of its scope
+    "authorities:dashboard": ("transmission.list", "authorities.transmission", ""),
+    # the authorities' panel of a report, read by CERT staff as well (an authority's first
+    # reading is also recorded by the service as transmission.read)
+    "authorities:report": ("report.view", "reports.report", "report_id"),
+    "campaigns-api:list": ("campaign.list", "indicators.campaign", ""),
+    "campaigns-api:detail": ("campaign.view", "indicators.campaign", "pk"),
     "authorities-api:transmission-list": ("transmission.list", "authorities.transmission", ""),
     "authorities-api:transmission-detail": ("transmission.view", "authorities.transmission",
                                             "pk"),
@@ -228,7 +235,6 @@ NOT_READS: dict[str, str] = {
     "triage-api:assign": "POST only: the change is audited by the service",
     "drafts:sent": "POST only: the service records drafts.sent",
     "drafts-api:sent": "POST only: the service records drafts.sent",
-    "authorities:report": "the service records transmission.read (who, when) itself",
     "authorities:hold": "POST only: the service records transmission.held",
     "authorities:release": "POST only: the service records transmission.released",
     "authorities:message": "POST only: the service records transmission.message",
@@ -284,3 +290,24 @@ class AuditAccessMiddleware:
             log.exception("could not record the access in the audit trail; not sent")
             return _unavailable()
         return response
+
+
+class InputOverflowMiddleware:
+    """A value too large or too far out of range for Python or the database (an id of 30
+    digits in a form's choice on SQLite, a date before year 1 once in UTC) raised by a page
+    is a 400 page, not a 500; the API answers these itself (core.api.exception_handler).
+    Any write transaction around the failure has rolled back when it arrives here."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, OverflowError):
+            return None
+        from vigisante.core.errors import bad_request
+
+        log.warning("value out of range in %s: %s", request.path[:200], exception)
+        return bad_request(request, exception)

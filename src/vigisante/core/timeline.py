@@ -230,7 +230,13 @@ class Reader:
         at = _as_datetime(value)
         if at is None:
             return str(value) if value not in (None, "") else EMPTY
-        return formats.date_format(at.astimezone(PARIS), "DATETIME_FORMAT")
+        try:
+            local = at.astimezone(PARIS)
+        except (OverflowError, ValueError):
+            # text typed by someone that only looks like an instant out of range
+            # ("0001-01-01T00:00" in a free-text field): shown as typed, never a 500
+            return str(value)
+        return formats.date_format(local, "DATETIME_FORMAT")
 
     @staticmethod
     def day(value: Any) -> str:
@@ -376,7 +382,7 @@ def _plain(value: Any) -> str:
         return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) or EMPTY
     at = _as_datetime(value) if isinstance(value, str) and len(value) >= 16 else None
     if at is not None:
-        return Reader.when(at)
+        return Reader.when(value)  # the text itself: shown as typed when out of range
     return str(value)
 
 

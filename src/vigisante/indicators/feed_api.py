@@ -13,10 +13,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vigisante.core.api import SafeJSONParser
 from vigisante.core.api_views import AccessMixin, IsAuthenticatedAndVerified, write_transaction
 from vigisante.indicators import affected, feed
 from vigisante.indicators.models import TYPES, Indicator
@@ -96,7 +96,7 @@ class LogMatches(AccessMixin, APIView):
     reference), linked to the indicators' campaigns."""
 
     permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     access_model = Indicator
     access_actions = {"POST": "receive", "OPTIONS": "receive"}
 

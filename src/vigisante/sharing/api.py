@@ -22,10 +22,10 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vigisante.core.api import SafeJSONParser
 from vigisante.core.api_views import IsAuthenticatedAndVerified, write_transaction
 from vigisante.sharing import access, presenters, services
 from vigisante.sharing.models import Alert, AlertRead
@@ -199,7 +199,7 @@ class AlertDetail(GenericAPIView):
 
 class AlertMarkRead(GenericAPIView):
     permission_classes = [IsAuthenticatedAndVerified]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     serializer_class = AlertOut
 
     @extend_schema(

@@ -14,10 +14,11 @@ Routing, by TLP (the object's marking) and audience:
 - nothing TLP:RED, nothing unconfirmed or noisy, ever; a collection never holds an object of
   a TLP it does not carry (`Collection.tlps`).
 
-Withdrawal: an object a collection holds that the plan no longer puts there (an indicator
-rejected or found noisy after it was published, its relationships, an alert's or campaign's
-object that left) gets a new version there, `"revoked": true` with a new `modified`, so that
-a client polling `added_after` sees it go. An indicator or vulnerability revoked everywhere
+Withdrawal: an object the collections hold that the plan puts in no collection any more (an
+indicator rejected or found noisy after it was published, made TLP:RED, its relationships, a
+campaign no longer confirmed) gets a new version wherever it is, `"revoked": true` with a new
+`modified`, so that a client polling `added_after` sees it go. One that only moved (a TLP
+made stricter) keeps its last version where it was. An indicator or vulnerability revoked everywhere
 is recorded as a `sharing.Withdrawal` (the MISP events then mark its attribute deleted, and
 the reports that listed it get a new version). Should it be shared again (e.g. no longer
 noisy), its new version's `modified` is a second after the revocation (`exports.RESHARED`),
@@ -180,14 +181,17 @@ def _revoked(obj: dict, when: dt.datetime) -> dict:
     return out
 
 
-def _changes(collection: Collection, planned: dict[str, dict],
-             now: dt.datetime) -> tuple[list[dict], set[str]]:
+def _changes(collection: Collection, planned: dict[str, dict], now: dt.datetime,
+             everywhere: set[str]) -> tuple[list[dict], set[str]]:
     """What to store in `collection`: the planned objects (one shared again after it was
     revoked there gets a version after the revocation) and a revoked version of each object
-    the collection holds that the plan no longer has. Also returns the ids revoked."""
+    the collection holds that the plan has in no collection any more (`everywhere`: the ids
+    of the whole plan). One that only moved (an indicator whose TLP became stricter) keeps
+    its last version where it was: revoking it there would tell a reader who also reads the
+    other collection that it is no longer valid. Also returns the ids revoked."""
     wanted = {obj["id"] for obj in planned.values()}
     latest = StixObject.objects.filter(collection=collection, latest=True).exclude(type__in=KEPT)
-    gone = set(latest.filter(revoked=False).values_list("stix_id", flat=True)) - wanted
+    gone = set(latest.filter(revoked=False).values_list("stix_id", flat=True)) - everywhere
     back = {sid: version for sid, version in
             latest.filter(revoked=True).values_list("stix_id", "version") if sid in wanted}
     out = []
@@ -237,10 +241,13 @@ def publish(now: dt.datetime | None = None) -> dict[str, int]:
         # A new withdrawal changes the reports that listed the indicator (their `modified`
         # follows it): a second round publishes those at once.
         result = plan()
+        everywhere = {obj["id"] for objects in result.objects.values()
+                      for obj in objects.values()}
         revoked: set[str] = set()
         for alias, collection in result.collections.items():
             with transaction.atomic():
-                objects, gone = _changes(collection, result.objects.get(alias, {}), now)
+                objects, gone = _changes(collection, result.objects.get(alias, {}), now,
+                                         everywhere)
                 outcomes = storage.store(collection, objects)
             revoked |= gone
             added[alias] += sum(1 for _i, _v, outcome in outcomes if outcome == "added")

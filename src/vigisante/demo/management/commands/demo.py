@@ -134,6 +134,12 @@ class Command(BaseCommand):
         w(f"TAXII 2.1: {taxii['url']} - machine account {taxii['username']} (HTTP Basic, "
           f"password above) or the header 'Authorization: Token {taxii['token']}'")
         w(f"Feeds (same token): {feeds['text']} ; MISP feed: {feeds['misp']}")
+        own = taxii.get("establishment_account")
+        if own:
+            w(f"Establishment machine account (a firewall of {own['establishment']}): "
+              f"{own['username']} (same password) or 'Authorization: Token {own['token']}'; "
+              f"it reads its establishment's own collection {own['collection']} and gets 404 "
+              "on any other establishment's")
         w("")
 
     def _print_logins(self, url: str, accounts: list[dict]) -> None:
