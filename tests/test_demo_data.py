@@ -129,7 +129,53 @@ def test_loaded_demo_data(seeded):
     check_figures_follow_the_published_observatory()
     check_loaded_data_is_consistent()
     check_early_warning()
+    check_history_is_in_the_audit_trail()
     check_seed_twice_adds_nothing()
+
+
+def check_history_is_in_the_audit_trail():
+    """The demo's past reads like real use: every act of the loaded cases has the audit
+    event its service records, at the time it happened, chained; the timelines tell them."""
+    from django.utils import translation
+
+    from vigisante.core.models import AuditEvent
+    from vigisante.core.timeline import CERT, ESTABLISHMENT
+    from vigisante.reports.models import Report
+    from vigisante.reports.timeline import report_timeline
+    from vigisante.triage.models import Message, Note, Qualification, Support, Transition
+
+    assert audit.verify().ok
+    counts = dict(AuditEvent.objects.values_list("action").annotate(n=Count("id")))
+    reports = Report.objects.count()
+    assert counts["report.create"] == reports
+    assert counts["report.notification"] == Report.objects.filter(
+        notification_at__isnull=False).count()
+    assert counts["report.final"] == Report.objects.filter(final_at__isnull=False).count()
+    qualified = Transition.objects.filter(to_state="qualified").count()
+    assert counts["case.qualify"] == qualified == Qualification.objects.count()
+    assert counts["case.transition"] == Transition.objects.count() - qualified
+    assert counts["case.note"] == Note.objects.count()
+    assert counts["case.message"] + counts.get("case.reply", 0) == Message.objects.count()
+    assert counts["case.support"] == Support.objects.count()
+    # each transition's event at its time, by its analyst
+    sample = Transition.objects.select_related("case").order_by("pk")[::500]
+    for t in sample:
+        assert AuditEvent.objects.filter(
+            object_type="triage.case", object_id=str(t.case_id), at=t.at, actor_id=t.by_id,
+            action__in=["case.transition", "case.qualify"], after__state=t.to_state).exists(), t
+    # a closed case of a past year: the CERT's timeline tells its whole story
+    report = Report.objects.filter(case__state="closed", final_at__isnull=False).select_related(
+        "case").order_by("created_at").first()
+    with translation.override("en"):
+        cert = [e.sentence for e in report_timeline(report, audience=CERT)]
+        mine = [e.sentence for e in report_timeline(report, audience=ESTABLISHMENT)]
+    text = " ".join(cert)
+    for expected in ("filed the report", "submitted the notification", "submitted the final "
+                     "report", "qualified the case", "took the case", "to “Closed”"):
+        assert expected in text, (expected, cert)
+    assert "The report was received." not in text  # its own event, not the fallback
+    assert any("set its case to “Closed”" in s for s in mine)
+    assert not any("qualified" in s for s in mine)  # the CERT's qualification is its own
 
 
 def check_early_warning():
@@ -372,10 +418,18 @@ def test_the_live_reports_have_their_transmissions(seeded):
         told = set(Transmission.objects.filter(report=report, trigger="received")
                    .values_list("authority", "region"))
         assert told == {r.key for r in domain.recipients(facts_of(report, set()))}, report
-    hold = TransmissionHold.objects.get()
-    assert hold.reason and hold.held_by.email == "analyste@demo.example.org"
+    hold, dgs = TransmissionHold.objects.order_by("authority")
+    assert hold.is_all and hold.reason and hold.held_by.email == "analyste@demo.example.org"
     assert set(hold.report.transmissions.values_list("state", flat=True)) == {"held"}
-    assert not Transmission.objects.exclude(report=hold.report).exclude(state="sent").exists()
+    # beside it, on another open report, the DGS alone: the ARS and the HFDS were informed
+    assert (dgs.authority, dgs.region) == ("dgs", "") and dgs.report != hold.report
+    assert dgs.reason and dgs.held_by.email == "analyste@demo.example.org"
+    assert dgs.report.case.state not in ("resolved", "closed", "rejected", "duplicate")
+    assert set(dgs.report.transmissions.values_list("authority", "state")) == {
+        ("ars", "sent"), ("hfds", "sent"), ("dgs", "held")}
+    assert set(dgs.transmissions.values_list("authority", flat=True)) == {"dgs"}
+    assert not Transmission.objects.exclude(report=hold.report).exclude(
+        report=dgs.report, authority="dgs").exclude(state="sent").exists()
     for account in (a for a in seeded.accounts if a.role == "authority"):
         user = User.objects.get(email=account.email)
         visible = Report.objects.restrict(user, "summary")

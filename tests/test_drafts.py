@@ -175,8 +175,9 @@ def test_recording_the_cnil_notification_closes_the_gdpr_clock(partial, reporter
     assert clock.state == "done_on_time"
     event = AuditEvent.objects.filter(action="drafts.sent").latest("id")
     assert event.after["reference"] == "CNIL-2026-123" and event.after["template_version"] == 1
-    entry = partial.updates.get()  # the report's timeline, read by the establishment and CERT
-    assert entry.created_at == sent and "CNIL-2026-123" in entry.text
+    # nothing among the report's updates: those are what its people wrote (the timelines
+    # tell the event, in their reader's language)
+    assert not partial.updates.exists()
     # a second phase is recorded too, and does not move the date
     services.record_sent(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification",
                          sent_at=sent + dt.timedelta(days=2), reference="complément")
@@ -566,3 +567,67 @@ def test_any_text_gives_a_pdf_an_odt_and_a_docx_that_read_back(partial, reporter
         flat = " ".join(" ".join(t for _s, t in paras).split())
         for word in kept[:10]:
             assert " ".join(word.split()) in flat
+
+
+# --- a sending is not one of the report's updates ----------------------------------------------
+
+def test_a_sending_is_not_served_as_the_reporter_s_update(partial, reporter_a, client_for):
+    """The updates API and the report's `updates` give what people wrote; the sending is on
+    the timelines (reader's language) and in the later drafts' chronology (draft's
+    language)."""
+    from django.utils import translation
+
+    api = api_client_for(reporter_a)
+    api.post(f"/api/v1/reports/{partial.pk}/updates/", {"text": "Backups restored."},
+             format="json")
+    sent = partial.discovered_at + dt.timedelta(hours=30)
+    with translation.override("fr"):  # recorded by a French reader
+        services.record_sent(actor=reporter_a, report_id=partial.pk, kind="gdpr_notification",
+                             sent_at=sent, reference="CNIL-77")
+    updates = api.get(f"/api/v1/reports/{partial.pk}/updates/").json()
+    assert [u["text"] for u in updates] == ["Backups restored."]
+    detail = api.get(f"/api/v1/reports/{partial.pk}/").json()
+    assert [u["text"] for u in detail["updates"]] == ["Backups restored."]
+    # the reporter's page: the entry told once, in English for an English reader
+    page = html(client_for(reporter_a).get(reverse("reports:detail", args=[partial.pk])))
+    text = " ".join(page.select_one("#timeline").get_text(" ").split())
+    assert text.count("CNIL-77") == 1 and "was sent to CNIL" in text
+    assert "envoy" not in text
+    # the chronology of a draft built later, in each draft's language
+    kind = domain.KINDS["gdpr_notification"]
+    for language in domain.LANGUAGES:
+        built = services.build(actor=reporter_a, report_id=partial.pk, kind="complaint",
+                               language=language, record=False)
+        with translation.override(language):
+            line = f"{kind.title} sent to {kind.recipient}." if language == "en" else \
+                f"Envoi à {kind.recipient} : {kind.title}."
+        assert line in built.text and "CNIL-77" in built.text, (language, built.text)
+
+
+def test_the_migration_removes_the_copies_of_earlier_versions(partial, reporter_a, analyst):
+    """What `record_sent` wrote before: the drafts.sent event, then in the same transaction a
+    fixed-language update of the same actor, naming it. Only that copy goes."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import transaction
+
+    from vigisante.core import audit
+    from vigisante.reports import services as reports
+    from vigisante.reports.models import ReportUpdate
+
+    own = reports.add_update(actor=reporter_a, report_id=partial.pk, text="Point de situation.")
+    with transaction.atomic():
+        audit.record(actor=reporter_a, action="drafts.sent", obj=partial,
+                     after={"draft": "gdpr_notification", "reference": "CNIL-1"})
+        copy = reports.add_update(actor=reporter_a, report_id=partial.pk, text=(
+            "Notification à la CNIL envoyée à CNIL le 01/12/2026. Référence : CNIL-1."))
+    # another actor's update right after a sending is not a copy
+    audit.record(actor=reporter_a, action="drafts.sent", obj=partial,
+                 after={"draft": "complaint", "reference": ""})
+    other = reports.add_update(actor=analyst, report_id=partial.pk, text="Vu, merci.")
+    migration = importlib.import_module("vigisante.drafts.migrations.0003_remove_sent_copies")
+    migration.remove_copies(apps, None)
+    assert set(ReportUpdate.objects.values_list("pk", flat=True)) == {own.pk, other.pk}
+    assert not ReportUpdate.objects.filter(pk=copy.pk).exists()
+    assert audit.verify().ok  # the events stay in the chain

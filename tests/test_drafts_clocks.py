@@ -110,7 +110,9 @@ def test_recording_nis2_sendings_closes_the_nis2_clocks(late_filed, reporter_a):
     assert {e.after["regime"] for e in changes} >= {Regime.NIS2_EARLY_WARNING,
                                                     Regime.NIS2_NOTIFICATION,
                                                     Regime.NIS2_FINAL}
-    assert report.updates.filter(text__contains="ANSSI-N-1").exists()
+    assert AuditEvent.objects.filter(action="drafts.sent", object_id=str(report.pk),
+                                     after__reference="ANSSI-N-1").exists()
+    assert not report.updates.exists()  # not a copy among what the establishment wrote
     # any later recompute (another stage of the report, the worker's scan) keeps them closed
     reports.add_update(actor=reporter_a, report_id=report.pk, text="Point de situation.")
     reports.save_notification(actor=reporter_a, report_id=report.pk,

@@ -39,9 +39,9 @@ def scope_of(user: Any) -> tuple[str, str] | None:
     if cached is False:
         row = (AuthorityAccount.objects.filter(user_id=user.pk)
                .values_list("authority", "region").first())
-        cached = tuple(row) if row else None
+        cached = (str(row[0]), str(row[1])) if row else None
         setattr(user, _CACHE, cached)
-    return cached
+    return cached if isinstance(cached, tuple) else None
 
 
 def _scope_q(user: Any, prefix: str = "") -> Q:
@@ -75,7 +75,7 @@ OWN_MESSAGES = access.where(
     "messages to the user's authority", lambda user: _scope_q(user),
     lambda user, m: (m.authority, m.region) == (scope_of(user) or NOWHERE))
 
-REPORT_RULES = {
+REPORT_RULES: access.Rules = {
     # the need-to-know summary page and its API
     "summary": {STAFF: SECTOR, AUTHORITY: SECTOR & TRANSMITTED},
     # the CERT's side: see the transmissions on the case page, hold, release, write
@@ -84,14 +84,14 @@ REPORT_RULES = {
     "message_authority": {STAFF: SECTOR},
 }
 
-TRANSMISSION_RULES = {
+TRANSMISSION_RULES: access.Rules = {
     "view": {STAFF: access.EVERY, AUTHORITY: OWN_SENT},
     # the CERT's page of late and held transmissions across every report
     "oversee": {STAFF: access.EVERY},
     "mark_read": {AUTHORITY: OWN_SENT},
 }
 
-MESSAGE_RULES = {
+MESSAGE_RULES: access.Rules = {
     "view": {STAFF: access.EVERY, AUTHORITY: OWN_MESSAGES},
 }
 

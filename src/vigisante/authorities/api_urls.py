@@ -11,4 +11,10 @@ urlpatterns = [
          name="transmission-detail"),
     path("transmissions/<int:pk>/read/", api.TransmissionRead.as_view(),
          name="transmission-read"),
+    path("reports/<int:report_id>/transmission-holds/", api.ReportHolds.as_view(),
+         name="holds"),
+    path("reports/<int:report_id>/transmission-holds/release/", api.ReleaseAllHolds.as_view(),
+         name="release-all"),
+    path("reports/<int:report_id>/transmission-holds/<int:hold_id>/release/",
+         api.ReleaseHolds.as_view(), name="release"),
 ]

@@ -44,12 +44,19 @@ MAX_REASON = 2000
 MAX_MESSAGE = 5000
 
 
+class Conflict(ValidationError):
+    """A hold or release the report's current holds forbid (already held back, no longer
+    active): the page shows it like any refusal, the API answers 409."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Deciding
 # ---------------------------------------------------------------------------------------------
 
 def facts_of(report: Report, informed: set[tuple[str, str]]) -> domain.Facts:
     est = report.establishment
+    if est is None:
+        raise ValueError("only a report of an establishment is transmitted to authorities")
     return domain.Facts(category=est.category, region=est.region,
                         patient_care_affected=report.patient_care_affected or "unknown",
                         patient_danger=report.patient_danger or "",
@@ -159,7 +166,7 @@ def deliver(*, report_id: int | None = None, now=None, limit: int = 500) -> int:
             audit.record(actor=None, action="transmission.sent", obj=t.report, after={
                 "transmission": t.pk, "authority": t.authority, "region": t.region,
                 "trigger": t.trigger, "rule": t.rule, "sent_at": t.sent_at,
-                "on_time": t.sent_at <= t.due_at})
+                "on_time": at <= t.due_at})
         sent.append(pk)
     for pk in sent:
         email(pk)
@@ -266,14 +273,20 @@ def hold(*, actor, report_id: Any, reason: Any, to: Any = "", now=None) -> Trans
     authority, region = _parse_scope(report, to)
     active = list(TransmissionHold.objects.filter(report=report, released_at__isnull=True))
     if any(h.is_all for h in active):
-        raise ValidationError({"reason": [_("The transmissions of this report are already "
-                                            "held back.")]})
+        raise Conflict({"reason": [_("The transmissions of this report are already held "
+                                     "back.")]})
     if any(h.scope == (authority, region) for h in active):
-        raise ValidationError({"to": [_("The transmissions to this authority are already "
-                                        "held back.")]})
+        raise Conflict({"to": [_("The transmissions to this authority are already held "
+                                 "back.")]})
     now = now or timezone.now()
-    h = TransmissionHold.objects.create(report=report, authority=authority, region=region,
-                                        reason=reason, held_by=actor, held_at=now)
+    try:
+        with transaction.atomic():  # a concurrent hold of the same scope won the race
+            h = TransmissionHold.objects.create(report=report, authority=authority,
+                                                region=region, reason=reason, held_by=actor,
+                                                held_at=now)
+    except IntegrityError:
+        raise Conflict({"to": [_("The transmissions to this authority are already held "
+                                 "back.")]}) from None
     pending = Transmission.objects.filter(report=report, state=State.PENDING)
     if authority:
         pending = pending.filter(authority=authority, region=region)
@@ -286,10 +299,17 @@ def hold(*, actor, report_id: Any, reason: Any, to: Any = "", now=None) -> Trans
     return h
 
 
-@transaction.atomic
 def release(*, actor, report_id: Any, note: Any = "", hold_id: Any = None, now=None) -> int:
     """End one hold (`hold_id`), or every active hold of the report (`hold_id` blank): the
     transmissions no other hold keeps back are sent now. Returns how many were released."""
+    return release_holds(actor=actor, report_id=report_id, note=note, hold_id=hold_id,
+                         now=now)[0]
+
+
+@transaction.atomic
+def release_holds(*, actor, report_id: Any, note: Any = "", hold_id: Any = None, now=None
+                  ) -> tuple[int, list[TransmissionHold]]:
+    """`release`, returning also the holds it ended."""
     report = access.get_or_404(Report, actor, "hold_transmissions", report_id, for_update=True)
     note = _text("note", note, required=False, limit=MAX_REASON)
     holds = list(TransmissionHold.objects.filter(report=report, released_at__isnull=True))
@@ -300,11 +320,11 @@ def release(*, actor, report_id: Any, note: Any = "", hold_id: Any = None, now=N
             pk = 0
         ending = [h for h in holds if h.pk == pk]
         if not ending:
-            raise ValidationError({"hold": [_("This hold is not active on this report.")]})
+            raise Conflict({"hold": [_("This hold is not active on this report.")]})
     else:
         ending = holds
     if not ending:
-        raise ValidationError({"note": [_("Nothing is held back on this report.")]})
+        raise Conflict({"note": [_("Nothing is held back on this report.")]})
     now = now or timezone.now()
     released = 0
     for h in ending:
@@ -327,7 +347,7 @@ def release(*, actor, report_id: Any, note: Any = "", hold_id: Any = None, now=N
                             "still_held": moved})
     if released:
         queue_delivery(report.pk)
-    return released
+    return released, ending
 
 
 # ---------------------------------------------------------------------------------------------

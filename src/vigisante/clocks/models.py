@@ -41,7 +41,7 @@ class Clock(models.Model):
 
     @property
     def order(self) -> int:
-        return domain.REGIME_ORDER.index(self.regime)
+        return domain.REGIME_ORDER.index(domain.Regime(self.regime))
 
     def time_left(self, now: dt.datetime) -> dt.timedelta | None:
         return domain.time_left(self.state, self.due_at, now)

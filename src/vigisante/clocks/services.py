@@ -351,7 +351,7 @@ def reminder_recipients(report: Report) -> list:
     """The establishment's reporters, and the CERT: the assigned analyst, else all staff."""
     from vigisante.accounts.models import STAFF_ROLES, Role, User
 
-    reporters = User.objects.filter(
+    reporters = User.objects.none() if report.establishment_id is None else User.objects.filter(
         memberships__establishment_id=report.establishment_id, role=Role.REPORTER,
         is_active=True,
     ).distinct()

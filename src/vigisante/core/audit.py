@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from vigisante.core import bulk
 from vigisante.core.models import AuditChainHead, AuditEvent, AuditPending
 
 GENESIS = "0" * 64
@@ -169,6 +170,45 @@ def record(
         event.save(force_insert=True)
         AuditChainHead.objects.filter(id=1).update(last_hash=event.hash, count=head.count + 1)
     return event
+
+
+def record_past(events: Iterable[dict[str, Any]], *, batch: int = 2000) -> int:
+    """Append events that happened before now (a loader of history: the demo's synthetic
+    past), in the order given, chained like any other, under one lock of the head.
+
+    Each item holds the keyword arguments of `record` plus `at` (aware, not in the future)
+    and, optionally, `object_repr` (when `obj` is not given). Call inside the transaction
+    that writes the history. Returns how many were appended."""
+    now = timezone.now()
+    total = 0
+    with transaction.atomic():  # all or nothing, also inside the caller's transaction
+        head = _lock_head()
+        prev = head.last_hash
+        rows: list[AuditEvent] = []
+        for item in events:
+            at = item["at"]
+            if not isinstance(at, dt.datetime) or timezone.is_naive(at) or at > now:
+                raise ValueError(f"an event of the past needs an aware time before now: {at!r}")
+            kwargs = _event_kwargs(
+                actor=item.get("actor"), action=item["action"], obj=item.get("obj"),
+                object_type=item.get("object_type", ""), object_id=item.get("object_id", ""),
+                before=item.get("before"), after=item.get("after"))
+            kwargs["at"] = at
+            if item.get("object_repr"):
+                kwargs["object_repr"] = _text(item["object_repr"], "object_repr")
+            actor = kwargs.pop("actor")
+            event = AuditEvent(**kwargs, actor_id=actor.pk if actor is not None else None,
+                               prev_hash=prev)
+            event.hash = prev = event_hash(prev, _fields(event))
+            rows.append(event)
+            if len(rows) >= batch:
+                bulk.insert(AuditEvent, rows)
+                total += len(rows)
+                rows = []
+        bulk.insert(AuditEvent, rows)
+        total += len(rows)
+        AuditChainHead.objects.filter(id=1).update(last_hash=prev, count=head.count + total)
+    return total
 
 
 def journal(

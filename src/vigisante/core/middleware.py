@@ -215,6 +215,7 @@ READS: dict[str, tuple[str, str, str]] = {
     "authorities-api:transmission-list": ("transmission.list", "authorities.transmission", ""),
     "authorities-api:transmission-detail": ("transmission.view", "authorities.transmission",
                                             "pk"),
+    "authorities-api:holds": ("case.view", "reports.report", "report_id"),
 }
 
 #: Routes with a report or case id that are not audited here, and why.
@@ -238,6 +239,8 @@ NOT_READS: dict[str, str] = {
     "authorities:hold": "POST only: the service records transmission.held",
     "authorities:release": "POST only: the service records transmission.released",
     "authorities:message": "POST only: the service records transmission.message",
+    "authorities-api:release": "POST only: the service records transmission.released",
+    "authorities-api:release-all": "POST only: the service records transmission.released",
 }
 
 

@@ -107,17 +107,14 @@ _RELATED: list[Callable[[int], Q]] = []
 _VALUES: dict[tuple[str, str], Callable[[Any], str]] = {}
 
 
-def register(action: str, describe: Describer, *, audiences: Iterable[str] = (CERT,),
-             replaces_next: str = "") -> None:
-    """Say how the audit code `action` reads, and to whom it is shown. `replaces_next`: the
-    code of an event the same transaction records right after it, by the same actor, which
-    this one's sentence already tells (a copy written for older readers)."""
+def register(action: str, describe: Describer, *, audiences: Iterable[str] = (CERT,)) -> None:
+    """Say how the audit code `action` reads, and to whom it is shown."""
     wanted = frozenset(audiences)
     if not wanted or wanted - set(AUDIENCES):
         raise ValueError(f"audiences must be among {AUDIENCES}: {sorted(wanted)}")
     if action in _KINDS and _KINDS[action].describe is not describe:
         raise ValueError(f"the timeline of {action!r} is registered twice")
-    _KINDS[action] = _Kind(describe, wanted, replaces_next)
+    _KINDS[action] = _Kind(describe, wanted)
 
 
 def hide(*actions: str) -> None:
@@ -430,18 +427,6 @@ def tell(events: list[AuditEvent], *, audience: str) -> list[Entry]:
             entry.order = entry.order or event.pk
             entry.action = event.action
             out.append(entry)
-    return out
-
-
-def replaced(events: list[AuditEvent]) -> list[AuditEvent]:
-    """The events (oldest first, as `events_of` gives them) that the event just before them
-    already tells: same transaction (consecutive in the chain), same actor."""
-    out = []
-    for previous, event in zip(events, events[1:], strict=False):
-        kind = _KINDS.get(previous.action)
-        if (kind is not None and kind.replaces_next == event.action
-                and previous.actor_id == event.actor_id and event.pk == previous.pk + 1):
-            out.append(event)
     return out
 
 

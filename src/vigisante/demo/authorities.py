@@ -1,7 +1,8 @@
 """The chain of authorities in the demo: the authority accounts get their scope, and the
 reports of the last days their transmissions (arrival, qualification, resolution), decided
 by the real rule table and marked sent a minute after each step, as the worker would have.
-One recent report's transmissions are held back by the demo analyst, with a reason."""
+The demo analyst holds back, with a reason, every transmission of one recent report ("hold
+all") and, on another, only the DGS's while the ARS and the HFDS are informed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from vigisante.demo.data import DemoData
 SENT_AFTER = dt.timedelta(seconds=50)
 HOLD_REASON = ("Enquête judiciaire : le parquet demande d'attendre avant d'informer "
                "(démo, fictif).")
+HOLD_ONE_REASON = ("DGS informée après confirmation de l'impact sur les patients par "
+                   "l'établissement (démo, fictif).")
+OPEN_STATES = ("received", "acknowledged", "qualified", "in_support")
 
 
 def seed(data: DemoData, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
@@ -52,27 +56,59 @@ def seed(data: DemoData, log: Callable[[str], None] = lambda _m: None) -> dict[s
     Transmission.objects.filter(state=State.PENDING).update(
         state=State.SENT, sent_at=F("event_at") + SENT_AFTER,
         emailed_at=F("event_at") + SENT_AFTER, emails=1)
-    held = _hold_one(data, reports)
-    count = Transmission.objects.count()
-    log(f"{count} transmissions to the authorities"
-        f"{' (one report held back)' if held else ''}")
-    return {"transmissions": count, "held": held}
-
-
-def _hold_one(data: DemoData, reports: list) -> str | None:
-    """Hold back the transmissions of the newest open report not yet qualified, and its
-    next step: the case page shows the hold, the clock runs late."""
-    from vigisante.accounts.models import User
-    from vigisante.authorities import services
-    from vigisante.authorities.models import State, Transmission
-
     analyst = User.objects.filter(email=data.analysts[0].email).first() if data.analysts \
         else None
-    open_ = [r for r in reports if getattr(getattr(r, "case", None), "state", "") == "received"]
+    held = _hold_all(analyst, reports)
+    held_dgs = _hold_dgs(analyst, reports, held)
+    count = Transmission.objects.count()
+    log(f"{count} transmissions to the authorities"
+        f"{' (one report held back)' if held else ''}"
+        f"{' (the DGS held back on another)' if held_dgs else ''}")
+    return {"transmissions": count, "held": held, "held_dgs": held_dgs}
+
+
+def _state(report: Any) -> str:
+    return getattr(getattr(report, "case", None), "state", "")
+
+
+def _unsend(report: Any, **only: str) -> None:
+    """The demo's transmissions were marked sent in bulk: put back as waiting those a hold
+    keeps back (the hold then finds them pending, as on a real case)."""
+    from vigisante.authorities.models import State, Transmission
+
+    Transmission.objects.filter(report=report, **only).update(
+        state=State.PENDING, sent_at=None, emailed_at=None, emails=0)
+
+
+def _hold_all(analyst: Any, reports: list) -> str | None:
+    """Hold back the transmissions of the newest open report not yet qualified, and its
+    next step: the case page shows the hold, the clock runs late."""
+    from vigisante.authorities import services
+
+    open_ = [r for r in reports if _state(r) == "received"]
     if analyst is None or len(open_) < 2:
         return None
     report = open_[-2]  # not the very newest: that one is the demo's headline
-    Transmission.objects.filter(report=report).update(state=State.PENDING, sent_at=None,
-                                                      emailed_at=None, emails=0)
+    _unsend(report)
     services.hold(actor=analyst, report_id=report.pk, reason=HOLD_REASON)
+    return report.reference
+
+
+def _hold_dgs(analyst: Any, reports: list, held: str | None) -> str | None:
+    """Hold back the DGS alone on the newest other open report that reaches it: the ARS
+    and the HFDS were informed, the DGS's transmissions wait, with the reason."""
+    from vigisante.authorities import services
+    from vigisante.authorities.models import Transmission
+
+    if analyst is None:
+        return None
+    reaching = set(Transmission.objects.filter(authority="dgs").values_list("report_id",
+                                                                         flat=True))
+    candidates = [r for r in reports if _state(r) in OPEN_STATES and r.pk in reaching
+                  and r.reference != held]
+    if not candidates:
+        return None
+    report = candidates[-1]
+    _unsend(report, authority="dgs")
+    services.hold(actor=analyst, report_id=report.pk, reason=HOLD_ONE_REASON, to="dgs:")
     return report.reference

@@ -17,9 +17,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from vigisante.core import audit
+from vigisante.core import audit, bulk
 from vigisante.core.models import AuditEvent
-from vigisante.demo import insert as demo_insert
 from vigisante.demo.data import (
     DEMO_PASSWORD,
     TOKEN_NAME,
@@ -110,6 +109,11 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
     cases = _insert_cases(data.rows, report_ids, analysts)
     clocks = _insert_clocks(reports, cases)
     log(f"{clocks} regulatory clocks")
+    from vigisante.demo import history as demo_history
+
+    # Before the seeds below that act through the services (now): the past comes first.
+    history = demo_history.write(data.rows, reports, cases, analysts)
+    log(f"{history} audit events of the cases' history")
     from vigisante.indicators import correlation
 
     # The reports were bulk-inserted: their correlation keys (kind on a system, supplier), which
@@ -134,6 +138,7 @@ def _insert(data: DemoData, log: Callable[[str], None]) -> dict[str, Any]:
         "reports_by_year": {str(y): n for y, n in sorted(years.items())},
         "figures": "observatory-published.json", "early_warning": early_warning,
         "drafts": drafts, "incoming_intel": intel, "transmissions": transmissions,
+        "history_events": history,
     }
 
 
@@ -158,7 +163,7 @@ def _insert_reports(data: DemoData, establishments, reporter_of, analysts, suppl
         reports.append(Report(
             establishment=establishments[row.establishment], created_by_id=author,
             supplier=supplier, supplier_name=supplier.name if supplier else "", **fields))
-    demo_insert.insert(Report, reports)
+    bulk.insert(Report, reports)
     ids = dict(Report.objects.filter(reference__in=[r.reference for r in data.rows])
                .values_list("reference", "id"))
     for r in reports:
@@ -196,7 +201,7 @@ def _insert_cases(rows: list[Row], report_ids: dict[str, int], analysts: list[in
             report_id=report_ids[row.reference],
             assigned_to_id=analysts[assigned] if assigned is not None else None,
             duplicate_of_id=report_ids[duplicate] if duplicate else None, **fields))
-    demo_insert.insert(Case, cases)
+    bulk.insert(Case, cases)
     case_ids = dict(Case.objects.filter(report__reference__in=report_ids)
                     .values_list("report_id", "id"))
     quals, transitions, supports, notes, messages = [], [], [], [], []
@@ -222,8 +227,8 @@ def _insert_cases(rows: list[Row], report_ids: dict[str, int], analysts: list[in
                      for at, from_cert, text in row.messages]
     for model, objs in ((Qualification, quals), (Transition, transitions),
                         (Support, supports), (Note, notes), (Message, messages)):
-        demo_insert.insert(model, objs)
-    return {c["report_id"]: SimpleNamespace(**c) for c in cases}
+        bulk.insert(model, objs)
+    return {c["report_id"]: SimpleNamespace(**c, pk=case_ids[c["report_id"]]) for c in cases}
 
 
 def _insert_clocks(reports: list, cases: dict) -> int:
@@ -240,7 +245,7 @@ def _insert_clocks(reports: list, cases: dict) -> int:
         for spec in domain.derive(services.facts_of(report, cases.get(report.pk))):
             clocks.append(dict(report_id=report.pk, regime=spec.regime,
                                **{name: getattr(spec, name) for name in services.SYNCED_FIELDS}))
-    demo_insert.insert(Clock, clocks)
+    bulk.insert(Clock, clocks)
     return len(clocks)
 
 

@@ -30,7 +30,8 @@ ERROR_404 = OpenApiResponse(OpenApiTypes.OBJECT,
 
 class GapOut(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    # the JSON key is "label"; the attribute shadows Field.label, the field's own title
+    label = serializers.CharField()  # type: ignore[assignment]
     where = serializers.CharField(help_text="notification, final, facts, dpo, cert or empty")
 
 

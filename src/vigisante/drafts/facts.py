@@ -157,6 +157,8 @@ class Source:
     severity: str = ""  # CERT's qualification, label
     gdpr_due_at: dt.datetime | None = None
     updates: tuple[tuple[dt.datetime, str], ...] = ()
+    #: the drafts recorded as sent, told in the draft's language: (sent at, sentence)
+    sendings: tuple[tuple[dt.datetime, str], ...] = ()
     indicators: tuple[tuple[str, str], ...] = ()  # (type label, value)
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -253,7 +255,7 @@ def _dpo(s: Source) -> str | None:
 
 def _timeline(s: Source) -> str:
     rows = [(s.discovered_at, _("Incident found.")), (s.reported_at, _("Reported to the CERT."))]
-    rows += [(at, text) for at, text in s.updates]
+    rows += [(at, text) for at, text in (*s.updates, *s.sendings)]
     if s.notification_at:
         rows.append((s.notification_at, _("Notification completed.")))
     if s.resolved_at:

@@ -168,12 +168,20 @@ def _contact(actor, report: Report) -> tuple[str, str, str]:
 
 
 def source_of(report: Report, *, actor, clocks: dict[str, Clock], now: dt.datetime,
-              extra: dict[str, str]) -> facts.Source:
-    """The report's facts, with labels in the active language."""
-    est: Establishment = report.establishment
+              extra: dict[str, str], submissions: list[Submission] | None = None
+              ) -> facts.Source:
+    """The report's facts, with labels in the active language (`submissions`: the report's
+    recorded sendings, read when not given)."""
+    est = report.establishment
+    if est is None:  # an imported record: no drafts (and the access policy refuses it)
+        raise access.Denied()
     case = getattr(report, "case", None)
     name, email, phone = _contact(actor, report)
     updates = tuple((u.created_at, u.text) for u in report.updates.all())
+    if submissions is None:
+        submissions = list(Submission.objects.filter(report=report))
+    sendings = tuple((row.sent_at, _sent_line(row.kind, row.reference))
+                     for row in sorted(submissions, key=lambda r: (r.sent_at, r.pk)))
     indicators = tuple(
         (s.indicator.get_type_display(), s.indicator.value)
         for s in Sighting.objects.filter(report=report, indicator__status=Status.CONFIRMED,
@@ -211,8 +219,17 @@ def source_of(report: Report, *, actor, clocks: dict[str, Clock], now: dt.dateti
         origin=case.origin if case else "",
         kind=str(case.get_kind_display()) if case and case.kind else "",
         severity=str(case.get_severity_display()) if case and case.severity else "",
-        gdpr_due_at=gdpr.due_at if gdpr else None, updates=updates, indicators=indicators,
-        extra=extra)
+        gdpr_due_at=gdpr.due_at if gdpr else None, updates=updates, sendings=sendings,
+        indicators=indicators, extra=extra)
+
+
+def _sent_line(kind: str, reference: str) -> str:
+    """A recorded sending in the chronology of a draft, in the draft's language."""
+    draft_kind = domain.KINDS.get(kind)
+    text = _("%(draft)s sent to %(recipient)s.") % {
+        "draft": draft_kind.title if draft_kind else kind,
+        "recipient": draft_kind.recipient if draft_kind else "?"}
+    return text + (" " + _("Reference: %(ref)s.") % {"ref": reference} if reference else "")
 
 
 def _marker(name: str) -> str:
@@ -237,12 +254,14 @@ def current_facts(report: Report) -> dict[str, str]:
 
 
 def _render(kinds: list[domain.DraftKind], report: Report, *, actor, language: str,
-            now: dt.datetime, clocks: dict[str, Clock]
+            now: dt.datetime, clocks: dict[str, Clock],
+            submissions: list[Submission] | None = None
             ) -> list[tuple[domain.DraftKind, DraftTemplate, str, list[Gap], str]]:
     templates = current_templates([k.kind for k in kinds], language)
     out = []
     with translation.override(language):
-        src = source_of(report, actor=actor, clocks=clocks, now=now, extra=current_facts(report))
+        src = source_of(report, actor=actor, clocks=clocks, now=now, extra=current_facts(report),
+                        submissions=submissions)
         vals = facts.values(src)
         conds = facts.conditions(src, vals)
         digest = _hash(vals, conds)
@@ -315,10 +334,12 @@ def overview(*, actor, report_id: Any, language: str = "fr",
     if not kinds:
         return report, []
     now = now or timezone.now()
-    rendered = _render(kinds, report, actor=actor, language=language, now=now, clocks=clocks)
+    submissions = list(Submission.objects.filter(report=report))
+    rendered = _render(kinds, report, actor=actor, language=language, now=now, clocks=clocks,
+                       submissions=submissions)
     drafted = set(Draft.objects.filter(report=report).values_list("kind", flat=True))
     sent: dict[str, list[Submission]] = {}
-    for s in Submission.objects.filter(report=report):
+    for s in submissions:
         sent.setdefault(s.kind, []).append(s)
     rows = []
     for kind, _tpl, _text, gaps, _digest in rendered:
@@ -378,6 +399,8 @@ DPO_FIELDS = ("dpo_name", "dpo_email", "dpo_phone")
 def save_dpo(*, actor, report_id: Any, data: dict[str, str]) -> Establishment:
     """Set the data-protection officer's contact of the report's establishment."""
     report = get_report(actor, report_id, "complete_drafts")
+    if report.establishment_id is None:  # an imported record (the access policy refuses it)
+        raise access.Denied()
     est = Establishment.objects.select_for_update().get(pk=report.establishment_id)
     before = audit.snapshot(est, list(DPO_FIELDS))
     for name in DPO_FIELDS:
@@ -428,12 +451,8 @@ def record_sent(*, actor, report_id: Any, kind: str, sent_at: dt.datetime,
         "draft": draft_kind.kind, "sent_at": sent_at.isoformat(), "reference": reference,
         "template_version": draft.template.version if draft else None,
         "report_version": draft.report_version if draft else None})
-    # The report's timeline, which the establishment and the CERT both read.
-    reports.add_update(actor=actor, report_id=report.pk, at=sent_at, text=(
-        _("%(draft)s sent to %(recipient)s on %(at)s.") % {
-            "draft": draft_kind.title, "recipient": draft_kind.recipient,
-            "at": facts.when(sent_at)}
-        + (" " + _("Reference: %(ref)s.") % {"ref": reference} if reference else "")))
+    # No copy among the report's updates: those are what its people wrote. The timelines
+    # tell the event in their reader's language, the drafts' chronology reads the sendings.
     if draft_kind.closes and getattr(report, draft_kind.closes) is None:
         # The first sending closes the clock (a later phase does not move the date): the
         # report's stage service saves the date, and its event recomputes the clocks.

@@ -1,8 +1,7 @@
 """How the drafts' audit codes read in a report's timeline (see vigisante.core.timeline).
 
-Recording a draft as sent also writes a timeline entry for older readers (in the language of
-who recorded it); the timeline tells the event instead, in the reader's language, and leaves
-that copy out (`replaces_next`).
+A draft recorded as sent is told from its `drafts.sent` event, in the reader's language (no
+copy of it is written among the report's updates: those are what its people wrote).
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ def _facts(event: AuditEvent, reader: Reader) -> Entry:
 
 
 def register() -> None:
-    timeline.register("drafts.sent", _sent, audiences=BOTH, replaces_next="report.update_added")
+    timeline.register("drafts.sent", _sent, audiences=BOTH)
     timeline.register("drafts.facts", _facts, audiences=BOTH)
     # Lazy labels: translated when a timeline is read, in its reader's language.
     timeline.label_keys({(FACTS, f.name): f.label for f in facts.FACTS.values()})

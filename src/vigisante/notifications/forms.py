@@ -21,8 +21,8 @@ class PreferencesForm(forms.ModelForm):
             if name not in allowed:
                 del self.fields[name]
             else:
-                self.fields[name].label = EVENTS[name].label
-                self.fields[name].help_text = EVENTS[name].help
+                self.fields[name].label = str(EVENTS[name].label)
+                self.fields[name].help_text = str(EVENTS[name].help)
 
     @property
     def event_fields(self) -> list:

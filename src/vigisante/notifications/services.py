@@ -90,9 +90,9 @@ def _render(event: str, email: str, user: Any, lang: str,
     ctx.setdefault("url", report_url(report) if report is not None else settings.SITE_URL)
     ctx.setdefault("preferences_url", _absolute("notifications:preferences"))
     with translation.override(lang), timezone.override(PARIS):
-        subject = render_to_string(f"notifications/email/{event}_subject.txt", ctx)
+        subject_text: str = render_to_string(f"notifications/email/{event}_subject.txt", ctx)
         body = render_to_string(f"notifications/email/{event}_body.txt", ctx)
-    subject = str(" ".join(subject.split()))  # one line, whatever the template's newlines
+    subject = " ".join(subject_text.split())  # one line, whatever the template's newlines
     return EmailMessage(subject, body.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [email])
 
 

@@ -102,13 +102,10 @@ def report_timeline(report: Report, *, audience: str, updates: list | None = Non
     """
     events = timeline.events_of(report.pk, audience=audience, limit=limit)
     entries = timeline.tell(events, audience=audience)
-    copies = {(e.after or {}).get("update_id") for e in timeline.replaced(events)}
     if updates is None:
         updates = list(report.updates.select_related("author"))
     reader = Reader(audience, [])
     for update in updates:
-        if update.pk in copies:
-            continue  # a copy of an event already told (a draft recorded as sent)
         entries.append(Entry(
             at=update.created_at, kind="update", text=update.text, key=f"u{update.pk}",
             sentence=_("%(actor)s added an entry to the timeline.") % {

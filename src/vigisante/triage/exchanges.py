@@ -87,7 +87,7 @@ def record_support(
     type = type if isinstance(type, str) else ""
     errors = domain.support_errors(type=type, started_at=started_at, ended_at=ended_at,
                                    notes=notes, now=timezone.now())
-    if errors:
+    if errors or started_at is None:  # no start is an error too
         raise ValidationError({k: [v] for k, v in errors.items()})
     if out_of_hours is None:
         out_of_hours = domain.is_out_of_hours(started_at)

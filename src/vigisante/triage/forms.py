@@ -69,7 +69,7 @@ class QueueFilterForm(ReportFilterForm):
         ("reference", _("Reference")), ("-reference", _("Reference (reverse)")),
     ])
     per_page = forms.TypedChoiceField(label=_("Per page"), required=False, coerce=int,
-                                      empty_value=PAGE_SIZES[0],
+                                      empty_value=None,  # per_page_value() says which
                                       choices=[(n, str(n)) for n in PAGE_SIZES])
 
     field_order = ["q", "state", "assigned", "overdue", "severity", "kind", "region",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -199,7 +199,7 @@ class QueuePaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return capped_count(self.object_list)
+        return capped_count(cast(QuerySet, self.object_list))
 
     @property
     def capped(self) -> bool:

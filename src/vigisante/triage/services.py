@@ -184,14 +184,17 @@ def _emit_changes(case: Case, old: dict, new: dict) -> None:
 
 def reporters_of(report: Report) -> list[User]:
     """The establishment's reporters: who is told about acknowledgements and messages."""
+    if report.establishment_id is None:
+        return []
     return list(User.objects.filter(memberships__establishment_id=report.establishment_id,
                                     role=Role.REPORTER, is_active=True).distinct())
 
 
 def cert_recipients(case: Case) -> list[Any]:
     """The assignee; when nobody is assigned, every active analyst and the CERT's mailbox."""
-    if case.assigned_to_id and case.assigned_to.is_active:
-        return [case.assigned_to]
+    assignee = case.assigned_to if case.assigned_to_id else None
+    if assignee is not None and assignee.is_active:
+        return [assignee]
     return [*User.objects.filter(role__in=[Role.ANALYST, Role.ADMIN], is_active=True),
             settings.CERT_EMAIL]
 
@@ -229,6 +232,7 @@ def _original(value: Any, case: Case, actor) -> Report | None:
     """The original report a duplicate points to, by id or reference."""
     if value is None or value == "":
         return None
+    original: Report | None
     if isinstance(value, Report):
         original = value
     else:
@@ -244,7 +248,7 @@ def _original(value: Any, case: Case, actor) -> Report | None:
     if original.pk == case.report_id:
         raise ValidationError({"duplicate_of": [_("A report cannot duplicate itself.")]})
     other = Case.objects.filter(report=original).select_related("duplicate_of").first()
-    if other is not None and other.state == State.DUPLICATE and other.duplicate_of_id:
+    if other is not None and other.state == State.DUPLICATE and other.duplicate_of is not None:
         raise ValidationError({"duplicate_of": [
             _("%(ref)s is itself a duplicate of %(orig)s: link to %(orig)s.") % {
                 "ref": original.reference, "orig": other.duplicate_of.reference}]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             worker.drain()
             self.stdout.write("worker: queue drained")
             return
-        previous = {}
+        previous: dict[signal.Signals, Any] = {}
 
         def _stop(signum, frame) -> None:
             self.stderr.write(f"worker: {signal.Signals(signum).name} received, finishing "

@@ -1,7 +1,8 @@
-"""Fast bulk insert for the demo seed: one executemany per table.
+"""Fast bulk insert for loaders (the demo seed, the audit trail of a loaded past): one
+executemany per table.
 
 Django's bulk_create builds a model instance per row and prepares every value through the
-full expression machinery, which costs most of the seed's time for tens of thousands of rows.
+full expression machinery, which costs most of a load's time for tens of thousands of rows.
 Here rows are plain dicts (or instances) keyed by attribute name; missing fields take their
 default; plain values (str, int, bool, None) go to the driver as they are, datetimes and dates
 are adapted as Django's backend adapts them, and anything else goes through the field's own
@@ -68,7 +69,7 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any] | models.Mod
             value = now if auto else get(attname, default)
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"{model.__name__}.{attname}: database expressions are not "
-                                "supported by the demo's fast insert")
+                                "supported by the fast insert")
             out.append(adapt(value))
         values.append(out)
     qn = connection.ops.quote_name
