@@ -213,11 +213,12 @@ def task_report(args) -> None:
 
     def full():
         report = services.build_report(period)
-        page = render.html(report)
+        ctx = render.context(report)
+        render.html(report, ctx)
         render.figures_json(report)
         render.csv_files(report)
         if args.pdf:
-            render.pdf(page)
+            render.pdf(report, ctx)
 
     with CaptureQueriesContext(connection) as ctx:
         figures()

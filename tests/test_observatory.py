@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import statistics
 from collections import Counter
 
@@ -267,6 +268,44 @@ def test_snapshot_changes_when_a_record_changes(data):
     assert services.build_report(domain.Period.year(2023)).snapshot != first
 
 
+def test_snapshot_lines_written_by_the_database_are_the_canonical_text(data, monkeypatch):
+    """On PostgreSQL the database writes each record's line of the snapshot hash; it must be
+    the very text Python's str() writes (else stored fingerprints no longer verify): with
+    timestamps with and without microseconds, an empty one, and both booleans."""
+    from django.db import connection
+
+    from vigisante.observatory import queries, snapshot
+    from vigisante.reports.models import Report, Source
+    from vigisante.triage.models import Support
+
+    utc = dt.UTC
+    ids = [d["report_id"] for d in data if in_2023(d)][:3]
+    Report.objects.filter(pk=ids[0]).update(updated_at=dt.datetime(2023, 5, 1, 8, 30, tzinfo=utc))
+    Report.objects.filter(pk=ids[1]).update(
+        updated_at=dt.datetime(2023, 5, 1, 8, 30, 0, 250, tzinfo=utc))
+    supports = list(Support.objects.filter(case__report_id__in=ids).order_by("id")[:2])
+    assert len(supports) == 2
+    Support.objects.filter(pk=supports[0].pk).update(
+        started_at=dt.datetime(2023, 3, 1, 23, 59, 59, tzinfo=utc), ended_at=None,
+        out_of_hours=True)
+    Support.objects.filter(pk=supports[1].pk).update(
+        started_at=dt.datetime(2023, 3, 1, 8, tzinfo=utc),
+        ended_at=dt.datetime(2023, 3, 2, 9, 0, 0, 999999, tzinfo=utc), out_of_hours=False)
+    qs = queries.reports_in(domain.Period.year(2023), services.time_zone(), Source.SECTOR)
+    fields = ("id", "version", "updated_at")
+    lines = snapshot._pg_lines(Report.objects.filter(pk__in=ids[:2]).order_by("id"), fields)
+    if connection.vendor == "postgresql":
+        assert lines is not None  # the database writes the lines
+        expected = ["\x1f".join(map(str, r)) for r in Report.objects.filter(pk__in=ids[:2])
+                    .order_by("id").values_list(*fields)]
+        assert list(lines) == expected
+        assert expected[0].endswith("2023-05-01 08:30:00+00:00")
+        assert expected[1].endswith("2023-05-01 08:30:00.000250+00:00")
+    written = snapshot.snapshot(qs, Source.SECTOR)
+    monkeypatch.setattr(snapshot, "_pg_lines", lambda qs, fields: None)  # Python writes
+    assert snapshot.snapshot(qs, Source.SECTOR) == written
+
+
 def test_imported_records_stay_out_of_the_sector_figures(data):
     from vigisante.reports.models import Report
 
@@ -301,6 +340,9 @@ def test_english_and_french(data, tmp_path):
     fr = (tmp_path / "fr" / "report.html").read_text()
     assert '<html lang="en">' in en and '<html lang="fr">' in fr
     assert "1 Jan 2023" in en and "01/01/2023" in fr  # one date format per language
+    share = r">\d+{}\d\u00a0%<"  # a non-breaking space before "%": one line on a phone
+    assert re.search(share.format(","), fr) and not re.search(share.format(r"\."), fr)
+    assert re.search(share.format(r"\."), en) and not re.search(share.format(","), en)
     assert ((tmp_path / "en" / "figures.json").read_bytes()
             == (tmp_path / "fr" / "figures.json").read_bytes())
     assert translation.get_language() in ("en-us", "en", "fr", None)
@@ -327,6 +369,45 @@ def test_pdf_pages_turned_to_images_are_not_blank(data, tmp_path):
         assert dark > 200, page.name  # text, tables or charts on every page
     # the charts are vectors in the PDF, not bitmaps
     assert b"/Subtype /Image" not in pdf.read_bytes()
+
+
+def test_pdf_holds_every_table_and_chart_and_is_reproducible(data, tmp_path):
+    """The PDF (ReportLab) has the HTML's title, every table's caption, row labels and
+    cells, every chart's caption, as text; printed twice, the same bytes."""
+    import shutil
+    import subprocess
+
+    from bs4 import BeautifulSoup
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    for run in ("a", "b"):
+        call_command("observatory", "--year", "2023", "--out", str(tmp_path / run),
+                     "--public", "--lang", "en")
+    data_a = (tmp_path / "a" / "report.pdf").read_bytes()
+    assert data_a == (tmp_path / "b" / "report.pdf").read_bytes()
+    text = " ".join(subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8",
+                                    str(tmp_path / "a" / "report.pdf"), "-"], check=True,
+                                   capture_output=True).stdout.decode().split())
+    soup = BeautifulSoup((tmp_path / "a" / "report.html").read_text(), "html.parser")
+
+    def words(el) -> str:
+        return " ".join(el.get_text(" ").split())
+
+    assert words(soup.h1) in text
+    tables = soup.select("table.obs-table")
+    assert len(tables) >= 20
+    for table in tables:
+        assert words(table.caption) in text
+        for tr in table.select("tbody tr"):
+            th = tr.select_one("th")
+            if th is not None and len(words(th)) < 40:
+                assert words(th) in text, words(th)
+            for td in tr.select("td"):
+                assert words(td) in text, (table["id"], words(td))
+    for caption in soup.select("figure.chart figcaption"):
+        assert words(caption).split(" (")[0] in text
+    assert "page 1 /" in text
 
 
 def test_html_has_tables_with_captions_headers_and_charts(data, tmp_path):
@@ -370,3 +451,30 @@ def test_public_version_hides_small_counts_names_and_narratives(data, tmp_path):
                  "750000011", "patient a été transféré"):
         assert name not in everything
     assert "< 5" in everything
+
+
+def test_a_fresh_install_gets_a_clear_message_not_a_traceback(tmp_path):
+    """`pip install .` then `vigisante observatory --year 2023 --out DIR` before any
+    `vigisante migrate`: the command says what to do; then, migrated, it writes every
+    file, the PDF included (no system library needed)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("VIGISANTE_") and k != "DJANGO_SETTINGS_MODULE"}
+    env["VIGISANTE_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "vigisante.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    out = tmp_path / "out"
+    done = run("observatory", "--year", "2023", "--out", str(out))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "vigisante migrate" in done.stderr and not out.exists()
+    assert run("migrate", "-v", "0").returncode == 0
+    done = run("observatory", "--year", "2023", "--out", str(out))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert (out / "figures.json").exists() and (out / "01_totals.csv").exists()

@@ -1,7 +1,9 @@
 """The suppression attack: what an observer can fetch must not give back a hidden count.
 
 The attacker (tests/observatory_attack.py) fetches every published version of every year
-(API, figures.json, CSVs, the page, the standalone HTML and the PDF's text),
+(API, figures.json, the CSVs zipped and one by one, the page, the standalone HTML and both
+PDFs' text, in French and English; and, signed in as an observer, the observatory's home,
+each year's page and the observers' API),
 and solves integer programs over every relation it knows. It recovers
 cells from the per-request suppression the observatory used to serve (overlapping free
 periods, overlapping groups) and must recover nothing from the published snapshots.
@@ -70,6 +72,17 @@ def test_the_attack_recovers_counts_from_per_request_suppression(monkeypatch):
     assert specs  # the fixture wrote its reports
 
 
+def _as_zip(table: str, data: bytes) -> bytes:
+    """One downloaded CSV as the attacker's reader takes them (a zip of tables)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"{table}.csv", data)
+    return buf.getvalue()
+
+
 def _publish(admin, year: int, run_tasks, note: str = ""):
     snap = services.prepare_publication(actor=admin, year=year, note=note, now=timezone.now())
     run_tasks()
@@ -113,15 +126,36 @@ def test_the_attack_fails_on_the_published_snapshots(admin_user, observer, run_t
             read_csv_zip(k, key, anonymous.get(base + f"tables.{lang}.zip").content)
             read_html(k, key, anonymous.get(base + f"report.{lang}.html").content.decode(),
                       figures)
-        page = anonymous.get(base).content.decode()
-        read_html(k, key, page, figures)
-        pdf = anonymous.get(base + "report.fr.pdf")
-        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        for lang in ("fr", "en"):  # the page, and each table's own CSV download
+            reader = Client(HTTP_ACCEPT_LANGUAGE=lang)
+            read_html(k, key, reader.get(base).content.decode(), figures)
+            for table in (t for s in figures["sections"] for t in s["tables"]):
+                single = reader.get(base + f"tables/{table['id']}.csv")
+                assert single.status_code == 200, table["id"]
+                read_csv_zip(k, key, _as_zip(table["id"], single.content))
         counts = sum(1 for s in figures["sections"] for t in s["tables"] for r in t["rows"]
                      for c in t["columns"] if isinstance(r.get(c), int))
-        # the PDF's text is read too (with its "< 5"): most of its count cells are found
-        assert read_pdf(k, key, pdf.content, anonymous.get(
-            base + "report.fr.html").content.decode(), figures) > counts * 0.8
+        for lang in ("fr", "en"):
+            pdf = anonymous.get(base + f"report.{lang}.pdf")
+            assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+            # the PDF's text is read too (with its "< 5"): most of its count cells are found
+            assert read_pdf(k, key, pdf.content, anonymous.get(
+                base + f"report.{lang}.html").content.decode(), figures) > counts * 0.8
+    # what an observer signed in is given: the latest year's page (the observatory's home
+    # sends there), each year's page and figures through the observers' API
+    signed_in = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    signed_in.force_login(observer)
+    home = signed_in.get("/observatory/", follow=True)
+    assert home.status_code == 200 and home.redirect_chain
+    latest = max(v["version"] for v in versions if v["year"] == 2023)
+    read_html(k, f"2023v{latest}", home.content.decode(), anonymous.get(
+        "/api/v1/observatory/published/2023/").json())
+    for year in (2022, 2023):
+        key = f"{year}v{max(v['version'] for v in versions if v['year'] == year)}"
+        figures = api_client_for(observer).get("/api/v1/observatory/", {"year": year}).json()
+        read_figures(k, key, figures, "observer api")
+        read_html(k, key, signed_in.get("/observatory/", {"year": year}, follow=True)
+                  .content.decode(), figures)
     assert not k.conflicts, k.conflicts[:5]
     # observers get nothing more: no free period, the same published figures
     api = api_client_for(observer)

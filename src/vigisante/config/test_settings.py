@@ -14,7 +14,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # WhiteNoise warns on every request when the collected-static folder does not exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
-# One PDF per observatory snapshot: WeasyPrint costs seconds per PDF.
-OBSERVATORY_PDF_LANGUAGES = ("fr",)
 # Throttling counters per test process (the data folder may be shared by parallel runs).
 CACHES["throttle"]["LOCATION"] = tempfile.mkdtemp(prefix="vigisante-throttle-")  # noqa: F405

@@ -1,8 +1,8 @@
 """Charts of the report: bar charts written directly as small SVG (a few hundred bytes per
 bar), reproducible byte for byte, drawn in microseconds, and safe to inline several times in
 one HTML page (the only id is prefixed with the chart's own id). No inline CSS (the site's
-Content-Security-Policy allows none): presentation attributes only. WeasyPrint draws the
-same SVG as vectors in the PDF.
+Content-Security-Policy allows none): presentation attributes only. The PDF draws the same
+SVG as vectors (`pdf.chart_drawing`).
 
 A chart is drawn from a table as published: in the public version a suppressed cell is
 never drawn (its bar is left out and labelled "< 5" or "s").
@@ -83,6 +83,7 @@ def _horizontal(labels, series, hidden, percent) -> tuple[str, int]:
     bar, gap = 14, 6
     legend_w = 170 if len(series) > 1 else 0
     left = min(12 + CHAR * max((len(x) for x in labels), default=1), 270)
+    labels = [_short(x, int((left - 12) / CHAR)) for x in labels]  # none runs off the left
     right = WIDTH - 50 - legend_w
     top_pad, bottom_pad = 6, 26
     height = int(top_pad + (bar + gap) * max(len(labels), 1) + bottom_pad)
@@ -162,9 +163,10 @@ def _vertical(labels, series, hidden, percent) -> tuple[str, int]:
         if rotate:
             out.append(f'<text transform="translate({round(cx + 4, 1)} {axis_y + 10}) '
                        f'rotate(-45)" text-anchor="end">{_escape(label)}</text>')
-        else:
+        else:  # shortened to its slot: neighbouring labels never overlap
+            fits = max(4, int(slot / CHAR) - 1)
             out.append(f'<text x="{round(cx, 1)}" y="{axis_y + 16}" text-anchor="middle">'
-                       f"{_escape(label)}</text>")
+                       f"{_escape(_short(label, fits))}</text>")
     out.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" '
                f'stroke="#222222"/>')
     out.append(_legend(series, WIDTH - legend_w + 10))

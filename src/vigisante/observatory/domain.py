@@ -217,6 +217,12 @@ class SnapshotHash:
             self._h.update(("\n".join(lines) + "\n").encode())
             self.records += len(lines)
 
+    def add_lines(self, lines: list[str]) -> None:
+        """Records already written as their lines (values joined by U+001F, no newline)."""
+        if lines:
+            self._h.update(("\n".join(lines) + "\n").encode())
+            self.records += len(lines)
+
     def hexdigest(self) -> str:
         return self._h.hexdigest()
 

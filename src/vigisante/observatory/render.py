@@ -1,5 +1,5 @@
 """Outputs of a report: figures.json, one CSV per table, HTML (charts inline as SVG) and PDF
-(WeasyPrint, which keeps the inline SVG as vectors).
+(ReportLab, `pdf.py`: the same charts as vectors).
 
 Everything is rendered in the active language (the caller activates it); figures.json holds
 codes only, so it is the same in every language.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,10 +120,10 @@ def _format(table: Table, row: Row, col: Column) -> str:
     if col.kind == TEXT:
         return str(value)
     if col.kind == SHARE:
-        return number_format(value * 100, 1) + " %"
+        return number_format(value * 100, 1) + "\u00a0%"  # never "10,8" and "%" on two lines
     if col.kind == CHANGE:
         sign = "+" if value > 0 else ""
-        return sign + number_format(value * 100, 1) + " %"
+        return sign + number_format(value * 100, 1) + "\u00a0%"
     if isinstance(value, float):
         return number_format(value, 1, force_grouping=True)
     return number_format(value, force_grouping=True)
@@ -144,64 +143,44 @@ def context(report: ObservatoryReport) -> dict[str, Any]:
 REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "vigisante" / "observatory.css"
 
 
-def html(report: ObservatoryReport) -> str:
-    """The whole report as a standalone HTML document (also the PDF's source); its style
-    is the page's stylesheet, inlined so that the file stands alone."""
+def html(report: ObservatoryReport, ctx: dict[str, Any] | None = None) -> str:
+    """The whole report as a standalone HTML document; its style is the page's stylesheet,
+    inlined so that the file stands alone."""
     return render_to_string("observatory/report.html",
-                            {**context(report), "report_css": REPORT_CSS.read_text("utf-8")})
+                            {**(ctx or context(report)),
+                             "report_css": REPORT_CSS.read_text("utf-8")})
 
 
-def html_and_page(report: ObservatoryReport) -> tuple[str, str]:
+def html_and_page(report: ObservatoryReport, ctx: dict[str, Any] | None = None
+                  ) -> tuple[str, str]:
     """report.html, and the report as stored for the site's page: the same content, tables
-    folded behind a disclosure (<details>) under their chart, no document wrapper. The
-    charts are drawn once for both."""
-    ctx = context(report)
-    return (render_to_string("observatory/report.html",
-                             {**ctx, "report_css": REPORT_CSS.read_text("utf-8")}),
+    folded behind a disclosure (<details>) under their chart, no document wrapper. Given
+    the context (`context`), the charts are drawn once for both and for the PDF."""
+    ctx = ctx or context(report)
+    return (html(report, ctx),
             render_to_string("observatory/_page.html", {**ctx, "in_page": True}))
 
 
-PDF_HELP = ("The PDF needs WeasyPrint and its system libraries (Debian: apt install "
-            "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core).")
+def pdf(report: ObservatoryReport, ctx: dict[str, Any] | None = None) -> bytes:
+    """The report's PDF (ReportLab, `observatory/pdf.py`), in the active language: the same
+    content as report.html, reproducible byte for byte."""
+    from vigisante.observatory.pdf import report_pdf
 
-
-def pdf_or_none(html_text: str) -> bytes | None:
-    """The PDF, or None (logged) when WeasyPrint or its system libraries are missing."""
-    try:
-        return pdf(html_text)
-    except (ImportError, OSError) as exc:
-        logging.getLogger(__name__).warning("no PDF: %s. %s", exc, PDF_HELP)
-        return None
-
-
-def pdf(html_text: str) -> bytes:
-    """Render the HTML with WeasyPrint; its warnings about SVG presentation attributes read
-    as CSS are noise (and its first import logs progress), so its logger is quietened."""
-    logger = logging.getLogger("weasyprint")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        from weasyprint import HTML
-
-        return HTML(string=html_text).write_pdf()
-    finally:
-        logger.setLevel(level)
+    return report_pdf(report, ctx or context(report))
 
 
 def write_report(report: ObservatoryReport, out: Path, *, with_pdf: bool = True) -> list[Path]:
     """Write report.html, report.pdf, figures.json and the CSVs into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    document = html(report)
-    for name, text in [("report.html", document), ("figures.json", figures_json(report)),
+    ctx = context(report)
+    for name, text in [("report.html", html(report, ctx)), ("figures.json", figures_json(report)),
                        *sorted(csv_files(report).items())]:
         path = out / name
         path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     if with_pdf:
-        data = pdf_or_none(document)
-        if data is not None:
-            path = out / "report.pdf"
-            path.write_bytes(data)
-            written.append(path)
+        path = out / "report.pdf"
+        path.write_bytes(pdf(report, ctx))
+        written.append(path)
     return written

@@ -446,10 +446,10 @@ def _files_of(report: ObservatoryReport, progress: Callable[[int], None]) -> dic
 
     files = {"figures.json": render.figures_json(report).encode()}
     pdf_languages = getattr(settings, "OBSERVATORY_PDF_LANGUAGES", LANGUAGES)
-    documents = {}
     for step, lang in enumerate(LANGUAGES, start=1):
         with translation.override(lang):
-            document, page = render.html_and_page(report)  # the charts drawn once
+            ctx = render.context(report)  # the charts drawn once for the page, HTML and PDF
+            document, page = render.html_and_page(report, ctx)
             files[f"report.{lang}.html"] = document.encode()
             files[f"page.{lang}.html"] = page.encode()
             buf = io.BytesIO()
@@ -458,51 +458,9 @@ def _files_of(report: ObservatoryReport, progress: Callable[[int], None]) -> dic
                     z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), text)
             files[f"tables.{lang}.zip"] = buf.getvalue()
             if lang in pdf_languages:
-                documents[lang] = document
-        progress(75 + 10 * step // len(LANGUAGES))
-    for lang, pdf in _print(documents, progress).items():
-        if pdf is not None:
-            files[f"report.{lang}.pdf"] = pdf
+                files[f"report.{lang}.pdf"] = render.pdf(report, ctx)
+        progress(75 + 25 * step // len(LANGUAGES))
     return files
-
-
-def _print(documents: dict[str, str], progress: Callable[[int], None]
-           ) -> dict[str, bytes | None]:
-    """The PDF of each document (None when WeasyPrint cannot print). WeasyPrint is pure
-    Python, one core per document: with several documents and cores, the first is printed
-    by a forked copy of this process (it only lays out the given HTML: no database, no
-    shared state written) while this one prints the others. Without fork, or when the
-    copy cannot be started, they are printed one after the other."""
-    import multiprocessing
-    import os
-
-    from vigisante.observatory import render
-
-    out: dict[str, bytes | None] = {}
-    langs = list(documents)
-    pool = None
-    pending = None
-    if len(langs) > 1 and (os.cpu_count() or 1) > 1 \
-            and "fork" in multiprocessing.get_all_start_methods():
-        try:
-            pool = multiprocessing.get_context("fork").Pool(1)
-            pending = pool.apply_async(render.pdf_or_none, (documents[langs[0]],))
-        except OSError:
-            log.warning("printing the PDFs one after the other (no process to fork)")
-            pool = pending = None
-    try:
-        for step, lang in enumerate(langs, start=1):
-            if pending is not None and lang == langs[0]:
-                continue
-            out[lang] = render.pdf_or_none(documents[lang])
-            progress(85 + 15 * step // len(langs))
-        if pending is not None:
-            out[langs[0]] = pending.get()
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-    return {lang: out[lang] for lang in langs}
 
 
 def compute_snapshot(snapshot_id: int) -> str:

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,25 @@ def parse_period(year: int | None, first: str | None, last: str | None) -> domai
             "error": exc}) from None
 
 
+def database_ready() -> None:
+    """A clear error, not a traceback, when the database cannot be reached or its tables
+    are missing or out of date (a fresh install before `vigisante migrate`)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise CommandError(_("The database cannot be read: %(error)s") % {
+            "error": str(exc).strip()}) from None
+    if pending:
+        raise CommandError(_("The database is not set up yet (tables missing or out of "
+                             "date): run `vigisante migrate` first, then import or enter "
+                             "reports (`vigisante demo` gives a database with synthetic "
+                             "data)."))
+
+
 class Command(BaseCommand):
     help = ("Write the observatory report of a period (HTML, PDF, figures.json, one CSV per "
             "table) into a folder.")
@@ -55,10 +75,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, year, first, last, out, public, source, health_only, lang,
                no_pdf, **options):
-        period = parse_period(year, first, last)
-        with translation.override(lang):
-            report = services.build_report(period, source=source, public=public,
-                                           health_only=health_only)
+        with translation.override(lang):  # its messages too, French by default
+            period = parse_period(year, first, last)
+            database_ready()
+            try:
+                report = services.build_report(period, source=source, public=public,
+                                               health_only=health_only)
+            except DatabaseError as exc:
+                raise CommandError(_("The database cannot be read: %(error)s") % {
+                    "error": str(exc).strip()}) from None
             try:
                 written = render.write_report(report, Path(out), with_pdf=not no_pdf)
             except OSError as exc:
@@ -68,7 +93,3 @@ class Command(BaseCommand):
                                 "%(records)d records).") % {
                 "n": len(written), "dir": out, "hash": report.snapshot,
                 "records": report.records})
-            if not no_pdf and not any(p.name == "report.pdf" for p in written):
-                self.stderr.write(_("No PDF: WeasyPrint or its system libraries are missing "
-                                    "(Debian: apt install libpango-1.0-0 libpangoft2-1.0-0 "
-                                    "fonts-dejavu-core); everything else is written."))
