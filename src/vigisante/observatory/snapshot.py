@@ -116,7 +116,7 @@ def _snapshot(qs: QuerySet, source: str) -> tuple[str, int]:
     h = domain.SnapshotHash()
     if source == Source.HHS:  # one lean row a record: its id and the hash of its content
         h.section("hhs")
-        _feed(h, qs.order_by("id").values_list("id", "content_hash").iterator(CHUNK))
+        _feed(h, qs.order_by("id"), ("id", "content_hash"))
         return h.hexdigest(), h.records
     ids = qs.values("id")
     h.section("reports")
