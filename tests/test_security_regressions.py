@@ -34,7 +34,8 @@ def _routes(resolver=None, prefix=""):
 
 def _api_paths(report_id: int) -> list[str]:
     subs = {r"<int:(pk|report_id)>": str(report_id), r"<int:aid>": "1",
-            r"<slug:kind>": "gdpr_notification", r"<slug:fmt>": "pdf", r"<int:year>": "2025"}
+            r"<slug:kind>": "gdpr_notification", r"<slug:fmt>": "pdf", r"<int:year>": "2025",
+            r"<int:hold_id>": "1"}
     paths = []
     for pattern in _routes():
         if not pattern.startswith("api/v1/"):

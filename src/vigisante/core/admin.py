@@ -36,11 +36,14 @@ class AuditedAdmin(admin.ModelAdmin):
                      after=after)
 
     def _relations(self, obj) -> dict:
-        """The many-to-many links of `obj` (a user's groups and permissions): sorted ids."""
+        """The many-to-many links of `obj` (a user's groups and permissions): sorted ids.
+        Links through a model of ours (a user's establishments, through Membership) are
+        edited as inline rows and audited one by one by save_formset, not twice here."""
         if obj is None or obj.pk is None:
             return {}
         return {f.name: sorted(getattr(obj, f.name).values_list("pk", flat=True))
-                for f in obj._meta.many_to_many if f.name not in self.audit_exclude}
+                for f in obj._meta.many_to_many if f.name not in self.audit_exclude
+                and f.remote_field.through._meta.auto_created}
 
     def save_related(self, request, form, formsets, change):
         """Many-to-many links are saved here, after save_model: a change of a user's groups

@@ -27,9 +27,10 @@ from vigisante.sharing.models import Alert, Withdrawal
 
 INDICATOR_FIELDS = ("id", "type", "value", "tlp", "confidence", "first_seen", "reviewed_at")
 LINKED_FIELDS = (*INDICATOR_FIELDS, "status", "noisy")
-#: A version shared again after it was withdrawn comes this long after the withdrawal (a whole
-#: second: MISP timestamps are seconds).
-RESHARED = dt.timedelta(seconds=1)
+#: A version shared again after it was withdrawn comes this long after the withdrawal: MISP
+#: timestamps are whole seconds, and the withdrawal's deleted attribute is stamped one second
+#: past its own second (misp.deleted_attribute), so the version shared again comes after it.
+RESHARED = dt.timedelta(seconds=2)
 
 
 def creator_name() -> str:

@@ -82,7 +82,11 @@ def deleted_attribute(ind: Any, event_uuid: str) -> dict[str, Any]:
     """The attribute of an indicator withdrawn after it was shared (`withdrawn_at`): MISP
     deletes its copy when it syncs (`deleted`), and no longer blocks it (`to_ids` false)."""
     out = attribute(ind, event_uuid)
-    out.update(to_ids=False, deleted=True, timestamp=str(_epoch_up(ind.withdrawn_at)),
+    # One second past the withdrawal's own second: every stamp an earlier fetch of the
+    # event can have seen is at most that second (changes before the withdrawal, rounded
+    # up), so the event's timestamp always moves and a subscribed MISP fetches it again,
+    # even when the withdrawal follows the last change within the same second.
+    out.update(to_ids=False, deleted=True, timestamp=str(_epoch_up(ind.withdrawn_at) + 1),
                comment="Withdrawn by the CERT (false positive or too common).")
     return out
 

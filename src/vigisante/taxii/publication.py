@@ -21,7 +21,7 @@ campaign no longer confirmed) gets a new version wherever it is, `"revoked": tru
 made stricter) keeps its last version where it was. An indicator or vulnerability revoked everywhere
 is recorded as a `sharing.Withdrawal` (the MISP events then mark its attribute deleted, and
 the reports that listed it get a new version). Should it be shared again (e.g. no longer
-noisy), its new version's `modified` is a second after the revocation (`exports.RESHARED`),
+noisy), its new version's `modified` is two seconds after the revocation (`exports.RESHARED`),
 as in the bundles and MISP events (STIX says a revoked object stays revoked; we prefer that a
 firewall blocks an indicator the CERT confirmed again, under the same id).
 The bundles come from `vigisante.sharing.exports` (only shareable indicators; a campaign's
