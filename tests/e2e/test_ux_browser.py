@@ -290,3 +290,64 @@ def test_axe_on_every_page_as_every_role(open_page, live_server, analyst, admin_
             "/triage/<int:report_id>/", "/accounts/login/", "/accounts/profile/",
             "/observatory/", "/alerts/", "/affected/", "/notifications/preferences/"}
     assert must <= checked, must - checked
+
+
+# --- the queue fits a 1280 px desktop with its longest badges (QA session 6) -------------------
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_queue_fits_a_1280_desktop_with_long_badges(open_page, live_server, analyst,
+                                                     reporter_a, reporter_b, est_a, est_b,
+                                                     lang, tmp_path):
+    # Every signal at once (patients, support, ongoing, early warning only) and a suggested
+    # severity: the badges no longer stretch the table past the page (the clocks column was
+    # cut off at the right edge of a 1280 px screen: 1347 px of table).
+    from vigisante.triage import services as triage_services
+
+    reports = [early_warning(reporter, est, description="Coupure de la fibre, centre de "
+                             "réception des appels d'urgence dégradé.")
+               for reporter, est in ((reporter_a, est_a), (reporter_b, est_b))]
+    case = triage_services.qualify(actor=analyst, report_id=reports[0].pk, origin="undetermined",
+                                   kind="supplier_failure")
+    triage_services.transition(actor=analyst, report_id=reports[0].pk, to_state="in_support",
+                               expected_version=case.version)
+    page = open_page({"viewport": {"width": 1280, "height": 800}}, lang)
+    staff_login(page, live_server, analyst)
+    assert page.locator("table.queue tbody tr").count() == 2
+    assert page.locator("table.queue .badge.suggested").count() == 1
+    assert fits(page), page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    clocks = page.locator("table.queue thead th").last.bounding_box()
+    assert clocks["x"] + clocks["width"] <= 1280
+    no_axe(page)
+    shot(page, tmp_path, f"qa-queue-1280-{lang}.png")
+
+
+# --- the published observatory's charts on a phone: their scroll area takes the keyboard ------
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_published_observatory_charts_scroll_with_the_keyboard_on_a_phone(
+        open_page, live_server, admin_user, run_tasks, lang, tmp_path):
+    # On a phone each chart keeps a readable width and scrolls sideways in its figure; a
+    # scroll area that cannot take the focus is out of reach without a pointer (axe:
+    # scrollable-region-focusable, serious, on the public page of every published year).
+    from test_observatory_data import build
+
+    from vigisante.observatory import services as observatory
+
+    build()
+    snap = observatory.prepare_publication(actor=admin_user, year=2023, note="",
+                                           now=timezone.now())
+    run_tasks()
+    observatory.publish(actor=admin_user, snapshot_id=snap.pk, now=timezone.now())
+    page = open_page(PHONE_375, lang)  # anonymous: the public page
+    page.goto(f"{live_server.url}/observatory/published/2023/")
+    charts = page.locator("figure.chart")
+    assert charts.count() >= 3
+    first = charts.first
+    assert first.evaluate("f => f.scrollWidth > f.clientWidth")  # it does scroll on a phone
+    assert first.get_attribute("tabindex") == "0"
+    first.focus()
+    page.keyboard.press("ArrowRight")  # the browser scrolls the focused area (smoothly)
+    page.wait_for_function("() => document.querySelector('figure.chart').scrollLeft > 0")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    no_axe(page)
+    shot(page, tmp_path, f"qa-published-phone-{lang}.png")
