@@ -157,3 +157,29 @@ def test_an_analyst_confirms_a_campaign_dismisses_another_and_alerts_from_it(
         assert r.reference not in content and r.establishment.name not in content
     assert axe_violations(page) == [] and _fits(page)
     context.close()
+
+
+def test_a_campaigns_indicators_scroll_area_takes_the_keyboard_on_a_phone(
+        browser, live_server, staff, tmp_path):
+    # A French phone, a campaign with a long URL and a hash: the indicators table is wider
+    # than the screen and scrolls in its own area, which must take the focus (axe
+    # scrollable-region-focusable, serious, on the demo's phishing wave).
+    analyst, device = staff
+    reports = [new_report() for _ in range(3)]
+    for r in reports:
+        sight(r, ("url", "https://portail.paiement-sante.example/facture/consulter.php"),
+              ("sha256", "5f0c3a1e9b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a"),
+              ("email", "facturation@paiement-sante.example"), status="confirmed")
+    now = timezone.now()
+    campaigns.attach_new_links(correlation.correlate_reports([r.pk for r in reports], now), now)
+    wave = Campaign.objects.get(memberships__report=reports[0])
+    context, page = _context(browser, locale="fr-FR", options=PHONE)
+    log_in(page, live_server.url, analyst.email, PASSWORD, totp_device=device)
+    page.goto(f"{live_server.url}/indicators/campaigns/{wave.pk}/")
+    area = page.locator("section[aria-labelledby=ioc-title] .table-wrap")
+    assert area.get_attribute("tabindex") == "0" and area.get_attribute("role") == "region"
+    assert area.get_attribute("aria-labelledby") == "ioc-title"
+    assert axe_violations(page) == [] and _fits(page)
+    page.screenshot(path=os.path.join(os.environ.get("E2E_SCREENSHOT_DIR") or str(tmp_path),
+                                      "campaign-iocs-phone-fr.png"), full_page=True)
+    context.close()

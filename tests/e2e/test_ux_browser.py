@@ -319,6 +319,12 @@ def test_queue_fits_a_1280_desktop_with_long_badges(open_page, live_server, anal
     assert clocks["x"] + clocks["width"] <= 1280
     no_axe(page)
     shot(page, tmp_path, f"qa-queue-1280-{lang}.png")
+    # a narrower desktop: the table scrolls in its own area, which takes the keyboard
+    page.set_viewport_size({"width": 900, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    area = page.locator("div.table-wrap:has(> table.queue)")
+    assert area.get_attribute("tabindex") == "0" and area.get_attribute("role") == "region"
+    no_axe(page)
 
 
 # --- the published observatory's charts on a phone: their scroll area takes the keyboard ------
