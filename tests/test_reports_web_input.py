@@ -98,11 +98,23 @@ def test_text_error_is_clear(client_for, reporter_a, est_a):
     assert "5000" in message and "6000" in message
 
 
-def test_body_over_the_upload_limit_is_a_400_not_a_500(client_for, reporter_a, est_a):
+@pytest.mark.parametrize(("lang", "title", "limit"), [
+    ("fr", "Trop de données envoyées d'un coup", "2,0\xa0Mio"),
+    ("en", "Too much sent at once", "2.0\xa0MB")])
+def test_body_over_the_upload_limit_is_a_413_page_that_says_so(client_for, reporter_a, est_a,
+                                                              lang, title, limit):
+    # A 10 MB text pasted in the early warning: not "request not understood" (a 400 that
+    # said nothing of the size), but what happened, the limit and what to do.
     data = valid_early_warning(est_a)
-    data["description"] = "x" * 3_000_000
-    response = client_for(reporter_a).post(reverse("reports:early_warning"), data)
-    assert response.status_code == 400
+    data["description"] = "x" * 10_000_000
+    response = client_for(reporter_a).post(reverse("reports:early_warning"), data,
+                                           HTTP_ACCEPT_LANGUAGE=lang)
+    assert response.status_code == 413
+    page = html(response)
+    assert page.select_one("h1").get_text() == title
+    lead = page.select_one(".error-page .lead").get_text()
+    assert limit in lead and ("fichier joint" in lead if lang == "fr" else "attached file" in lead)
+    assert page.select_one(f"a[href='{reverse('reports:early_warning')}']")
     assert not Report.objects.exists()
 
 

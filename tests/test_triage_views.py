@@ -242,7 +242,7 @@ def test_huge_texts_and_bodies_never_500(client_for, analyst, report):
     assert response.status_code == 400
     response = client.post(reverse("triage:message", args=[report.pk]),
                            {"text": "x" * 3_000_000})
-    assert response.status_code == 400  # larger than DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert response.status_code == 413  # larger than DATA_UPLOAD_MAX_MEMORY_SIZE
     assert not Note.objects.exists() and not Message.objects.exists()
 
 

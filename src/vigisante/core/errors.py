@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -16,16 +18,19 @@ from django.template import loader
 log = logging.getLogger(__name__)
 
 _API_DETAIL = {400: "Bad request.", 403: "You do not have permission to perform this action.",
-               404: "Not found.", 500: "Server error."}
+               404: "Not found.", 413: "Request body too large.", 500: "Server error."}
 
 
-def _page(request, status: int, template: str) -> HttpResponse:
+def _page(request, status: int, template: str, context: dict | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _API_DETAIL[status]}, status=status)
-    return render(request, template, {"status": status}, status=status)
+    return render(request, template, {"status": status, **(context or {})}, status=status)
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        # a form sent with megabytes pasted in: say so (a 413), not "request not understood"
+        return _page(request, 413, "413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     return _page(request, 400, "400.html")
 
 
