@@ -357,3 +357,22 @@ def test_published_observatory_charts_scroll_with_the_keyboard_on_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     no_axe(page)
     shot(page, tmp_path, f"qa-published-phone-{lang}.png")
+
+
+# --- no failed request behind any page: the browser's icon (QA session 6) --------------------
+
+def test_pages_load_without_a_failed_request_for_the_icon(open_page, live_server, reporter_a,
+                                                          tmp_path):
+    # Browsers ask for an icon on every page: without one named by the page, /favicon.ico
+    # answered 404 each time (an error in the console, a 404 in the access log per page).
+    errors: list[str] = []
+    page = open_page(PHONE_375, "fr")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    log_in(page, live_server.url, reporter_a.email, PASSWORD)
+    page.goto(f"{live_server.url}/reports/new/")
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    response = page.context.request.get(live_server.url + icon)
+    assert response.status == 200 and response.headers["content-type"] == "image/svg+xml"
