@@ -248,3 +248,36 @@ def test_the_schema_documents_the_header_on_every_staff_post(analyst):
         params = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]
         assert params == [header], path
         assert "422" in op["responses"], path
+
+
+def test_a_decorated_post_calling_another_claims_the_key_once(analyst):
+    """A subclass's `post` calling a decorated `super().post` (or another decorated handler):
+    the key is claimed by the outer one, the inner one just runs."""
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    from vigisante.reports.idempotency import idempotent, no_headers
+
+    class Inner(APIView):
+        @idempotent
+        def post(self, request):
+            return Response({"done": Note.objects.count()}, status=201)
+
+    class Outer(Inner):
+        @idempotent(replay_headers=no_headers)
+        def post(self, request):
+            return super().post(request)
+
+    def send():
+        request = APIRequestFactory().post("/x/", {"a": 1}, format="json",
+                                           HTTP_IDEMPOTENCY_KEY="nested")
+        force_authenticate(request, user=analyst)
+        response = Outer.as_view()(request)
+        response.render()
+        return response
+
+    first, again = send(), send()
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
+    assert IdempotencyKey.objects.get().status_code == 201
