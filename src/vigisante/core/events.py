@@ -38,6 +38,9 @@ EVENTS: dict[str, str] = {
     "alert.sent": "alert_id: an alert was sent to its recipients (sharing)",
     "indicator.reviewed": "indicator_id, status: an analyst confirmed, rejected or changed the "
                           "TLP or confidence of an indicator (indicators)",
+    "indicator.noisy": "indicator_ids: the correlation found indicators seen in too many "
+                       "reports (noisy: no longer shared), or a rebuild found some no longer "
+                       "so (indicators)",
     "campaign.changed": "campaign_id: an analyst named, described, confirmed or closed a "
                         "campaign (indicators)",
 }
