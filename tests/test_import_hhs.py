@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -184,9 +186,10 @@ def test_missing_columns_import_nothing(tmp_path):
         call_command("import_hhs", str(empty), stdout=io.StringIO())
 
 
-def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path):
-    """Tiny batches, with and without the reading thread: the same records, the same
-    messages in the file's order, and one audit event per import with its counts."""
+def test_batches_and_readers_change_nothing_and_one_audit_event(tmp_path):
+    """Tiny batches, read by a second process, a thread or the importing process itself:
+    the same records, the same messages (in the caller's language) in the file's order, and
+    one audit event per import with its counts."""
     from vigisante.core import audit
     from vigisante.core.models import AuditEvent
     from vigisante.observatory import hhs_import
@@ -197,28 +200,95 @@ def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path)
     lines.insert(4, '"Bad","NY","Healthcare Provider","x","01/01/2023","Theft","Email","No",""')
     path = write(tmp_path, ("\n".join(lines) + "\n").encode())
     seen = {}
-    for threaded in (True, False):
+    readers = ("process", "thread", "inline")
+    for reader in readers:
         HhsBreach.objects.all().delete()
         skips: list[tuple[str, str]] = []
         stats = hhs_import.import_hhs(
             path, on_skip=lambda w, c, m, skips=skips: skips.append((w, m)), batch_size=2,
-            threaded=threaded)
+            reader=reader)
         assert (stats.created, stats.skipped_total) == (7, 1)
         assert skips == [("line 5", "Individuals Affected 'x' is not a whole number")]
-        seen[threaded] = sorted(HhsBreach.objects.values_list(
+        seen[reader] = sorted(HhsBreach.objects.values_list(
             "source_id", "content_hash", "created_at", "records_affected", "original"))
-    assert seen[True] == seen[False]
+    assert len(seen["process"]) == 7
+    assert seen["process"] == seen["thread"] == seen["inline"]
+    with translation.override("fr"):  # the reading process writes in the caller's language
+        HhsBreach.objects.all().delete()
+        skips = []
+        hhs_import.import_hhs(path, on_skip=lambda w, c, m: skips.append((w, m)),
+                              batch_size=2, reader="process")
+        assert skips == [("line 5", "Individuals Affected 'x' n'est pas un nombre entier")]
     audit.flush()
     events = list(AuditEvent.objects.filter(action="observatory.import"))
-    assert len(events) == 2
+    assert len(events) == len(readers) + 1
     assert events[0].after == {"source": "hhs", "file": "export.csv", "created": 7,
                                "updated": 0, "unchanged": 0,
                                "skipped": {"bad Individuals Affected": 1}}
 
 
-def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
+def test_a_large_file_is_read_by_a_second_process(tmp_path, monkeypatch):
+    """`auto` reads a file from PROCESS_MIN_BYTES up in a second process (its threshold
+    lowered here), a smaller one in a thread."""
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No",""' for i in range(50)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    assert hhs_import._choose_reader("auto", path) == "thread"
+    monkeypatch.setattr(hhs_import, "PROCESS_MIN_BYTES", path.stat().st_size)
+    assert hhs_import._choose_reader("auto", path) == "process"
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")  # the process could not set Django up
+    assert hhs_import._choose_reader("auto", path) == "thread"
+    with pytest.raises(ValueError):
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, reader="fork")
+
+
+def test_a_reading_process_that_dies_stops_the_import_cleanly(tmp_path):
+    """The reading process killed in the middle of the file: the batches written before
+    stay, the import says it stopped and why, the audit event records it, nothing hangs."""
+    from vigisante.core import audit
+    from vigisante.core.models import AuditEvent
+    from vigisante.observatory import hhs_import
+
+    # rows of 20 kB: a batch of 10 is larger than a pipe's buffer, so the reading process
+    # is still writing the second batch when it dies
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No","{"x" * 20_000}"' for i in range(40)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+
+    class KillTheReader:
+        """A progress bar that kills the reading process after the first batch."""
+
+        def update(self, done: int, items: int) -> None:
+            for child in _children():
+                os.kill(child, signal.SIGKILL)
+                os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
+
+    with pytest.raises(hhs_import.ImportFileError, match="the import stopped") as exc:
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=10,
+                              reader="process", progress=KillTheReader())
+    assert "exit code -9" in str(exc.value)
+    assert HhsBreach.objects.count() == 10
+    assert _children() == []
+    audit.flush()
+    [event] = AuditEvent.objects.filter(action="observatory.import")
+    assert event.after["created"] == 10 and "exit code -9" in event.after["error"]
+
+
+def _children() -> list[int]:
+    """The pids of this process's children (Linux)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        out += [int(pid) for pid in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.parametrize("reader", ["process", "thread"])
+def test_malformed_csv_keeps_the_batches_before_it(tmp_path, reader):
     """A file that stops being CSV (here a field over the 1 MiB limit): the rows before it
-    are imported, the import says where it stopped, the audit event says so too."""
+    are imported, the import says where it stopped, the audit event says so too; whoever
+    reads the file."""
     from vigisante.core import audit
     from vigisante.core.models import AuditEvent
     from vigisante.observatory import hhs_import
@@ -229,7 +299,7 @@ def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
         "x" * (1024 * 1024 + 10) + '"'
     path = write(tmp_path, "\n".join([HEADER, *good, huge, *good]).encode() + b"\n")
     with pytest.raises(hhs_import.ImportFileError, match="malformed CSV"):
-        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2)
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2, reader=reader)
     assert HhsBreach.objects.count() == 5
     audit.flush()
     [event] = AuditEvent.objects.filter(action="observatory.import")

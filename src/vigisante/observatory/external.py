@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.observatory import domain, queries
@@ -80,7 +79,11 @@ def years(ctx: Context) -> Section:
         if ctx.health_only:
             base = base.filter(external__is_health=True)
     ransom, records_affected = _field(ctx, "ransomware"), _field(ctx, "records_affected")
-    rows = (base.annotate(y=ExtractYear("created_at", tzinfo=ctx.tz)).values("y")
+    first = base.aggregate(first=Min("created_at"))["first"]
+    last = ctx.period.last.year
+    first_year = first.astimezone(ctx.tz).year if first else last
+    rows = (base.annotate(y=queries.local_year("created_at", ctx.tz, first_year, last))
+            .values("y")
             .annotate(n=Count("id"), ransomware=Count("id", filter=Q(**{ransom: True})),
                       known=Count("id", filter=Q(**{f"{records_affected}__isnull": False})),
                       records=Sum(records_affected)).order_by("y"))

@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from vigisante.observatory.importers import JsonText
 
 # key -> the portal's column name
 COLUMNS = {
@@ -148,7 +147,7 @@ class HhsRow(NamedTuple):
     records_affected: int | None
     ransomware: bool | None  # the description mentions it; None without a description
     business_associate: bool | None
-    original: JsonText  # the row as read (header -> value), as JSON text
+    original: str  # the row as read (header -> value), as JSON text
 
     @property
     def date(self) -> dt.date:
@@ -202,7 +201,7 @@ class RowParser:
                       _values(row[self.i_types]), _values(row[self.i_locations]),
                       individuals, ransomware,
                       parse_yes_no(row[self.i_ba]) if self.i_ba >= 0 else None,
-                      JsonText(self.original_json(row)))
+                      self.original_json(row))
 
 
 _ASCII_GRAPHIC = re.compile(r"[!-~]")
