@@ -247,6 +247,8 @@ def test_a_large_file_is_read_by_a_second_process(tmp_path, monkeypatch):
 def test_a_reading_process_that_dies_stops_the_import_cleanly(tmp_path):
     """The reading process killed in the middle of the file: the batches written before
     stay, the import says it stopped and why, the audit event records it, nothing hangs."""
+    import tempfile
+
     from vigisante.core import audit
     from vigisante.core.models import AuditEvent
     from vigisante.observatory import hhs_import
@@ -265,12 +267,15 @@ def test_a_reading_process_that_dies_stops_the_import_cleanly(tmp_path):
                 os.kill(child, signal.SIGKILL)
                 os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
 
+    before = set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*"))
     with pytest.raises(hhs_import.ImportFileError, match="the import stopped") as exc:
         hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=10,
                               reader="process", progress=KillTheReader())
     assert "exit code -9" in str(exc.value)
     assert HhsBreach.objects.count() == 10
     assert _children() == []
+    # the killed process's temporary files went with the folder the import gave it
+    assert set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*")) == before
     audit.flush()
     [event] = AuditEvent.objects.filter(action="observatory.import")
     assert event.after["created"] == 10 and "exit code -9" in event.after["error"]
@@ -458,3 +463,30 @@ def test_a_count_too_large_for_the_database_is_a_bad_row(tmp_path):
     assert "line 3" in err.getvalue() and "too large" in err.getvalue()
     assert sorted(HhsBreach.objects.values_list("records_affected", flat=True)) == [
         12, 2**63 - 1]
+
+
+def test_an_import_stopped_early_stops_its_reading_process(tmp_path):
+    """The importing process fails (here the first batch's rows make its callback raise):
+    the reading process is stopped, and its temporary occurrence counter removed."""
+    import tempfile
+
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No","{"x" * 20_000}"' for i in range(40)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    before = set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*"))
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterOneBatch:
+        def update(self, done: int, items: int) -> None:
+            raise Stop
+
+    with pytest.raises(Stop):
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=10,
+                              reader="process", progress=StopAfterOneBatch())
+    assert _children() == []
+    assert set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*")) == before
+    assert HhsBreach.objects.count() == 10

@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-
 # key -> the portal's column name
 COLUMNS = {
     "name": "Name of Covered Entity",

@@ -37,6 +37,7 @@ import json
 import os
 import pickle
 import queue
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -264,6 +265,9 @@ def child_main(fd: int, batch_size: int, language: str) -> None:
     text), pickled, on standard output. Nothing touches the database."""
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever else prints must not corrupt the stream
+    # stopped by the importing process: unwind, so that the occurrence counter's temporary
+    # file is removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         with open(fd, "rb", closefd=True) as raw, translation.override(language):
@@ -272,17 +276,22 @@ def child_main(fd: int, batch_size: int, language: str) -> None:
             header = next(reader)
             adapt = functools.lru_cache(maxsize=1 << 14)(
                 connection.ops.adapt_datetimefield_value)
-            for batch in _batches(reader, header, hhs.map_header(header), counting,
-                                  batch_size, adapt):
-                pickle.dump(("batch", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
-                out.flush()
+            batches = _batches(reader, header, hhs.map_header(header), counting, batch_size,
+                               adapt)
+            with contextlib.closing(batches):
+                for batch in batches:
+                    pickle.dump(("batch", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
     except BrokenPipeError:  # the importing process stopped reading: nothing to tell
         return
+    except SystemExit:
+        raise
     except BaseException as exc:  # noqa: BLE001 - told to the importing process
-        pickle.dump(("error", f"{type(exc).__name__}: {exc}"), out)
+        last: tuple = ("error", f"{type(exc).__name__}: {exc}")
     else:
-        pickle.dump(("end", None), out)
+        last = ("end", None)
     with contextlib.suppress(BrokenPipeError):
+        pickle.dump(last, out)
         out.flush()
 
 
@@ -290,7 +299,11 @@ def _in_process(raw, batch_size: int) -> Iterator[_Batch]:
     """The batches of the file open as `raw`, read and parsed by a second Python process
     (this package, the same settings); its failure is raised here as _ChildError; closing
     this generator stops the process."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # the child's temporary files (its occurrence counter) in a folder of ours, removed
+    # whatever happens to the child
+    scratch = tempfile.TemporaryDirectory(prefix="vigisante-hhs-")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+               TMPDIR=scratch.name)
     child = subprocess.Popen(
         [sys.executable, "-m", "vigisante.observatory.hhs_child", str(raw.fileno()),
          str(batch_size), translation.get_language() or "fr"],
@@ -331,6 +344,7 @@ def _in_process(raw, batch_size: int) -> Iterator[_Batch]:
             child.wait()
         drain.join()
         child.stderr.close()
+        scratch.cleanup()
 
 
 def _last_line(text: bytes) -> str:
