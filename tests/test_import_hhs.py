@@ -176,7 +176,8 @@ def test_clean_repairs_mojibake_and_spaces():
 
 def test_missing_columns_import_nothing(tmp_path):
     path = write(tmp_path, b'"Name of Covered Entity","State"\n"A","NY"\n')
-    with pytest.raises(CommandError, match="missing columns: Covered Entity Type"):
+    with pytest.raises(CommandError, match="missing columns: Individuals Affected, Breach "
+                       "Submission Date, Type of Breach, Location of Breached Information$"):
         call_command("import_hhs", str(path), stdout=io.StringIO())
     assert not HhsBreach.objects.exists()
     with pytest.raises(CommandError, match="is not a file"):
@@ -490,3 +491,43 @@ def test_an_import_stopped_early_stops_its_reading_process(tmp_path):
     assert _children() == []
     assert set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*")) == before
     assert HhsBreach.objects.count() == 10
+
+
+def test_older_exports_and_their_copies_import(tmp_path):
+    """The 2009-2014 archive as published on data.gov and the data sets derived from it:
+    other column names (underscores, "Summary", "Date of Breach" holding a date, a range or
+    a list, "Business Associate Involved" holding the associate's name), no entity type, an
+    extra numbering column, counts written "Unknown"."""
+    header = ('"Number","Name_of_Covered_Entity","State","Business_Associate_Involved",'
+              '"Individuals_Affected","Date_of_Breach","Type_of_Breach",'
+              '"Location_of_Breached_Information","Date_Posted_or_Updated","Summary",'
+              '"breach_start","breach_end","year"')
+    rows = [
+        '"1","Brooke Army Medical Center","TX","","1000","10/21/2009","Theft",'
+        '"Paper","2014-06-30","A paper record was stolen.","2009-10-21","","2009"',
+        '"2","Mid America Kidney Stone Association, LLC","MO","Acme Billing, Inc.","1000",'
+        '"9/22/2007 - 10/28/2007","Theft, Loss","Network Server","2014-06-30","",'
+        '"2007-09-22","2007-10-28","2007"',
+        '"3","Alaska DHSS","AK","","Unknown","5/5/2010, 5/7/2010","Theft",'
+        '"Other Portable Electronic Device, Other","2014-06-30","Ransomware hit.",'
+        '"2010-05-05","","2010"',
+        '"4","Bad Date Clinic","AK","","12","someday","Theft","Paper","","","","",""',
+    ]
+    path = write(tmp_path, ("\n".join([header, *rows]) + "\n").encode())
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_hhs", str(path), stdout=out, stderr=err)
+    assert "Imported: 3, updated: 0, unchanged: 0, skipped: 1." in out.getvalue()
+    assert "line 5" in err.getvalue() and "'someday' is not a date" in err.getvalue()
+    got = {b.original["Name_of_Covered_Entity"]: b for b in HhsBreach.objects.all()}
+    assert sorted(got) == ["Alaska DHSS", "Brooke Army Medical Center",
+                           "Mid America Kidney Stone Association, LLC"]
+    brooke, kidney, alaska = (got["Brooke Army Medical Center"],
+                              got["Mid America Kidney Stone Association, LLC"],
+                              got["Alaska DHSS"])
+    assert [b.date for b in (brooke, kidney, alaska)] == [
+        dt.date(2009, 10, 21), dt.date(2007, 9, 22), dt.date(2010, 5, 5)]
+    assert (brooke.business_associate, kidney.business_associate) == (None, True)
+    assert (brooke.records_affected, alaska.records_affected) == (1000, None)
+    assert kidney.breach_types == ["Theft", "Loss"] and kidney.entity_type == ""
+    assert (brooke.ransomware, kidney.ransomware, alaska.ransomware) == (False, None, True)
+    assert alaska.locations == ["Other Portable Electronic Device", "Other"]
