@@ -104,15 +104,18 @@ def _local_start(year: int, month: int, tz: dt.tzinfo) -> dt.datetime:
 
 
 def local_year(field: str, tz: dt.tzinfo, first: int, last: int,
-               then: Any = None) -> Case:
+               then: Any = None, until: dt.datetime | None = None) -> Case:
     """The calendar year in `tz` of `field`, for values from the start of year `first` to
     the end of year `last` (the caller's filter keeps the others out), as comparisons with
     each year's end: the database compares stored times instead of converting each one to
     local time (on SQLite a Python function called per row, about 4 us). `then(year)` gives
-    each year's value instead of the year (a nested CASE, say)."""
-    return Case(*[When(**{f"{field}__lt": _local_start(y + 1, 1, tz)},
-                       then=Value(y) if then is None else then(y))
-                  for y in range(first, last + 1)], output_field=IntegerField())
+    each year's value instead of the year (a nested CASE, say); values from `until` on are
+    in no year (NULL)."""
+    whens = [When(**{f"{field}__gte": until}, then=Value(None))] if until else []
+    whens += [When(**{f"{field}__lt": _local_start(y + 1, 1, tz)},
+                   then=Value(y) if then is None else then(y))
+              for y in range(first, last + 1)]
+    return Case(*whens, output_field=IntegerField())
 
 
 def local_month(field: str, tz: dt.tzinfo, period: domain.Period) -> Case:
