@@ -500,6 +500,10 @@ def task_hhs(args) -> None:
         emit("import_hhs_rows_per_cpu_s", args.hhs_rows / cpu_ours,
              args.hhs_rows / max(cpu_peer, 1e-9), "rows per CPU second", args.hhs_rows)
         emit("import_hhs_peak_rss", max_rss_mib(), None, "MiB", args.hhs_rows)
+        # the reading process (the largest of this process's finished children)
+        emit("import_hhs_reader_peak_rss",
+             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, None, "MiB",
+             args.hhs_rows)
         # the HHS observatory over what was imported: one year's report (every table)
         # against the bare count of that year's records
         from vigisante.observatory import domain, services
