@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import connection, connections
 
+from vigisante.core import events
 from vigisante.indicators.models import (
     Campaign,
     CampaignReport,
@@ -85,6 +86,14 @@ def _in(column: str, ids: Sequence[int]) -> tuple[str, list]:
 
 # --- noise -----------------------------------------------------------------------------------
 
+def _noise_changed(ids: Sequence[int]) -> None:
+    """Indicators found noisy (or no longer so): what is shared changes (the TAXII
+    publication, queued by its handler, withdraws or shares them again without waiting for its
+    periodic run)."""
+    if ids:
+        events.emit("indicator.noisy", indicator_ids=sorted(ids))
+
+
 def flag_noisy(*, report_ids: Sequence[int] | None = None,
                indicator_ids: Sequence[int] | None = None) -> list[int]:
     """Flag the indicators of these reports (or these indicators) seen in more reports than the
@@ -108,6 +117,7 @@ def flag_noisy(*, report_ids: Sequence[int] | None = None,
     if ids:
         Indicator.objects.filter(pk__in=ids).update(noisy=True)
         Link.objects.filter(reason="indicator", indicator_id__in=ids).delete()
+        _noise_changed(ids)
     return ids
 
 
@@ -258,9 +268,9 @@ def _one_report_sql() -> str:
     the same steps as `flag_noisy`, `link_indicators`, `refresh_keys` and `link_keys`, in one
     round trip and one plan. Every CTE sees the database as it was before the statement, so
     the indicators turning noisy are excluded explicitly and the report's new keys are joined
-    from the CTE that writes them. Returns the new pairs ('pair', a, b) and the active
+    from the CTE that writes them. Returns the new pairs ('pair', a, b), the active
     campaigns of their reports ('member', report, campaign, status, reviewed, created), which
-    the campaigns step needs next."""
+    the campaigns step needs next, and the indicators it found noisy ('noisy', id)."""
     within, _params = _within("k2.at", "k1.at")
     vague = ", ".join(f"'{k}'" for k in VAGUE_KINDS)
     placeholders = ", ".join(["%s"] * len(VAGUE_KINDS))
@@ -305,22 +315,27 @@ def _one_report_sql() -> str:
         f"SELECT cr.report_id, cr.campaign_id, c.status, c.reviewed_at IS NOT NULL AS reviewed, "
         f"c.created_at FROM {MEMBER} cr JOIN {CAMPAIGN} c ON c.id = cr.campaign_id "
         f"WHERE cr.report_id = linked.id AND c.status IN ('proposed', 'confirmed') "
-        f"OFFSET 0) m")  # OFFSET 0: kept as a per-report lookup, not flattened into a join
+        f"OFFSET 0) m "  # OFFSET 0: kept as a per-report lookup, not flattened into a join
+        f"UNION ALL SELECT 'noisy', id, NULL, NULL, NULL, NULL FROM flagged")
 
 
 def correlate_report(report_id: int, now) -> tuple[list[tuple[int, int]], list[tuple]]:
     """PostgreSQL: correlate one report in one statement (see `_one_report_sql`); returns the
     new pairs and the memberships (report, campaign, status, reviewed, created) of the active
-    campaigns of their reports."""
+    campaigns of their reports (and emits `indicator.noisy` for the indicators it flagged)."""
     params = {"report": int(report_id), "noise": noise_threshold(), "days": window_days(),
               "now": now}
     pairs: list[tuple[int, int]] = []
     members: list[tuple] = []
+    noisy: list[int] = []
     for kind, a, b, status, reviewed, created in prepared(_one_report_sql(), params):
         if kind == "pair":
-                pairs.append((a, b))
+            pairs.append((a, b))
+        elif kind == "noisy":
+            noisy.append(a)
         else:
             members.append((a, b, status, reviewed, created))
+    _noise_changed(noisy)
     return pairs, members
 
 
@@ -377,10 +392,12 @@ def rebuild_links(now, progress=None) -> int:
         # Only the rows whose flag changes are written.
         seen_often = (f"SELECT indicator_id FROM {SIG} GROUP BY indicator_id "
                       f"HAVING COUNT(*) > %s")
-        cursor.execute(f"UPDATE {IND} SET noisy = %s WHERE noisy AND id NOT IN ({seen_often})",
-                       [False, noise_threshold()])
-        cursor.execute(f"UPDATE {IND} SET noisy = %s WHERE NOT noisy AND id IN ({seen_often})",
-                       [True, noise_threshold()])
+        changed = []
+        for value, which in ((False, "noisy AND id NOT IN"), (True, "NOT noisy AND id IN")):
+            cursor.execute(f"UPDATE {IND} SET noisy = %s WHERE {which} ({seen_often}) "
+                           f"RETURNING id", [value, noise_threshold()])
+            changed += [row[0] for row in cursor.fetchall()]
+    _noise_changed(changed)
     step(1)
     written = link_indicators(now)
     step(2)

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from vigisante.core import access, audit
+from vigisante.core import access, audit, events
 from vigisante.indicators.models import Indicator, Status
 from vigisante.sharing.domain import TLP_ORDER
-from vigisante.sharing.intake import IntelError, read
+from vigisante.sharing.intake import IntelError, Parsed, read
 from vigisante.sharing.models import IncomingIntel, IntelCandidate, IntelStatus
 
 #: The largest payload accepted (bytes of JSON).
@@ -116,7 +116,7 @@ def _store(source, fmt, parsed, digest, size, actor, now) -> IncomingIntel | Non
             IntelCandidate(intel=intel, type=c.type, value=c.value,
                            tlp=c.tlp or intel.tlp, confidence=c.confidence, ref=c.ref)
             for c in parsed.candidates], batch_size=1000)
-        _flag_revocations(intel, parsed.revoked, actor)
+        _flag_revocations(intel, parsed, actor)
         audit.record(actor=actor if getattr(actor, "pk", None) else None,
                      action="sharing.intel_received", obj=intel,
                      after={"source": source, "format": fmt, "objects": len(parsed.objects),
@@ -128,34 +128,48 @@ def _store(source, fmt, parsed, digest, size, actor, now) -> IncomingIntel | Non
 NAMED = 20
 
 
-def _flag_revocations(intel: IncomingIntel, refs: list[str], actor) -> None:
-    """Indicators we accepted from earlier intelligence whose STIX object this intelligence
-    revokes: marked for the analysts' review, not withdrawn. An accepted indicator is ours
-    (confirmed by an analyst, perhaps seen in our own reports and campaigns): the source's
-    revocation is a reason to look again, not a decision. The new intelligence, pending in
-    the review queue, carries a warning naming them; audited `sharing.intel_revocation`."""
-    wanted = sorted(set(refs))
+def _flag_revocations(intel: IncomingIntel, parsed: Parsed, actor) -> None:
+    """Indicators we accepted from earlier intelligence that this intelligence withdraws (a
+    revoked STIX object whose id, or a deleted MISP attribute whose uuid, is the `ref` of an
+    accepted candidate): marked for the analysts' review, not withdrawn. An accepted indicator
+    is ours (confirmed by an analyst, perhaps seen in our own reports and campaigns): the
+    source's revocation is a reason to look again, not a decision. The new intelligence,
+    pending in the review queue, carries a warning naming them; audited
+    `sharing.intel_revocation`. Deleted MISP attributes that match nothing stay skipped, and
+    a warning counts them."""
+    wanted = sorted({ref for ref in parsed.revoked if ref})
     earlier: list[IntelCandidate] = []
     for start in range(0, len(wanted), 500):  # no query with more ids than the database takes
         earlier += IntelCandidate.objects.filter(
             decision=IntelStatus.ACCEPTED, indicator__isnull=False,
             ref__in=wanted[start:start + 500]).exclude(intel=intel)
-    if not earlier:
-        return
-    values = sorted({f"{c.type}:{c.value}" for c in earlier})
-    named = ", ".join(values[:NAMED]) + (", …" if len(values) > NAMED else "")
-    intel.warnings = [*intel.warnings, ngettext(
-        "%(n)d indicator accepted from earlier intelligence is revoked by this one: "
-        "%(values)s. To review: reject it in the indicators if it no longer holds.",
-        "%(n)d indicators accepted from earlier intelligence are revoked by this one: "
-        "%(values)s. To review: reject them in the indicators if they no longer hold.",
-        len(values)) % {"n": len(values), "values": named}]
-    intel.save(update_fields=["warnings"])
-    audit.record(actor=actor if getattr(actor, "pk", None) else None,
-                 action="sharing.intel_revocation", obj=intel,
-                 after={"refs": sorted({c.ref for c in earlier}),
-                        "indicators": sorted({c.indicator_id for c in earlier}),
-                        "earlier_intel": sorted({c.intel_id for c in earlier})})
+    warnings = []
+    if earlier:
+        values = sorted({f"{c.type}:{c.value}" for c in earlier})
+        named = ", ".join(values[:NAMED]) + (", …" if len(values) > NAMED else "")
+        warnings.append(ngettext(
+            "%(n)d indicator accepted from earlier intelligence is revoked by this one: "
+            "%(values)s. To review: reject it in the indicators if it no longer holds.",
+            "%(n)d indicators accepted from earlier intelligence are revoked by this one: "
+            "%(values)s. To review: reject them in the indicators if they no longer hold.",
+            len(values)) % {"n": len(values), "values": named})
+    if parsed.fmt == "misp":
+        matched = {c.ref for c in earlier}
+        alone = sum(1 for ref in parsed.revoked if ref not in matched)
+        if alone:
+            warnings.append(ngettext(
+                "%(n)d deleted attribute matches no indicator we accepted: skipped.",
+                "%(n)d deleted attributes match no indicator we accepted: skipped.",
+                alone) % {"n": alone})
+    if warnings:
+        intel.warnings = [*intel.warnings, *warnings]
+        intel.save(update_fields=["warnings"])
+    if earlier:
+        audit.record(actor=actor if getattr(actor, "pk", None) else None,
+                     action="sharing.intel_revocation", obj=intel,
+                     after={"refs": sorted({c.ref for c in earlier}),
+                            "indicators": sorted({c.indicator_id for c in earlier}),
+                            "earlier_intel": sorted({c.intel_id for c in earlier})})
 
 
 def _stricter(a: str, b: str) -> str:
@@ -165,7 +179,10 @@ def _stricter(a: str, b: str) -> str:
 def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
     """Accept the chosen candidates (all pending ones when `candidate_ids` is None) into our
     indicators, confirmed by `actor`, and dismiss the rest; audited. An indicator we already
-    have is confirmed and keeps the stricter TLP. Returns the number accepted."""
+    have is confirmed and keeps the stricter TLP. When what we share changes (an indicator
+    created, newly confirmed or made stricter), emits `intel.accepted`: the TAXII publication,
+    queued by its handler once this commits, shares them without waiting for its periodic
+    run. Returns the number accepted."""
     from vigisante.indicators import campaigns, correlation
 
     access.require(actor, "review", intel)
@@ -180,6 +197,7 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
         existing = {(i.type, i.value): i for i in Indicator.objects.select_for_update().filter(
             value__in=[c.value for c in chosen])}
         newly_confirmed = []
+        changed: set[int] = set()  # what is shared changes: created, newly confirmed, stricter TLP
         for cand in chosen:
             ind = existing.get((cand.type, cand.value))
             confidence = cand.confidence if cand.confidence is not None else 50
@@ -188,12 +206,14 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
                     type=cand.type, value=cand.value, status=Status.CONFIRMED, tlp=cand.tlp,
                     confidence=confidence, first_seen=now, last_seen=now, reviewed_by=actor,
                     reviewed_at=now)
+                changed.add(ind.pk)
             elif ind.status != Status.CONFIRMED or _stricter(ind.tlp, cand.tlp) != ind.tlp:
                 if ind.status != Status.CONFIRMED:
                     newly_confirmed.append(ind.pk)
                 ind.status, ind.tlp = Status.CONFIRMED, _stricter(ind.tlp, cand.tlp)
                 ind.reviewed_by, ind.reviewed_at = actor, now
                 ind.save(update_fields=["status", "tlp", "reviewed_by", "reviewed_at"])
+                changed.add(ind.pk)
             cand.decision, cand.indicator = IntelStatus.ACCEPTED, ind
         IntelCandidate.objects.bulk_update(chosen, ["decision", "indicator"], batch_size=1000)
         intel.candidates.filter(decision=IntelStatus.PENDING).update(
@@ -203,6 +223,8 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
         audit.record(actor=actor, action="sharing.intel_accepted", obj=intel,
                      after={"accepted": sorted(c.pk for c in chosen),
                             "indicators": sorted(c.indicator_id for c in chosen)})
+        if changed:
+            events.emit("intel.accepted", intel_id=intel.pk, indicator_ids=sorted(changed))
         if newly_confirmed:
             campaigns.attach_new_links(
                 correlation.correlate_indicators(newly_confirmed, now), now)

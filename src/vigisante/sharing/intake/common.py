@@ -44,7 +44,9 @@ class Parsed:
     tlp: str | None = None  # the strictest TLP seen
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    revoked: list[str] = field(default_factory=list)  # STIX ids of revoked indicators, CVEs
+    # Withdrawn by the source: STIX ids of revoked indicators and CVEs; uuids of deleted MISP
+    # attributes, one entry per attribute ("" for one without a uuid).
+    revoked: list[str] = field(default_factory=list)
 
 
 def stricter(a: str | None, b: str | None) -> str | None:

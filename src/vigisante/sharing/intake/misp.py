@@ -2,7 +2,9 @@
 `{"response": [...]}` holding one or more events.
 
 Attributes (top-level and inside MISP objects) of a type we know become candidates; deleted
-ones are skipped; every event is kept whole.
+ones (or those of a deleted object) are not candidates: their uuids are listed in
+`Parsed.revoked`, as STIX revocations are, for the service to match against what we accepted
+earlier; every event is kept whole.
 """
 
 from __future__ import annotations
@@ -72,14 +74,22 @@ def _guess_ip(value: str) -> str:
     return "ipv6" if ":" in value else "ipv4"
 
 
-def _add(collector: Collector, attribute: Any, default_tlp: str | None) -> str:
+def _deleted(item: dict) -> bool:
+    return item.get("deleted") in (True, "1", 1, "true")
+
+
+def _add(collector: Collector, attribute: Any, default_tlp: str | None,
+         deleted: list[str], object_deleted: bool = False) -> str:
     if not isinstance(attribute, dict):
         raise IntelError(_("An attribute is not a JSON object."))
     kind = attribute.get("type")
     value = attribute.get("value")
     if not isinstance(kind, str):
         raise IntelError(_("An attribute has no \"type\"."))
-    if attribute.get("deleted") in (True, "1", 1) or not isinstance(value, str):
+    if object_deleted or _deleted(attribute):
+        deleted.append(text_of(attribute, "uuid")[:200])
+        return kind
+    if not isinstance(value, str):
         return kind
     tlp = stricter(default_tlp, _tags_tlp(attribute.get("Tag")))
     ref = text_of(attribute, "uuid")
@@ -109,23 +119,23 @@ def read_misp(data: Any) -> Parsed:
     types: list[str] = []
     event_tlp = None
     count = 0
+    deleted: list[str] = []  # uuids of the deleted attributes ("" when one has none)
     for event in events:
         tlp = _tags_tlp(event.get("Tag"))
         event_tlp = stricter(event_tlp, tlp)
-        attributes = list(event.get("Attribute") or [])
+        # (attribute, in a deleted object): an object deleted deletes its attributes
+        attributes = [(a, False) for a in event.get("Attribute") or []]
         for obj in event.get("Object") or []:
             if not isinstance(obj, dict) or not isinstance(obj.get("Attribute", []), list):
                 raise IntelError(_("A MISP object is not a JSON object with an "
                                    "\"Attribute\" list."))
-            if obj.get("deleted") in (True, "1", 1):
-                continue
-            attributes += obj.get("Attribute") or []
+            attributes += [(a, _deleted(obj)) for a in obj.get("Attribute") or []]
         count += len(attributes)
         if count > MAX_OBJECTS:
             raise IntelError(_("Too many attributes (more than %(max)d): split the event.")
                              % {"max": MAX_OBJECTS})
-        for attribute in attributes:
-            types.append(_add(collector, attribute, tlp))
+        for attribute, object_deleted in attributes:
+            types.append(_add(collector, attribute, tlp, deleted, object_deleted))
     warnings = []
     if collector.invalid:
         warnings.append(_("%(n)d values are not valid indicators (kept, not proposed).")
@@ -136,4 +146,5 @@ def read_misp(data: Any) -> Parsed:
     uuid = text_of(first, "uuid") if len(events) == 1 else ""
     return Parsed(fmt="misp", title=(title or _("MISP event"))[:300], external_id=uuid[:200],
                   objects=[{"Event": e} for e in events], candidates=collector.candidates(),
-                  tlp=event_tlp, warnings=warnings, counts=count_types(types))
+                  tlp=event_tlp, warnings=warnings, counts=count_types(types),
+                  revoked=deleted)
