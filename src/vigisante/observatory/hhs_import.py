@@ -211,7 +211,7 @@ def _json_list(values: tuple[str, ...]) -> str:
 _END = object()
 
 
-def _in_thread(batches: Generator[_Batch, None, None]) -> Iterator[_Batch]:
+def _in_thread(batches: Generator[_Batch, None, None]) -> Generator[_Batch, None, None]:
     """`batches` read ahead by a thread (one batch waiting at most); an exception of the
     thread is raised here; closing this generator stops the thread."""
     out: queue.Queue = queue.Queue(maxsize=1)
@@ -295,7 +295,7 @@ def child_main(fd: int, batch_size: int, language: str) -> None:
         out.flush()
 
 
-def _in_process(raw, batch_size: int) -> Iterator[_Batch]:
+def _in_process(raw, batch_size: int) -> Generator[_Batch, None, None]:
     """The batches of the file open as `raw`, read and parsed by a second Python process
     (this package, the same settings); its failure is raised here as _ChildError; closing
     this generator stops the process."""
@@ -310,9 +310,10 @@ def _in_process(raw, batch_size: int) -> Iterator[_Batch]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         pass_fds=(raw.fileno(),), env=env)
     assert child.stdout is not None and child.stderr is not None
+    errors = child.stderr
     stderr: list[bytes] = []
     # read standard error aside, so that a chatty child never blocks on a full pipe
-    drain = threading.Thread(target=lambda: stderr.append(child.stderr.read()), daemon=True)
+    drain = threading.Thread(target=lambda: stderr.append(errors.read()), daemon=True)
     drain.start()
     finished = False
     try:
@@ -343,7 +344,7 @@ def _in_process(raw, batch_size: int) -> Iterator[_Batch]:
             child.kill()
             child.wait()
         drain.join()
-        child.stderr.close()
+        errors.close()
         scratch.cleanup()
 
 
@@ -518,7 +519,7 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
         except hhs.HhsError as exc:
             raise ImportFileError(f"{path}: {exc}") from None
         reader = _choose_reader(reader, path)
-        batches: Iterator[_Batch]
+        batches: Generator[_Batch, None, None]
         if reader == "process":
             batches = _in_process(raw, batch_size)
         else:
