@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -174,7 +176,8 @@ def test_clean_repairs_mojibake_and_spaces():
 
 def test_missing_columns_import_nothing(tmp_path):
     path = write(tmp_path, b'"Name of Covered Entity","State"\n"A","NY"\n')
-    with pytest.raises(CommandError, match="missing columns: Covered Entity Type"):
+    with pytest.raises(CommandError, match="missing columns: Individuals Affected, Breach "
+                       "Submission Date, Type of Breach, Location of Breached Information$"):
         call_command("import_hhs", str(path), stdout=io.StringIO())
     assert not HhsBreach.objects.exists()
     with pytest.raises(CommandError, match="is not a file"):
@@ -184,9 +187,10 @@ def test_missing_columns_import_nothing(tmp_path):
         call_command("import_hhs", str(empty), stdout=io.StringIO())
 
 
-def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path):
-    """Tiny batches, with and without the reading thread: the same records, the same
-    messages in the file's order, and one audit event per import with its counts."""
+def test_batches_and_readers_change_nothing_and_one_audit_event(tmp_path):
+    """Tiny batches, read by a second process, a thread or the importing process itself:
+    the same records, the same messages (in the caller's language) in the file's order, and
+    one audit event per import with its counts."""
     from vigisante.core import audit
     from vigisante.core.models import AuditEvent
     from vigisante.observatory import hhs_import
@@ -197,28 +201,100 @@ def test_batches_and_reading_thread_change_nothing_and_one_audit_event(tmp_path)
     lines.insert(4, '"Bad","NY","Healthcare Provider","x","01/01/2023","Theft","Email","No",""')
     path = write(tmp_path, ("\n".join(lines) + "\n").encode())
     seen = {}
-    for threaded in (True, False):
+    readers = ("process", "thread", "inline")
+    for reader in readers:
         HhsBreach.objects.all().delete()
         skips: list[tuple[str, str]] = []
         stats = hhs_import.import_hhs(
             path, on_skip=lambda w, c, m, skips=skips: skips.append((w, m)), batch_size=2,
-            threaded=threaded)
+            reader=reader)
         assert (stats.created, stats.skipped_total) == (7, 1)
         assert skips == [("line 5", "Individuals Affected 'x' is not a whole number")]
-        seen[threaded] = sorted(HhsBreach.objects.values_list(
+        seen[reader] = sorted(HhsBreach.objects.values_list(
             "source_id", "content_hash", "created_at", "records_affected", "original"))
-    assert seen[True] == seen[False]
+    assert len(seen["process"]) == 7
+    assert seen["process"] == seen["thread"] == seen["inline"]
+    with translation.override("fr"):  # the reading process writes in the caller's language
+        HhsBreach.objects.all().delete()
+        skips = []
+        hhs_import.import_hhs(path, on_skip=lambda w, c, m: skips.append((w, m)),
+                              batch_size=2, reader="process")
+        assert skips == [("line 5", "Individuals Affected 'x' n'est pas un nombre entier")]
     audit.flush()
     events = list(AuditEvent.objects.filter(action="observatory.import"))
-    assert len(events) == 2
+    assert len(events) == len(readers) + 1
     assert events[0].after == {"source": "hhs", "file": "export.csv", "created": 7,
                                "updated": 0, "unchanged": 0,
                                "skipped": {"bad Individuals Affected": 1}}
 
 
-def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
+def test_a_large_file_is_read_by_a_second_process(tmp_path, monkeypatch):
+    """`auto` reads a file from PROCESS_MIN_BYTES up in a second process (its threshold
+    lowered here), a smaller one in a thread."""
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No",""' for i in range(50)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    assert hhs_import._choose_reader("auto", path) == "thread"
+    monkeypatch.setattr(hhs_import, "PROCESS_MIN_BYTES", path.stat().st_size)
+    assert hhs_import._choose_reader("auto", path) == "process"
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")  # the process could not set Django up
+    assert hhs_import._choose_reader("auto", path) == "thread"
+    with pytest.raises(ValueError):
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, reader="fork")
+
+
+def test_a_reading_process_that_dies_stops_the_import_cleanly(tmp_path):
+    """The reading process killed in the middle of the file: the batches written before
+    stay, the import says it stopped and why, the audit event records it, nothing hangs."""
+    import tempfile
+
+    from vigisante.core import audit
+    from vigisante.core.models import AuditEvent
+    from vigisante.observatory import hhs_import
+
+    # rows of 20 kB: a batch of 10 is larger than a pipe's buffer, so the reading process
+    # is still writing the second batch when it dies
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No","{"x" * 20_000}"' for i in range(40)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+
+    class KillTheReader:
+        """A progress bar that kills the reading process after the first batch."""
+
+        def update(self, done: int, items: int) -> None:
+            for child in _children():
+                os.kill(child, signal.SIGKILL)
+                os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
+
+    before = set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*"))
+    with pytest.raises(hhs_import.ImportFileError, match="the import stopped") as exc:
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=10,
+                              reader="process", progress=KillTheReader())
+    assert "exit code -9" in str(exc.value)
+    assert HhsBreach.objects.count() == 10
+    assert _children() == []
+    # the killed process's temporary files went with the folder the import gave it
+    assert set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*")) == before
+    audit.flush()
+    [event] = AuditEvent.objects.filter(action="observatory.import")
+    assert event.after["created"] == 10 and "exit code -9" in event.after["error"]
+
+
+def _children() -> list[int]:
+    """The pids of this process's children (Linux)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        out += [int(pid) for pid in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.parametrize("reader", ["process", "thread"])
+def test_malformed_csv_keeps_the_batches_before_it(tmp_path, reader):
     """A file that stops being CSV (here a field over the 1 MiB limit): the rows before it
-    are imported, the import says where it stopped, the audit event says so too."""
+    are imported, the import says where it stopped, the audit event says so too; whoever
+    reads the file."""
     from vigisante.core import audit
     from vigisante.core.models import AuditEvent
     from vigisante.observatory import hhs_import
@@ -229,7 +305,7 @@ def test_malformed_csv_keeps_the_batches_before_it(tmp_path):
         "x" * (1024 * 1024 + 10) + '"'
     path = write(tmp_path, "\n".join([HEADER, *good, huge, *good]).encode() + b"\n")
     with pytest.raises(hhs_import.ImportFileError, match="malformed CSV"):
-        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2)
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=2, reader=reader)
     assert HhsBreach.objects.count() == 5
     audit.flush()
     [event] = AuditEvent.objects.filter(action="observatory.import")
@@ -388,3 +464,70 @@ def test_a_count_too_large_for_the_database_is_a_bad_row(tmp_path):
     assert "line 3" in err.getvalue() and "too large" in err.getvalue()
     assert sorted(HhsBreach.objects.values_list("records_affected", flat=True)) == [
         12, 2**63 - 1]
+
+
+def test_an_import_stopped_early_stops_its_reading_process(tmp_path):
+    """The importing process fails (here the first batch's rows make its callback raise):
+    the reading process is stopped, and its temporary occurrence counter removed."""
+    import tempfile
+
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No","{"x" * 20_000}"' for i in range(40)]
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    before = set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*"))
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterOneBatch:
+        def update(self, done: int, items: int) -> None:
+            raise Stop
+
+    with pytest.raises(Stop):
+        hhs_import.import_hhs(path, on_skip=lambda *a: None, batch_size=10,
+                              reader="process", progress=StopAfterOneBatch())
+    assert _children() == []
+    assert set(Path(tempfile.gettempdir()).glob("vigisante-hhs-*")) == before
+    assert HhsBreach.objects.count() == 10
+
+
+def test_older_exports_and_their_copies_import(tmp_path):
+    """The 2009-2014 archive as published on data.gov and the data sets derived from it:
+    other column names (underscores, "Summary", "Date of Breach" holding a date, a range or
+    a list, "Business Associate Involved" holding the associate's name), no entity type, an
+    extra numbering column, counts written "Unknown"."""
+    header = ('"Number","Name_of_Covered_Entity","State","Business_Associate_Involved",'
+              '"Individuals_Affected","Date_of_Breach","Type_of_Breach",'
+              '"Location_of_Breached_Information","Date_Posted_or_Updated","Summary",'
+              '"breach_start","breach_end","year"')
+    rows = [
+        '"1","Brooke Army Medical Center","TX","","1000","10/21/2009","Theft",'
+        '"Paper","2014-06-30","A paper record was stolen.","2009-10-21","","2009"',
+        '"2","Mid America Kidney Stone Association, LLC","MO","Acme Billing, Inc.","1000",'
+        '"9/22/2007 - 10/28/2007","Theft, Loss","Network Server","2014-06-30","",'
+        '"2007-09-22","2007-10-28","2007"',
+        '"3","Alaska DHSS","AK","","Unknown","5/5/2010, 5/7/2010","Theft",'
+        '"Other Portable Electronic Device, Other","2014-06-30","Ransomware hit.",'
+        '"2010-05-05","","2010"',
+        '"4","Bad Date Clinic","AK","","12","someday","Theft","Paper","","","","",""',
+    ]
+    path = write(tmp_path, ("\n".join([header, *rows]) + "\n").encode())
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_hhs", str(path), stdout=out, stderr=err)
+    assert "Imported: 3, updated: 0, unchanged: 0, skipped: 1." in out.getvalue()
+    assert "line 5" in err.getvalue() and "'someday' is not a date" in err.getvalue()
+    got = {b.original["Name_of_Covered_Entity"]: b for b in HhsBreach.objects.all()}
+    assert sorted(got) == ["Alaska DHSS", "Brooke Army Medical Center",
+                           "Mid America Kidney Stone Association, LLC"]
+    brooke, kidney, alaska = (got["Brooke Army Medical Center"],
+                              got["Mid America Kidney Stone Association, LLC"],
+                              got["Alaska DHSS"])
+    assert [b.date for b in (brooke, kidney, alaska)] == [
+        dt.date(2009, 10, 21), dt.date(2007, 9, 22), dt.date(2010, 5, 5)]
+    assert (brooke.business_associate, kidney.business_associate) == (None, True)
+    assert (brooke.records_affected, alaska.records_affected) == (1000, None)
+    assert kidney.breach_types == ["Theft", "Loss"] and kidney.entity_type == ""
+    assert (brooke.ransomware, kidney.ransomware, alaska.ransomware) == (False, None, True)
+    assert alaska.locations == ["Other Portable Electronic Device", "Other"]

@@ -478,3 +478,36 @@ def test_a_fresh_install_gets_a_clear_message_not_a_traceback(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
     assert (out / "figures.json").exists() and (out / "01_totals.csv").exists()
+
+
+def test_local_months_and_years_at_their_edges():
+    """Months and years are counted in local time by comparing stored times with each
+    month's start (queries.local_month / local_year): instants a second either side of every
+    month's start in Paris, the DST changes included, land where Python's own conversion puts
+    them, on both databases."""
+    from django.db.models import Count
+
+    from vigisante.observatory import queries
+    from vigisante.observatory.models import HhsBreach
+
+    period = domain.Period(dt.date(2022, 11, 1), dt.date(2024, 3, 1))  # crosses two years
+    instants = [dt.datetime(2022, 11, 1, 0, 0, 1, tzinfo=PARIS)]
+    for key in period.months()[1:]:
+        start = dt.datetime(int(key[:4]), int(key[5:]), 1, tzinfo=PARIS)
+        instants += [start - dt.timedelta(seconds=1), start, start + dt.timedelta(hours=11)]
+    instants += [dt.datetime(2023, 3, 26, 1, 59, tzinfo=PARIS),  # either side of DST
+                 dt.datetime(2023, 3, 26, 3, 1, tzinfo=PARIS),
+                 dt.datetime(2023, 10, 29, 2, 30, fold=1, tzinfo=PARIS),
+                 dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=PARIS)]
+    HhsBreach.objects.bulk_create(HhsBreach(
+        source_id=f"edge-{i}", content_hash="-", created_at=at.astimezone(dt.UTC), original={})
+        for i, at in enumerate(instants))
+    qs = queries.reports_in(period, PARIS, "hhs")
+    assert qs.count() == len(instants)
+    expected = Counter(at.astimezone(PARIS).strftime("%Y-%m") for at in instants)
+    assert queries.monthly(qs, PARIS, period) == dict(expected)
+    assert len(expected) == 16
+    years = (qs.annotate(y=queries.local_year("created_at", PARIS, 2022, 2024))
+             .values("y").annotate(n=Count("id")).order_by())
+    assert {r["y"]: r["n"] for r in years} == dict(
+        Counter(at.astimezone(PARIS).year for at in instants))

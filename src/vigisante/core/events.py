@@ -36,8 +36,12 @@ EVENTS: dict[str, str] = {
     "report.resolved": "report_id: the case entered resolved or closed",
     "establishment.changed": "establishment_id: an establishment's registry entry changed",
     "alert.sent": "alert_id: an alert was sent to its recipients (sharing)",
+    "intel.accepted": "intel_id, indicator_ids: an analyst accepted incoming intelligence and "
+                      "it created, confirmed or made stricter these indicators (not emitted "
+                      "when it changed none) (sharing)",
     "indicator.reviewed": "indicator_id, status: an analyst confirmed, rejected or changed the "
-                          "TLP or confidence of an indicator (indicators)",
+                          "TLP or confidence of an indicator, or added to a report one that "
+                          "was not confirmed yet: confirmed at once (indicators)",
     "indicator.noisy": "indicator_ids: the correlation found indicators seen in too many "
                        "reports (noisy: no longer shared), or a rebuild found some no longer "
                        "so (indicators)",

@@ -261,10 +261,14 @@ def _clean_value(type_: str, value: str) -> tuple[str, str]:
 
 @transaction.atomic
 def add_indicator(*, actor, report: Report, type_: str, value: str) -> Indicator:
-    """An analyst adds an indicator to a report: it is confirmed at once and correlated."""
+    """An analyst adds an indicator to a report: it is confirmed at once and correlated (a
+    rejected one stays rejected). One that was not confirmed yet (new or pending) emits
+    `indicator.reviewed`, like a confirmation: the TAXII publication shares it."""
     require_staff(actor)
     type_, clean = _clean_value(type_, value)
     now = timezone.now()
+    was = Indicator.objects.filter(type=type_, value=clean).values_list(
+        "status", flat=True).first()
     _store(report, {(type_, clean): (SightingSource.ANALYST, None)}, now,
            status=Status.CONFIRMED, actor=actor)
     ind = Indicator.objects.get(type=type_, value=clean)
@@ -273,6 +277,8 @@ def add_indicator(*, actor, report: Report, type_: str, value: str) -> Indicator
         ind.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     audit.record(actor=actor, action="indicator.add", obj=report,
                  after={"indicator": ind.pk, "type": type_, "value": clean})
+    if ind.status == Status.CONFIRMED and was != Status.CONFIRMED:
+        events.emit("indicator.reviewed", indicator_id=ind.pk, status=ind.status)
     if ind.status == Status.CONFIRMED:
         _correlate([report.pk], now)
     return ind

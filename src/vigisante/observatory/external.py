@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from vigisante.observatory import domain, queries
@@ -73,14 +72,21 @@ def years(ctx: Context) -> Section:
     s = Section(2, "years", _("Records by year"))
     _start, end = ctx.period.bounds(ctx.tz)
     if ctx.source == Source.HHS:  # every HHS record has a date and is about health
-        base = queries.hhs_records().filter(created_at__lt=end)
+        base = queries.hhs_records()
     else:
-        base = Report.objects.filter(source=ctx.source, created_at__lt=end,
+        base = Report.objects.filter(source=ctx.source,
                                      external__year__isnull=False)  # undated: in no year
         if ctx.health_only:
             base = base.filter(external__is_health=True)
     ransom, records_affected = _field(ctx, "ransomware"), _field(ctx, "records_affected")
-    rows = (base.annotate(y=ExtractYear("created_at", tzinfo=ctx.tz)).values("y")
+    first = base.filter(created_at__lt=end).aggregate(first=Min("created_at"))["first"]
+    last = ctx.period.last.year
+    first_year = first.astimezone(ctx.tz).year if first else last
+    # every year up to the period's end: most records, read in one pass over the table
+    # (the records after the end are in no year) rather than through the date index
+    rows = (base.annotate(y=queries.local_year("created_at", ctx.tz, first_year, last,
+                                               until=end))
+            .values("y")
             .annotate(n=Count("id"), ransomware=Count("id", filter=Q(**{ransom: True})),
                       known=Count("id", filter=Q(**{f"{records_affected}__isnull": False})),
                       records=Sum(records_affected)).order_by("y"))
@@ -89,6 +95,8 @@ def years(ctx: Context) -> Section:
         Column("records_known", _("Records with a count")),
         Column("records", _("Records affected (sum)"))])
     for r in rows:
+        if r["y"] is None:  # after the period
+            continue
         key = str(r["y"])
         t.rows.append(Row(key, key, {"reports": r["n"], "ransomware": r["ransomware"],
                                      "records_known": r["known"],

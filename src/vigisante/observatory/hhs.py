@@ -16,8 +16,6 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from vigisante.observatory.importers import JsonText
-
 # key -> the portal's column name
 COLUMNS = {
     "name": "Name of Covered Entity",
@@ -30,7 +28,22 @@ COLUMNS = {
     "business_associate": "Business Associate Present",
     "description": "Web Description",
 }
-OPTIONAL = {"description"}
+# Other names of the same columns, in older exports and in copies of them (the 2009-2014
+# archive published on data.gov and the data sets derived from it: "Business Associate
+# Involved" holding the associate's name, "Summary", "Date of Breach" holding a date or a
+# range), compared as headers are (case, spaces and underscores ignored); the first found
+# in this order is read
+ALIASES = {
+    "name": ("Covered Entity Name", "Entity Name"),
+    "entity_type": ("Entity Type",),
+    "individuals": ("Number of Individuals Affected",),
+    "date": ("Submission Date", "Date of Breach", "Breach Date", "Breach Start"),
+    "business_associate": ("Business Associate Involved",),
+    "description": ("Summary", "Description"),
+}
+OPTIONAL = {"description", "entity_type", "business_associate"}
+UNKNOWN_COUNTS = {"unknown", "n/a", "na", "-", "none", "not known"}
+_DATE_IN_TEXT = re.compile(r"\d{1,4}[/-]\d{1,2}[/-]\d{2,4}")
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M",
                 "%m-%d-%Y")
 _SPACES = re.compile(r"\s+")
@@ -60,16 +73,22 @@ class HhsError(ValueError):
 
 
 def _norm_header(value: str) -> str:
-    return _SPACES.sub(" ", value.replace("\ufeff", "")).strip().strip('"').lower()
+    text = value.replace("\ufeff", "").replace("_", " ")
+    return _SPACES.sub(" ", text).strip().strip('"').strip().lower()
 
 
 def map_header(header: list[str]) -> dict[str, int]:
-    """Column positions by key; HhsError naming the missing columns."""
-    positions = {_norm_header(h): i for i, h in enumerate(header)}
+    """Column positions by key (by the portal's name, else a known other name); HhsError
+    naming the missing columns."""
+    positions: dict[str, int] = {}
+    for i, h in enumerate(header):
+        positions.setdefault(_norm_header(h), i)  # a name given twice: its first column
     out, missing = {}, []
     for key, name in COLUMNS.items():
-        if name.lower() in positions:
-            out[key] = positions[name.lower()]
+        found = [positions[n.lower()] for n in (name, *ALIASES.get(key, ()))
+                 if n.lower() in positions]
+        if found:
+            out[key] = found[0]
         elif key not in OPTIONAL:
             missing.append(name)
     if missing:
@@ -94,12 +113,16 @@ _cached_clean = lru_cache(maxsize=1 << 16)(lambda value: clean(value))
 
 @lru_cache(maxsize=1 << 16)
 def parse_date(value: str) -> dt.date:
+    """A date in one of DATE_FORMATS; else the first date of a range or list written in
+    one of them ("9/22/2007 - 10/28/2007", "5/5/2010, 5/7/2010": older exports' Date of
+    Breach)."""
     text = clean(value)
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    for candidate in (text, *_DATE_IN_TEXT.findall(text)[:1]):
+        for fmt in DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
     raise HhsError(_("Breach Submission Date %(value)r is not a date (MM/DD/YYYY)")
                    % {"value": text}, _("bad Breach Submission Date"))
 
@@ -107,7 +130,7 @@ def parse_date(value: str) -> dt.date:
 @lru_cache(maxsize=1 << 16)
 def parse_count(value: str) -> int | None:
     text = _cached_clean(value).replace(",", "").replace(" ", "")
-    if not text:
+    if not text or text.lower() in UNKNOWN_COUNTS:
         return None
     if not text.isdigit():
         raise HhsError(_("Individuals Affected %(value)r is not a whole number")
@@ -128,10 +151,16 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in (clean(x) for x in value.split(",")) if p))
 
 
-@lru_cache(maxsize=1 << 8)
+@lru_cache(maxsize=1 << 12)
 def parse_yes_no(value: str) -> bool | None:
+    """Yes/No; None when empty. Other text is the associate's name (older exports'
+    "Business Associate Involved"): one was involved."""
     text = _cached_clean(value).lower()
-    return True if text in ("yes", "y") else False if text in ("no", "n") else None
+    if text in ("yes", "y", "true"):
+        return True
+    if text in ("no", "n", "false", "none", "n/a", "na", "-", ""):
+        return None if not text else False
+    return True
 
 
 class HhsRow(NamedTuple):
@@ -148,7 +177,7 @@ class HhsRow(NamedTuple):
     records_affected: int | None
     ransomware: bool | None  # the description mentions it; None without a description
     business_associate: bool | None
-    original: JsonText  # the row as read (header -> value), as JSON text
+    original: str  # the row as read (header -> value), as JSON text
 
     @property
     def date(self) -> dt.date:
@@ -189,7 +218,8 @@ class RowParser:
         date = parse_date(row[self.i_date])
         individuals = parse_count(row[self.i_individuals])
         state = _cached_clean(row[self.i_state]).upper()[:40]
-        entity_type = _cached_clean(row[self.i_entity_type])[:80]
+        entity_type = (_cached_clean(row[self.i_entity_type])[:80]
+                       if self.i_entity_type >= 0 else "")
         ransomware = (_mentions_ransomware(row[self.i_description])
                       if self.i_description >= 0 else None)
         key = hashlib.sha256("\x1f".join([
@@ -202,7 +232,7 @@ class RowParser:
                       _values(row[self.i_types]), _values(row[self.i_locations]),
                       individuals, ransomware,
                       parse_yes_no(row[self.i_ba]) if self.i_ba >= 0 else None,
-                      JsonText(self.original_json(row)))
+                      self.original_json(row))
 
 
 _ASCII_GRAPHIC = re.compile(r"[!-~]")

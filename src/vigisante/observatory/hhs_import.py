@@ -15,11 +15,15 @@ portal has genuinely distinct breaches with the same entity, date and type, and 
 exact duplicate row, and each row must stay one record. Occurrences are counted in a
 temporary on-disk SQLite table, not in memory.
 
-Reading and writing overlap: a thread reads and parses the next batch while the database
-writes the current one (SQLite and PostgreSQL's drivers release the GIL while the database
-works). At most three batches are in memory (one written, one waiting, one being read).
-Messages about skipped rows, the counts and every write stay in the calling thread, in the
-file's order; each batch is one transaction, as without the thread.
+Reading and writing overlap. A large file is read and parsed by a second process (parsing
+is Python work that holds the GIL, about 25 us a row; the database's writing about 15 us a
+row): each gets a core, and the prepared batches come back through a pipe, pickled (the
+child is this same code, started by us: nothing from outside is unpickled). A small file
+(under PROCESS_MIN_BYTES), or a site whose settings are not named by DJANGO_SETTINGS_MODULE,
+uses a thread instead (the process costs about 0.8 s to start). At most three batches are in
+memory (one written, one in the pipe, one being read). Messages about skipped rows, the
+counts and every write stay in the calling process, in the file's order; each batch is one
+transaction, whichever reads.
 """
 
 from __future__ import annotations
@@ -31,8 +35,12 @@ import functools
 import io
 import json
 import os
+import pickle
 import queue
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -51,6 +59,9 @@ from vigisante.observatory.progress import Progress
 
 ERRORS = "vigisante-cp1252"
 BATCH = 25_000
+# Files from this size up are parsed by a second process (about 25,000 rows)
+PROCESS_MIN_BYTES = 16 * 1024 * 1024
+READERS = ("auto", "process", "thread", "inline")
 # SQLite's page cache for the import's connection while it runs (the default is 2 MiB):
 # the unique index of a million imported records is written at random places
 IMPORT_CACHE_KIB = 64 * 1024
@@ -89,6 +100,14 @@ class _Counting(io.RawIOBase):
         n = self.raw.readinto(buffer)
         self.read_bytes += n or 0
         return n
+
+
+def _open_text(raw) -> tuple[_Counting, io.TextIOWrapper]:
+    """The file's text (UTF-8 with or without BOM, else Windows-1252 bytes), counting the
+    bytes read."""
+    counting = _Counting(raw)
+    return counting, io.TextIOWrapper(io.BufferedReader(counting, 1 << 16),
+                                      encoding="utf-8-sig", errors=ERRORS, newline="")
 
 
 class OccurrenceCounter:
@@ -192,7 +211,7 @@ def _json_list(values: tuple[str, ...]) -> str:
 _END = object()
 
 
-def _in_thread(batches: Generator[_Batch, None, None]) -> Iterator[_Batch]:
+def _in_thread(batches: Generator[_Batch, None, None]) -> Generator[_Batch, None, None]:
     """`batches` read ahead by a thread (one batch waiting at most); an exception of the
     thread is raised here; closing this generator stops the thread."""
     out: queue.Queue = queue.Queue(maxsize=1)
@@ -234,6 +253,114 @@ def _in_thread(batches: Generator[_Batch, None, None]) -> Iterator[_Batch]:
     finally:
         stop.set()
         thread.join()
+
+
+class _ChildError(Exception):
+    """The reading process failed or stopped: the batches before were written."""
+
+
+def child_main(fd: int, batch_size: int, language: str) -> None:
+    """The reading process (`python -m vigisante.observatory.hhs_child`): reads the file open
+    on `fd` from its start, and writes ("batch", _Batch) then ("end", None), or ("error",
+    text), pickled, on standard output. Nothing touches the database."""
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # whatever else prints must not corrupt the stream
+    # stopped by the importing process: unwind, so that the occurrence counter's temporary
+    # file is removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        with open(fd, "rb", closefd=True) as raw, translation.override(language):
+            counting, text = _open_text(raw)
+            reader = csv.reader(text)
+            header = next(reader)
+            adapt = functools.lru_cache(maxsize=1 << 14)(
+                connection.ops.adapt_datetimefield_value)
+            batches = _batches(reader, header, hhs.map_header(header), counting, batch_size,
+                               adapt)
+            with contextlib.closing(batches):
+                for batch in batches:
+                    pickle.dump(("batch", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
+    except BrokenPipeError:  # the importing process stopped reading: nothing to tell
+        return
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - told to the importing process
+        last: tuple = ("error", f"{type(exc).__name__}: {exc}")
+    else:
+        last = ("end", None)
+    with contextlib.suppress(BrokenPipeError):
+        pickle.dump(last, out)
+        out.flush()
+
+
+def _in_process(raw, batch_size: int) -> Generator[_Batch, None, None]:
+    """The batches of the file open as `raw`, read and parsed by a second Python process
+    (this package, the same settings); its failure is raised here as _ChildError; closing
+    this generator stops the process."""
+    # the child's temporary files (its occurrence counter) in a folder of ours, removed
+    # whatever happens to the child
+    scratch = tempfile.TemporaryDirectory(prefix="vigisante-hhs-")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+               TMPDIR=scratch.name)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vigisante.observatory.hhs_child", str(raw.fileno()),
+         str(batch_size), translation.get_language() or "fr"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        pass_fds=(raw.fileno(),), env=env)
+    assert child.stdout is not None and child.stderr is not None
+    errors = child.stderr
+    stderr: list[bytes] = []
+    # read standard error aside, so that a chatty child never blocks on a full pipe
+    drain = threading.Thread(target=lambda: stderr.append(errors.read()), daemon=True)
+    drain.start()
+    finished = False
+    try:
+        while True:
+            try:
+                kind, item = pickle.load(child.stdout)
+            except (EOFError, pickle.UnpicklingError):  # it died (while writing, maybe)
+                child.wait()
+                drain.join()
+                raise _ChildError(_("the reading process stopped (exit code %(code)s): "
+                                    "%(error)s") % {
+                    "code": child.returncode,
+                    "error": _last_line(b"".join(stderr))}) from None
+            if kind == "batch":
+                yield item
+            elif kind == "error":
+                raise _ChildError(item)
+            else:
+                finished = True
+                return
+    finally:
+        child.stdout.close()
+        if not finished:
+            child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        drain.join()
+        errors.close()
+        scratch.cleanup()
+
+
+def _last_line(text: bytes) -> str:
+    lines = text.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "-"
+
+
+def _choose_reader(reader: str, path: Path) -> str:
+    if reader != "auto":
+        return reader
+    try:
+        large = path.stat().st_size >= PROCESS_MIN_BYTES
+    except OSError:
+        large = False
+    return "process" if large and os.environ.get("DJANGO_SETTINGS_MODULE") else "thread"
 
 
 @contextlib.contextmanager
@@ -359,26 +486,28 @@ class _Writer:
 
 def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
                progress: Progress | None = None, batch_size: int = BATCH,
-               threaded: bool = True, actor=None) -> Stats:
+               reader: str = "auto", actor=None) -> Stats:
     """Import every row of an HHS export; return what was created/updated/skipped. One
-    audit event records the import and its counts."""
+    audit event records the import and its counts. `reader`: who reads and parses the
+    file while this process writes ("process", "thread", "inline": this process between
+    writes; "auto": a process for a large file, else a thread)."""
+    if reader not in READERS:
+        raise ValueError(reader)
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise ImportFileError(_("cannot read %(path)s: %(error)s") % {
             "path": path, "error": exc.strerror or exc}) from None
-    counting = _Counting(raw)
-    text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig",
-                            errors=ERRORS, newline="")
+    counting, text = _open_text(raw)
     stats = Stats()
     writer = _Writer(stats, on_skip)
     adapt_datetime = functools.lru_cache(maxsize=1 << 14)(
         connection.ops.adapt_datetimefield_value)
-    error: csv.Error | None = None
+    error: csv.Error | str | None = None
     try:
-        reader = csv.reader(text)
+        rows = csv.reader(text)
         try:
-            header = next(reader, None)
+            header = next(rows, None)
         except csv.Error as exc:
             raise ImportFileError(_("%(path)s: malformed CSV (%(error)s); the rows before "
                                     "it were imported") % {"path": path, "error": exc}) \
@@ -389,21 +518,34 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
             cols = hhs.map_header(header)
         except hhs.HhsError as exc:
             raise ImportFileError(f"{path}: {exc}") from None
-        batches = _batches(reader, header, cols, counting, batch_size, adapt_datetime)
-        with _import_connection():
-            for batch in (_in_thread(batches) if threaded else batches):
-                for where, category, message in batch.skips:
-                    stats.skipped[category] += 1
-                    on_skip(where, category, message)
-                if batch.rows:
-                    writer.write(batch)
-                if progress:
-                    progress.update(done=batch.read_bytes, items=len(batch.rows))
-                error = batch.error or error
+        reader = _choose_reader(reader, path)
+        batches: Generator[_Batch, None, None]
+        if reader == "process":
+            batches = _in_process(raw, batch_size)
+        else:
+            batches = _batches(rows, header, cols, counting, batch_size, adapt_datetime)
+            if reader == "thread":
+                batches = _in_thread(batches)
+        with _import_connection(), contextlib.closing(batches):
+            try:
+                for batch in batches:
+                    for where, category, message in batch.skips:
+                        stats.skipped[category] += 1
+                        on_skip(where, category, message)
+                    if batch.rows:
+                        writer.write(batch)
+                    if progress:
+                        progress.update(done=batch.read_bytes, items=len(batch.rows))
+                    error = batch.error or error
+            except _ChildError as exc:
+                error = str(exc)
         audit_import("hhs", path.name, stats, actor=actor, model=HhsBreach,
                      error=str(error) if error else "")
     finally:
         text.close()
+    if isinstance(error, str):
+        raise ImportFileError(_("%(path)s: the import stopped (%(error)s); the rows before "
+                                "it were imported") % {"path": path, "error": error})
     if error is not None:
         raise ImportFileError(_("%(path)s: malformed CSV (%(error)s); the rows before it "
                                 "were imported") % {"path": path, "error": error})

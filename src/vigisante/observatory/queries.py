@@ -11,20 +11,21 @@ from typing import Any
 from django.apps import apps
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Min,
     Q,
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import (
     Coalesce,
-    ExtractMonth,
-    ExtractYear,
     Lower,
     NullIf,
     Trim,
@@ -98,11 +99,45 @@ def total(qs: QuerySet) -> int:
     return qs.count()
 
 
-def monthly(qs: QuerySet, tz: dt.tzinfo) -> dict[str, int]:
-    rows = (qs.annotate(y=ExtractYear("created_at", tzinfo=tz),
-                        m=ExtractMonth("created_at", tzinfo=tz))
-            .values("y", "m").annotate(n=Count("id")).order_by())
-    return {f"{r['y']:04d}-{r['m']:02d}": r["n"] for r in rows}
+def _local_start(year: int, month: int, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime(year, month, 1, tzinfo=tz)
+
+
+def local_year(field: str, tz: dt.tzinfo, first: int, last: int,
+               then: Any = None, until: dt.datetime | None = None) -> Case:
+    """The calendar year in `tz` of `field`, for values from the start of year `first` to
+    the end of year `last` (the caller's filter keeps the others out), as comparisons with
+    each year's end: the database compares stored times instead of converting each one to
+    local time (on SQLite a Python function called per row, about 4 us). `then(year)` gives
+    each year's value instead of the year (a nested CASE, say); values from `until` on are
+    in no year (NULL)."""
+    whens = [When(**{f"{field}__gte": until}, then=Value(None))] if until else []
+    whens += [When(**{f"{field}__lt": _local_start(y + 1, 1, tz)},
+                   then=Value(y) if then is None else then(y))
+              for y in range(first, last + 1)]
+    return Case(*whens, output_field=IntegerField())
+
+
+def local_month(field: str, tz: dt.tzinfo, period: domain.Period) -> Case:
+    """year * 100 + month in `tz` of `field`, for values in `period` (see local_year): a
+    CASE of years, each a CASE of its months (at most 12 + the years' comparisons a row)."""
+    first, last = period.start, period.last
+
+    def months(year: int) -> Case:
+        lo = first.month if year == first.year else 1
+        hi = last.month if year == last.year else 12
+        return Case(*[When(**{f"{field}__lt": _local_start(year + m // 12, m % 12 + 1, tz)},
+                           then=Value(year * 100 + m)) for m in range(lo, hi + 1)],
+                    output_field=IntegerField())
+
+    return local_year(field, tz, first.year, last.year, then=months)
+
+
+def monthly(qs: QuerySet, tz: dt.tzinfo, period: domain.Period) -> dict[str, int]:
+    """Records per local month ("YYYY-MM") of `qs`, the records of `period`."""
+    rows = (qs.annotate(ym=local_month("created_at", tz, period)).values("ym")
+            .annotate(n=Count("id")).order_by())
+    return {f"{r['ym'] // 100:04d}-{r['ym'] % 100:02d}": r["n"] for r in rows}
 
 
 def per_structure(qs: QuerySet, with_names: bool) -> list[dict[str, Any]]:
@@ -147,7 +182,7 @@ def origin_trend(period: domain.Period, tz: dt.tzinfo, source: str) -> list[dict
     years = period.trend_years()
     span = domain.Period(dt.date(years[0], 1, 1), dt.date(years[-1] + 1, 1, 1))
     return list(reports_in(span, tz, source)
-                .annotate(y=ExtractYear("created_at", tzinfo=tz))
+                .annotate(y=local_year("created_at", tz, years[0], years[-1]))
                 .values("y", "case__origin").annotate(n=Count("id")).order_by())
 
 

@@ -69,7 +69,7 @@ def totals(ctx: Context) -> Section:
     s.derived["01_totals:period:change"] = ("01_totals:period:reports",
                                            "01_totals:period:previous")
     m = Table("01_monthly", _("Reports per month"), [Column("reports", L.COLUMNS["reports"])])
-    counts = queries.monthly(ctx.qs, ctx.tz)
+    counts = queries.monthly(ctx.qs, ctx.tz, ctx.period)
     distribution(m, s, counts, [(k, k) for k in ctx.period.months()], TOTAL_ID, None)
     s.tables += [t, m]
     s.charts.append(Chart("01_monthly", ("reports",), _("Reports per month")))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from vigisante.core import access, audit
+from vigisante.core import access, audit, events
 from vigisante.indicators.models import Indicator, Status
 from vigisante.sharing.domain import TLP_ORDER
 from vigisante.sharing.intake import IntelError, Parsed, read
@@ -179,7 +179,10 @@ def _stricter(a: str, b: str) -> str:
 def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
     """Accept the chosen candidates (all pending ones when `candidate_ids` is None) into our
     indicators, confirmed by `actor`, and dismiss the rest; audited. An indicator we already
-    have is confirmed and keeps the stricter TLP. Returns the number accepted."""
+    have is confirmed and keeps the stricter TLP. When what we share changes (an indicator
+    created, newly confirmed or made stricter), emits `intel.accepted`: the TAXII publication,
+    queued by its handler once this commits, shares them without waiting for its periodic
+    run. Returns the number accepted."""
     from vigisante.indicators import campaigns, correlation
 
     access.require(actor, "review", intel)
@@ -194,6 +197,7 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
         existing = {(i.type, i.value): i for i in Indicator.objects.select_for_update().filter(
             value__in=[c.value for c in chosen])}
         newly_confirmed = []
+        changed: set[int] = set()  # what is shared changes: created, newly confirmed, stricter TLP
         for cand in chosen:
             ind = existing.get((cand.type, cand.value))
             confidence = cand.confidence if cand.confidence is not None else 50
@@ -202,12 +206,14 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
                     type=cand.type, value=cand.value, status=Status.CONFIRMED, tlp=cand.tlp,
                     confidence=confidence, first_seen=now, last_seen=now, reviewed_by=actor,
                     reviewed_at=now)
+                changed.add(ind.pk)
             elif ind.status != Status.CONFIRMED or _stricter(ind.tlp, cand.tlp) != ind.tlp:
                 if ind.status != Status.CONFIRMED:
                     newly_confirmed.append(ind.pk)
                 ind.status, ind.tlp = Status.CONFIRMED, _stricter(ind.tlp, cand.tlp)
                 ind.reviewed_by, ind.reviewed_at = actor, now
                 ind.save(update_fields=["status", "tlp", "reviewed_by", "reviewed_at"])
+                changed.add(ind.pk)
             cand.decision, cand.indicator = IntelStatus.ACCEPTED, ind
         IntelCandidate.objects.bulk_update(chosen, ["decision", "indicator"], batch_size=1000)
         intel.candidates.filter(decision=IntelStatus.PENDING).update(
@@ -217,6 +223,8 @@ def accept(*, actor, intel: IncomingIntel, candidate_ids=None, now=None) -> int:
         audit.record(actor=actor, action="sharing.intel_accepted", obj=intel,
                      after={"accepted": sorted(c.pk for c in chosen),
                             "indicators": sorted(c.indicator_id for c in chosen)})
+        if changed:
+            events.emit("intel.accepted", intel_id=intel.pk, indicator_ids=sorted(changed))
         if newly_confirmed:
             campaigns.attach_new_links(
                 correlation.correlate_indicators(newly_confirmed, now), now)

@@ -13,6 +13,6 @@ class TaxiiConfig(AppConfig):
 
         access.register()
         # What changes what is published: bring the collections up to date in the worker.
-        for name in ("alert.sent", "indicator.reviewed", "indicator.noisy",
-                     "campaign.changed"):
+        for name in ("alert.sent", "intel.accepted", "indicator.reviewed",
+                     "indicator.noisy", "campaign.changed"):
             events.subscribe(name, tasks.publication_needed)

@@ -41,9 +41,10 @@ def schedule_publication() -> None:
 
 
 def publication_needed(**payload) -> None:
-    """Event handler (alert sent, indicator reviewed or found noisy, campaign changed): queue
-    the publication once the change commits, unless one is already waiting (ten rejections in
-    a row queue one publication). Never breaks the service that emitted the event."""
+    """Event handler (alert sent, incoming intelligence accepted, indicator reviewed, added or
+    found noisy, campaign changed): queue the publication once the change commits, unless one
+    is already waiting (ten rejections in a row queue one publication). Never breaks the
+    service that emitted the event."""
     def queue() -> None:
         try:
             schedule_publication()
