@@ -34,15 +34,18 @@ def ours(path: Path) -> dict[str, list[str]]:
     return extract_bytes(path.read_bytes(), path.name)
 
 
-def score(extractor=ours, docs=None):
+def score(extractor=ours, docs=None, normalise=None):
     """Returns (per_type, errors): per_type maps a type and "all" to tp, fp, fn, precision,
-    recall, f1; errors lists (document, type, wrongly found, missed)."""
+    recall, f1; errors lists (document, type, wrongly found, missed). `normalise(type, value)`
+    maps both sides first (for peers whose values are not canonical)."""
     counts = {t: [0, 0, 0] for t in (*TYPES, "all")}
     errors = []
     for name, path, expected in docs if docs is not None else documents():
         got = extractor(path)
         for t in TYPES:
             exp, g = set(expected.get(t, ())), set(got.get(t, ()))
+            if normalise:
+                exp, g = {normalise(t, v) for v in exp}, {normalise(t, v) for v in g}
             tp, fp, fn = len(exp & g), len(g - exp), len(exp - g)
             for key in (t, "all"):
                 counts[key][0] += tp
