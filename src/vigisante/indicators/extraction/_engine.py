@@ -10,6 +10,7 @@ import codecs
 import functools
 import ipaddress
 import re
+import urllib.parse
 
 from . import _checks
 
@@ -34,6 +35,8 @@ _BRACKETED = re.compile(
     r"""|\\\.|\[\.(?=[a-z]{2,}\])""",
     re.IGNORECASE,
 )
+#: "2a03:b0c0:3:d0[::]12f:b001": a defanged IPv6 (not "[::]:443", all interfaces).
+_BRACKETED_V6 = re.compile(r"(?<=[0-9A-Fa-f])[\[\(\{]::[\]\)\}](?=[0-9A-Fa-f])")
 _BRACKET_MAP = {".": DDOT, "dot": DDOT, "d0t": DDOT, "punto": DDOT, "point": DDOT, ":": ":",
                 "://": "://", ":/": ":/", "//": "//", "/": "/", "@": "@", "at": "@"}
 _SCHEME = re.compile(r"\b(?:h(?:xx|XX|\*\*|__|ttx|xxx|tt)p|hxp|fxp|fxxp|fxxps)(s?)(?=:/|\s*:\s*/)",
@@ -57,7 +60,9 @@ def _bare_dot(m: re.Match) -> str:
     right = m.group(1).lower()
     left_start = m.string.rfind(" ", 0, m.start()) + 1
     left = m.string[left_start:m.start()].lower()
-    if left in _STOPWORDS or not (right in _COMMON_TLDS or right.isdigit()):
+    hostlike = "-" in left or "://" in left or any(c.isdigit() for c in left)
+    if left in _STOPWORDS or not (right in _COMMON_TLDS or right.isdigit() or
+                                  (hostlike and right in _checks.tlds())):
         # a digit on the right is an IP written "1 dot 2 dot 3 dot 4"
         nxt = m.string[m.end() + len(m.group(1)):m.end() + len(m.group(1)) + 6].lower()
         if not nxt.strip().startswith("dot"):
@@ -84,7 +89,11 @@ def refang(text: str, *, unicode: bool = True) -> str:
     """Undo the usual defanging; defanged dots become DDOT (a private-use character)."""
     if unicode:
         text = normalise_unicode(text)
+    if "\\/" in text and ":\\/\\/" in text:  # JSON-escaped URLs: "http:\/\/evil.com\/gate"
+        text = text.replace("\\/", "/")
     if "[" in text or "(" in text or "{" in text or "\\" in text:
+        if "::" in text:
+            text = _BRACKETED_V6.sub("::", text)
         text = _BRACKETED.sub(_bracket, text)
     low_check = text
     if "xx" in low_check or "XX" in low_check or "**" in low_check or "__" in low_check or \
@@ -160,7 +169,7 @@ _UDOMAIN = re.compile(
     + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _IPV4 = re.compile(
-    r"(?<![\w.\ue000-])(\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3})"
+    r"(?:(?<![\w.\ue000-])|(?<=\d-))(\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3})"
     r"(?![\w\ue000]|" + _D + r"\d)(/\d{1,2}(?![\w/.]))?"
 )
 _IPV6 = re.compile(
@@ -176,6 +185,7 @@ _ONION_BACK = re.compile(r"(?<![a-z0-9-])([a-z2-7]{56}|[a-z2-7]{16})\Z")
 _BTC_BECH32 = re.compile(r"(?i)(?<![\w])bc1[02-9ac-hj-np-z]{11,87}(?![\w])")
 _ONION = re.compile(r"(?i)(?<![\w-])(?:[a-z0-9-]+[.\ue000])*([a-z2-7]{56}|[a-z2-7]{16})"
                     r"[.\ue000]onion(?![\w-])")
+_RANGE_START = re.compile(r"(?<![\w.\ue000])\d{1,3}(?:" + _D + r"\d{1,3}){3}-\Z")
 _V6_BEFORE = re.compile(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:$")
 _VERSION_CONTEXT = re.compile(
     r"(?i)(?:\b(?:version|versions|ver\.?|build|release|firmware|v\.?|kb|update|patch|oid|snmp|"
@@ -259,7 +269,8 @@ _VERSION_BEFORE = re.compile(
     r"windows|chrome|chromium|firefox|edge|safari|office|outlook|android|ios|macos|esxi|"
     r"vcenter|exchange|sharepoint|tomcat|apache|nginx|iis|firmware|bios|plugin|"
     r"plug-in|sdk|driver|pilote|library|package|paquet|module|logiciel|software|product|"
-    r"produit)[ \t]*[:#]?[ \t]*$")
+    r"produit|engine|moteur|signatures?|definitions?|définitions?)"
+    r"[\"']?[ \t]*[:#=]?[ \t]*[\"']?[ \t]*$")
 #: "Chrome/120.0.0.0" (a user agent), AssemblyVersion("1.0.0.0"), FileVersion = 2.1.0.0.
 _VERSION_CALL = re.compile(r"(?i)(?:\b[A-Za-z][\w.-]*/|version\w*[ \t\"'(=:]+)$")
 #: A capitalised word right before ("Connect 4.2.1.0", but not "Server 10.0.0.5").
@@ -269,6 +280,17 @@ _PRODUCT_BEFORE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][\w-]*[ \t]*[:#]?[ \t]*$")
 #: A dotted number followed by "and", "or", a comma... just before ("2.4.49 and 2.4.50.1").
 _LISTED_AFTER = re.compile(r"(?i)(?<![\w.])(\d{1,3}(?:\.\d{1,3})+[a-z]?)(?:,|[ \t]+(?:and|or|"
                            r"et|ou|to|à|through|thru|-|–))[ \t]+$")
+#: Squid's hierarchy codes before the peer's address ("HIER_DIRECT/40.126.31.71").
+_LOG_CODE_BEFORE = re.compile(r"\b[A-Z]+_[A-Z_]+/$")
+#: An acronym naming a product right before ("Ivanti EPMM 12.1.0.1", "Cisco IOS XE 17.9.1.1").
+_ACRONYM_BEFORE = re.compile(r"\b([A-Z][A-Z0-9]{1,7})[ \t]+$")
+_ADDRESS_ACRONYMS = frozenset(
+    "IP IPS IPV4 DC DNS VPN C2 CNC RDP SMB SSH HTTP HTTPS TCP UDP NAT WAN LAN DMZ SRC DST GW NS "
+    "MX PTR A AAAA IOC IOCS FW AD VM PC NAS ASN AS CIDR URL SMTP FTP SFTP NTP DHCP TOR HOST "
+    "PROXY SRV DNAT SNAT TO FROM OR AND ET OU".split())
+_LINE_START = re.compile(r"(?:\A|\n)[ \t]*\Z")
+#: After a section number: a capitalised word, then lower case ("Lateral movement").
+_HEADING_AFTER = re.compile(r"[ \t]+[A-Z][a-z]+(?:[ \t]+[a-z]+)*[ \t]*(?:\r?\n|\Z)")
 _VERSION_HEADER = re.compile(r"(?i)\b(?:versions?|build|release|firmware|patch|correctif|"
                              r"fixed in|corrigée?)\b")
 _ADDRESS_HEADER = re.compile(r"(?i)\b(?:ip|ipv4|ips|address|addresses|adresses?|host|hosts|"
@@ -285,12 +307,17 @@ def _is_version(raw: str, before: str, located: tuple[str, int], versions: set[s
     """Whether a plain (not defanged) dotted quad is a version or a section number, not an
     address: its context says so (see the patterns above), or it sits in a table column whose
     header names versions."""
-    if _VERSION_CONTEXT.search(before) or _VERSION_BEFORE.search(before) or \
-            _VERSION_CALL.search(before):
+    if _VERSION_CONTEXT.search(before) or _VERSION_BEFORE.search(before):
+        return True
+    if _VERSION_CALL.search(before) and not _LOG_CODE_BEFORE.search(before):
         return True
     parts = [int(p) if p.isdigit() else 999 for p in raw.split(".")]
     if parts[0] <= 30 and _PRODUCT_BEFORE.search(before):
         return True
+    acronym = _ACRONYM_BEFORE.search(before)
+    if acronym and parts[0] <= 30 and parts[1] <= 30 and parts[0] != 10 and \
+            acronym.group(1) not in _ADDRESS_ACRONYMS:
+        return True  # "Ivanti EPMM 12.1.0.1" (but "C2 5.8.18.7", "VPN 10.1.1.1")
     word = _WORD_BEFORE.search(before)
     if word and parts[0] <= 30 and parts[1] <= 30 and not _ADDRESS_WORD.match(word.group(1)):
         return True  # "DMP Connect 4.2.1.0": a name, then a small dotted number
@@ -308,6 +335,9 @@ def _is_version(raw: str, before: str, located: tuple[str, int], versions: set[s
     end = pos + len(raw)
     if _VERSION_AFTER.match(text, end):
         return True
+    if parts[0] <= 9 and max(parts) <= 12 and _LINE_START.search(before) and \
+            _HEADING_AFTER.match(text, end):
+        return True  # a section heading: "4.2.1.3 Lateral movement"
     return _in_version_column(text, pos)
 
 
@@ -825,16 +855,25 @@ _URL_TAIL = re.compile(
     r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
 )
 #: A URL given as a parameter of another one (redirectors, safe-links wrappers).
-_REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)://[^&#\s]+)")
+_REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)(?:://|%3A%2F%2F)[^&#\s]+)")
 _DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
-_LOCAL_BACK = re.compile(r"(?<![\w.+-])" + _EMAIL_LOCAL + r"\Z")
-_ULOCAL_BACK = re.compile(r"(?<![\w.+-])[\w!#$%&'*+=?^`{|}~-]+(?:\.[\w!#$%&'*+=?^`{|}~-]+)*\Z")
+#: The local part before an "@", its dots possibly defanged ("john[.]doe[@]evil[.]com").
+_LOCAL_BACK = re.compile(r"(?<![\w.\ue000+-])" + _EMAIL_LOCAL.replace(r"(?:\.", r"(?:[.\ue000]")
+                         + r"\Z")
+_ULOCAL_BACK = re.compile(r"(?<![\w.\ue000+-])[\w!#$%&'*+=?^`{|}~-]+"
+                          r"(?:[.\ue000][\w!#$%&'*+=?^`{|}~-]+)*\Z")
 _EMAIL_HOST = re.compile(r"(?:" + _LABEL + _D + r")+" + _TLD + r"(?![\w-]|" + _D + r"\w)")
 _UEMAIL_HOST = re.compile(r"(?:" + _ULABEL + _D + r")+" + _UTLD + r"(?![\w-]|" + _D + r"\w)")
 
 
 _HOST_START = re.compile(r"[A-Za-z0-9-]+(?:[.\ue000][A-Za-z0-9-]+)+(?=[/:?#]|\Z)")
+
+
+#: Words that start a sentence's next line rather than continue a URL cut after "=".
+_PROSE_WORDS = frozenset("and or the then to which where with from for is was are were in on at "
+                         "by as it its this that et ou puis qui pour est sont dans sur par le la "
+                         "les de des du un une".split())
 
 
 def _wrapped_url_goes_on(head: str, cont: str) -> bool:
@@ -853,7 +892,11 @@ def _wrapped_url_goes_on(head: str, cont: str) -> bool:
             return False
         return any(c in cont for c in "/.?=&%_-\ue000")
     if last in "?&=":
-        return any(c in cont for c in "=&%") or any(c.isdigit() for c in cont)
+        if any(c in cont for c in "=&%") or any(c.isdigit() for c in cont):
+            return True
+        # "...?v=2&cache=" / "false and then...": a long URL's value cut by the page width
+        return last == "=" and len(head) >= 40 and cont.isalpha() and cont.islower() and \
+            cont not in _PROSE_WORDS
     # a long URL cut anywhere: "...?id=4" / "2&x=1"
     return len(head) >= 40 and any(c in cont for c in "/?=&%")
 
@@ -889,7 +932,10 @@ def _find_urls(text: str, out, masked: list) -> None:
                     if onion:
                         out["onion"].add(onion)
                     for inner in _REDIRECTED.finditer(raw):  # google.com/url?q=https://evil/
-                        target = canonical_url(_trim_url(inner.group(1)))
+                        target = inner.group(1)
+                        if "://" not in target[:8]:  # safe links: the target percent-encoded
+                            target = urllib.parse.unquote(target)
+                        target = canonical_url(_trim_url(target))
                         if target:
                             out["url"].add(target)
                 masked.append((m.start(), max(end, m.start() + len(raw))))
@@ -970,6 +1016,9 @@ def _extract_region(text: str, out: dict[str, set[str]], before, locate) -> None
             if masked and _inside(masked, start):
                 continue
             raw = m.group(1)
+            if start and text[start - 1] == "-" and not _RANGE_START.search(
+                    text, max(0, start - 20), start):
+                continue  # "a-b" is a range of addresses only between two addresses
             if start and text[start - 1] == ":" and _V6_BEFORE.search(text, max(0, start - 50),
                                                                         start):
                 continue
