@@ -28,6 +28,8 @@ _UNICODE_MAP = {
     0xFF20: "@", 0xFE6B: "@", 0xFF1A: ":", 0xFE55: ":", 0xFF0F: "/", 0x2044: "/",
     0x200B: None, 0x200C: None, 0x200D: None, 0x2060: None, 0xFEFF: None, 0x00AD: None,
     0x00A0: " ", 0x202F: " ", 0x2009: " ",
+    # hyphens that word processors put in names ("colissimo‑suivi.fr")
+    0x2010: "-", 0x2011: "-",
 }
 
 _BRACKETED = re.compile(
@@ -95,6 +97,10 @@ def refang(text: str, *, unicode: bool = True) -> str:
         if "::" in text:
             text = _BRACKETED_V6.sub("::", text)
         text = _BRACKETED.sub(_bracket, text)
+    if "-\n" in text or "-\r\n" in text:
+        text = _WRAP_HYPHEN.sub("-", text)
+    if ".\n" in text or ".\r\n" in text:
+        text = _WRAP_DOT.sub(_wrap_dot, text)
     low_check = text
     if "xx" in low_check or "XX" in low_check or "**" in low_check or "__" in low_check or \
             "fxp" in low_check.lower() or "hxp" in low_check.lower() or "ttx" in low_check:
@@ -110,6 +116,22 @@ def refang(text: str, *, unicode: bool = True) -> str:
     elif " @ " in text:  # "noreply @ evil[.]com" (a plain "at" is English: "relay at x[.]y")
         text = _BARE_AT_SIGN.sub(_bare_at, text)
     return text
+
+
+#: A host name cut after a hyphen at a line end ("cdn-teams-" / "update.health"), as PDF-to-text
+#: converters give it: joined when the next line starts with the rest of a dotted name.
+_WRAP_HYPHEN = re.compile(
+    r"(?<=[A-Za-z0-9])-[ \t]*\r?\n[ \t]*"
+    r"(?=[A-Za-z0-9][A-Za-z0-9-]*(?:[.\ue000][A-Za-z0-9-]+)*[.\ue000][A-Za-z]{2,}(?![\w\ue000-]))")
+#: An IPv4 address cut after a dot at a line end ("the IP 193." / "149.176.42").
+_WRAP_DOT = re.compile(r"(?<![\w.\ue000])(\d{1,3}(?:\.\d{1,3}){0,2}\.)[ \t]*\r?\n[ \t]*"
+                       r"(\d{1,3}(?:\.\d{1,3}){0,2})(?![\w\ue000]|[.\ue000]\d)")
+
+
+def _wrap_dot(m: re.Match) -> str:
+    if m.group(1).count(".") + m.group(2).count(".") == 3:
+        return m.group(1) + m.group(2)
+    return m.group(0)
 
 
 def _bare_at(m: re.Match) -> str:
@@ -680,6 +702,8 @@ codecs.register_error("vigisante-class", _class_error)
 _CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b":d", 0), (b"@", 0), (b"[", 2), (b"\\.", 0))
 #: four dotted numbers (an IPv4 address or a version): dates and decimals do not trigger
 _CLASS_IPV4 = re.compile(rb"d\.d{1,3}\.d{1,3}\.d")
+#: a dotted number before a line break (an address cut by the layout: context of one token)
+_CLASS_CUT_IPV4 = re.compile(rb"d\.[ ]+d")
 _RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" ")
                    for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
@@ -723,6 +747,8 @@ def _regions(text: str) -> list[tuple[int, int]]:
     for needle, ctx in _CLASS_NEEDLES:
         _find_all(cls, needle, ctx, hits)
     hits.extend(m.start() * 4 for m in _CLASS_IPV4.finditer(cls))
+    if b". " in cls:
+        hits.extend(m.start() * 4 + 1 for m in _CLASS_CUT_IPV4.finditer(cls))
     _find_all(raw.translate(_RUN_TABLE), b"a" * 26, 0, hits)  # hashes, bitcoin addresses
     low = raw.translate(_LOW_TABLE)
     for needle, ctx in _LOW_NEEDLES:
@@ -756,6 +782,13 @@ def _regions(text: str) -> list[tuple[int, int]]:
         for _ in range(ctx):  # more tokens either side: "evil [.] com", "a dot b"
             lo = max(0, _prev_token_start(cls, lo))
             hi = _next_token_end(cls, hi, n)
+        k = lo
+        while k > 0 and raw[k - 1] in (32, 9):
+            k -= 1
+        if k > 1 and raw[k - 1] == 10:
+            k -= 2 if raw[k - 2] == 13 else 1
+            if k > 0 and raw[k - 1] == 45:  # "cdn-teams-" / "update.health": a cut name
+                lo = max(0, _prev_token_start(cls, lo))
         if raw[hi:hi + 1] == b"\r" and raw[hi + 1:hi + 2] == b"\n":
             if hi + 2 < n and cls[hi + 2] != 32:
                 hi = _next_token_end(cls, hi, n)
@@ -890,7 +923,9 @@ def _wrapped_url_goes_on(head: str, cont: str) -> bool:
         host = _HOST_START.match(cont)
         if host and canonical("domain", host.group(0).replace(DDOT, ".")):
             return False
-        return any(c in cont for c in "/.?=&%_-\ue000")
+        # "/bins/" / "arm7": a path segment of letters and digits
+        return any(c in cont for c in "/.?=&%_-\ue000") or (
+            cont.isalnum() and cont.isascii() and not cont.isdigit() and not cont.isalpha())
     if last in "?&=":
         if any(c in cont for c in "=&%") or any(c.isdigit() for c in cont):
             return True
