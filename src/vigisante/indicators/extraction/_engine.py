@@ -167,7 +167,7 @@ _UTLD = r"(?:[^\W\d_][\w-]{0,61}[^\W_]|xn--[A-Za-z0-9-]{1,59})"
 _NOT_URL = "\\s<>\"'`{}|\\\\^\\[\\]\u00ab\u00bb\u201c\u201d\u2018\u2019\u2026"
 _PATH = r"(?:[/?#][^" + _NOT_URL + r"]*)?"
 _URL = re.compile(
-    r"(?i)\b(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|telnet|irc|tcp|udp)://"
+    r"(?i)\b(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|telnet|irc|tcp|udp|ldaps?|rmi|dns)://"
     r"(?:[^\s/?#<>\"'`{}|\\^\[\]@]+@)?"
     r"(?:\[[0-9a-f:.]+(?:%[\w.-]+)?\]|[^\s/?#<>\"'`{}|\\^\[\]]+)" + _PATH
 )
@@ -181,12 +181,12 @@ _UEMAIL = re.compile(
     + r")+" + _UTLD + r")(?![\w-]|" + _D + r"\w)"
 )
 _DOMAIN = re.compile(
-    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.))"
+    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.)|(?<=(?<![^\s'\"(=])\\\\))"
     r"((?:" + _LABEL + _D + r")+" + _TLD + r")\.?(?![\w\ue000-]|" + _D
     + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _UDOMAIN = re.compile(
-    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.))"
+    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.)|(?<=(?<![^\s'\"(=])\\\\))"
     r"((?:" + _ULABEL + _D + r")+" + _UTLD + r")\.?(?![\w\ue000-]|" + _D
     + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
@@ -882,7 +882,7 @@ def _extract_compact(text, pieces, starts, origins, out) -> None:
 
 
 _SCHEME_BACK = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|"
-                          r"telnet|irc|tcp|udp)\Z")
+                          r"telnet|irc|tcp|udp|ldaps?|rmi|dns)\Z")
 _URL_TAIL = re.compile(
     r"(?:[^/?#@" + _NOT_URL + r"]+@)?"
     r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
