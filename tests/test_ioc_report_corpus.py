@@ -218,3 +218,11 @@ def test_the_host_of_a_unc_path():
                            "ipv4": ["185.81.68.74"]}
     # a name inside a Windows path is not the host of a share
     assert found("C:\\Users\\Public\\evil-updates.com\\run.exe") == {}
+
+
+@pytest.mark.parametrize("text", [
+    "[email-addr:value = 'ceo.office@hospital-payments.info']",
+    "`ceo.office@hospital-payments.info`", "|ceo.office@hospital-payments.info|",
+])
+def test_a_quote_or_mark_before_an_e_mail_address_is_not_its_first_character(text):
+    assert found(text) == {"email": ["ceo.office@hospital-payments.info"]}

@@ -891,6 +891,7 @@ _URL_TAIL = re.compile(
 _REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)(?:://|%3A%2F%2F)[^&#\s]+)")
 _DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
+_LOCAL_LEADING = frozenset("'`{|}=?^~!#$%&*+/")
 #: The local part before an "@", its dots possibly defanged ("john[.]doe[@]evil[.]com").
 _LOCAL_BACK = re.compile(r"(?<![\w.\ue000+-])" + _EMAIL_LOCAL.replace(r"(?:\.", r"(?:[.\ue000]")
                          + r"\Z")
@@ -990,7 +991,12 @@ def _find_emails(text: str, out, masked: list, ascii_text: bool) -> list:
         if lm and not (masked and _inside(masked, lm.start())):
             hm = host_rx.match(text, i + 1)
             if hm:
-                email = canonical_email(text[lm.start():hm.end()])
+                # quotes and other marks allowed in a local part but not as its first
+                # character: "'ceo@x.info'" (a STIX pattern), "`a@b.fr`", "|a@b.fr"
+                start = lm.start()
+                while start < i and text[start] in _LOCAL_LEADING:
+                    start += 1
+                email = canonical_email(text[start:hm.end()])
                 if email:
                     out["email"].add(email)
                     emails.append((lm.start(), hm.end()))
