@@ -29,7 +29,7 @@ RECALL = {t: 0.97 for t in TYPES}
 
 def test_the_corpus_has_documents_of_every_shape_and_every_type():
     assert len(DOCS) >= 15
-    assert {p.suffix for _, p, _ in DOCS} == {".txt", ".eml"}
+    assert {p.suffix for _, p, _ in DOCS} == {".txt", ".eml", ".html"}
     for t in TYPES:
         assert RESULT[t]["tp"] + RESULT[t]["fn"] >= 1, t
     for t in ("ipv4", "domain", "url", "email", "md5", "sha1", "sha256", "cve"):
@@ -226,3 +226,18 @@ def test_the_host_of_a_unc_path():
 ])
 def test_a_quote_or_mark_before_an_e_mail_address_is_not_its_first_character(text):
     assert found(text) == {"email": ["ceo.office@hospital-payments.info"]}
+
+
+@pytest.mark.parametrize("name", [n for n, p, _ in DOCS if p.suffix == ".txt"])
+def test_the_prefilter_loses_nothing_on_each_document_alone(monkeypatch, name):
+    """Each document alone between long plain paragraphs (no neighbour to widen its regions):
+    "prenom.nom (at) chu-montpellier (point) fr" was lost before "(point)" became a needle."""
+    from vigisante.indicators.extraction import _engine
+
+    path = next(p for n, p, _ in DOCS if n == name)
+    filler = "The hospital restored its backups (version 4.2, 12.03.2026) e.g. for the lab.\n"
+    text = filler * 40 + path.read_text(encoding="utf-8") + "\n" + filler * 40
+    assert len(text) > 2 * _engine.SMALL
+    fast = extract(text)
+    monkeypatch.setattr(_engine, "SMALL", 10**9)
+    assert fast == extract(text)

@@ -19,7 +19,7 @@ TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "cve
 def documents() -> list[tuple[str, Path, dict[str, list[str]]]]:
     docs = []
     for path in sorted(HERE.iterdir()):
-        if path.suffix in (".txt", ".eml"):
+        if path.suffix in (".txt", ".eml", ".html"):
             expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
             unknown = set(expected) - set(TYPES)
             if unknown:

@@ -708,7 +708,8 @@ _RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" "
                    for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
 _LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b".)", 1), (b"dot)", 1),
-                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2))
+                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2), (b"point)", 1),
+                (b"punto)", 1), (b"d0t)", 1))
 
 
 def _low_table() -> bytes:
