@@ -241,3 +241,19 @@ def test_the_prefilter_loses_nothing_on_each_document_alone(monkeypatch, name):
     fast = extract(text)
     monkeypatch.setattr(_engine, "SMALL", 10**9)
     assert fast == extract(text)
+
+
+def test_a_message_copied_from_outlook_as_text_is_text_not_an_e_mail():
+    """Outlook's "From: / Sent: / To: / Subject:" block is not RFC 822 headers: read as an
+    e-mail, its addresses (a "[mailto:...]" sender, the recipients) were lost."""
+    text = ("From: Helpdesk NHS Trust [mailto:helpdesk@nhs-trust-support.co.uk]\n"
+            "Sent: 27 November 2026 09:14\nTo: Ward 7 <ward7@example-hospital.nhs.uk>\n"
+            "Subject: RE: Password expiry\n\nKeep it here<https://nhsmail-login.net/keep>\n")
+    found_ = extract_bytes(text.encode("utf-8"), "pasted.txt")
+    assert found_["email"] == ["helpdesk@nhs-trust-support.co.uk", "ward7@example-hospital.nhs.uk"]
+    assert found_["url"] == ["https://nhsmail-login.net/keep"]
+    # a message that went through mail servers is still an e-mail (recipients left out)
+    sent = text.replace("Sent: 27 November 2026 09:14\n",
+                        "Date: Fri, 27 Nov 2026 09:14:00 +0000\nMessage-ID: <a1@b.uk>\n")
+    assert "ward7@example-hospital.nhs.uk" not in extract_bytes(sent.encode("utf-8"),
+                                                                "pasted.txt")["email"]
