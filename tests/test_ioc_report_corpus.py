@@ -257,3 +257,9 @@ def test_a_message_copied_from_outlook_as_text_is_text_not_an_e_mail():
                         "Date: Fri, 27 Nov 2026 09:14:00 +0000\nMessage-ID: <a1@b.uk>\n")
     assert "ward7@example-hospital.nhs.uk" not in extract_bytes(sent.encode("utf-8"),
                                                                 "pasted.txt")["email"]
+
+
+def test_a_site_named_like_a_detection_prefix_is_a_domain():
+    assert found("already listed by ransomware.live on 2026-11-20") == {
+        "domain": ["ransomware.live"]}
+    assert found("detected as Ransomware.Live and Trojan.Agent.Win and trojan.win") == {}

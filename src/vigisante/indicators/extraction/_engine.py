@@ -258,8 +258,9 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
     if _CAMEL.search(raw):
         return True
     first = labels[0].lower()
-    if first in _AV_PREFIXES:
-        return True
+    if first in _AV_PREFIXES and not (len(labels) == 2 and raw.islower() and len(tld) >= 3 and
+                                      tld != "win"):
+        return True  # "Trojan.Agent.Win", but "ransomware.live" (a site) is a domain
     if len(labels) == 2 and first in _CODE_OBJECTS:
         return True
     if len(labels) >= 3 and first in _REVERSE_DNS_FIRST:
