@@ -263,3 +263,9 @@ def test_a_site_named_like_a_detection_prefix_is_a_domain():
     assert found("already listed by ransomware.live on 2026-11-20") == {
         "domain": ["ransomware.live"]}
     assert found("detected as Ransomware.Live and Trojan.Agent.Win and trojan.win") == {}
+
+
+def test_a_defanged_dot_after_a_name_ends_it():
+    """Tools that defang every dot also defang the full stop: "evil-x[.]com[.]" gave nothing."""
+    assert found("Block evil-x[.]com[.]") == {"domain": ["evil-x.com"]}
+    assert found("C2: evil-x[.]com[.] ") == {"domain": ["evil-x.com"]}
