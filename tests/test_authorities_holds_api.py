@@ -207,7 +207,8 @@ def test_the_schema_documents_the_routes(analyst):
     paths = schema["paths"]
     base = "/api/v1/reports/{report_id}/transmission-holds/"
     assert set(paths[base]) >= {"get", "post"}
-    assert set(paths[base]["post"]["responses"]) == {"201", "400", "404", "409"}
+    assert set(paths[base]["post"]["responses"]) == {"201", "400", "404", "409", "422"}
+    assert "Idempotency-Key" in [p["name"] for p in paths[base]["post"]["parameters"]]
     assert "post" in paths[base + "release/"]
     assert "post" in paths[base + "{hold_id}/release/"]
     assert set(schema["components"]["schemas"]["HoldInRequest"]["required"]) == {"reason"}

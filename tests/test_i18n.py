@@ -142,7 +142,7 @@ def test_early_warning_page_is_in_french_by_default(client_for, reporter_a):
 @pytest.mark.french
 def test_early_warning_errors_are_in_french(client_for, reporter_a):
     response = client_for(reporter_a).post("/reports/new/", {"support_requested": "yes"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: the same page, its messages in French
     page = html(response)
     error = page.select_one("#id_callback_phone_error")
     assert error is not None

@@ -235,6 +235,44 @@ def test_arrays_lines_shared_ids_and_copies(tmp_path):
     assert "more.JSONL:3" in err  # the line that is not JSON
 
 
+@pytest.mark.django_db
+def test_zip_and_gzip_archives_as_published(tmp_path, monkeypatch):
+    """VCDB publishes its joined data set zipped (vcdb.json.zip): archives are read without
+    extracting, member by member; a damaged or oversized member is skipped with its reason
+    and the others imported; a file that is no archive is skipped, not a crash."""
+    import gzip
+    import zipfile
+
+    from vigisante.observatory import veris_import
+
+    a = load(DATA / "v1_4" / "vcdb-1.4.1-phishing-bank.json")
+    docs = [dict(a, incident_id=f"zip-{i}") for i in range(4)]
+    with zipfile.ZipFile(tmp_path / "vcdb.json.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("data/joined/vcdb.json", json.dumps(docs[:2]))  # an array of incidents
+        z.writestr("data/json/validated/zip-2.JSON", json.dumps(docs[2]))
+        z.writestr("data/json/validated/", "")  # a folder entry
+        z.writestr("__MACOSX/data/json/._zip-2.json", b"\x00\x05\x16\x07 not json")
+        z.writestr("README.md", "# VCDB")
+        z.writestr("data/json/broken.json", "{not json")
+        z.writestr("data/json/huge.json", " " * 5000 + json.dumps(docs[3]))  # expands
+    with gzip.open(tmp_path / "lines.jsonl.gz", "wt") as f:
+        f.write(json.dumps(dict(a, incident_id="gz-1")) + "\n")
+    (tmp_path / "damaged.zip").write_bytes(b"PK\x03\x04 this is not a zip archive")
+    (tmp_path / "damaged.json.gz").write_bytes(b"\x1f\x8b\x08 truncated")
+    monkeypatch.setattr(veris_import, "MAX_FILE_BYTES", 4000)
+    out, err = run(tmp_path)
+    assert "Imported: 4, updated: 0, unchanged: 0, skipped: 4." in out, out + err
+    assert set(Report.objects.values_list("source_id", flat=True)) == {
+        "zip-0", "zip-1", "zip-2", "gz-1"}
+    assert "vcdb.json.zip!data/joined/vcdb.json[1]" not in err  # imported, not listed
+    assert "vcdb.json.zip!data/json/broken.json" in err and "not valid JSON" in err
+    assert "vcdb.json.zip!data/json/huge.json" in err and "uncompressed" in err
+    assert "damaged.zip" in err and "not a readable zip archive" in err
+    assert "damaged.json.gz" in err and "not a readable gzip file" in err
+    assert "MACOSX" not in err and "README" not in err
+    assert Report.objects.get(source_id="zip-2").original == docs[2]
+
+
 def load_or_none(path: Path):
     try:
         return load(path)

@@ -77,10 +77,14 @@ def test_no_match_says_so(world, client_for, reporter_a):
 
 def test_bad_input_gives_clear_messages(world, client_for, reporter_a, settings):
     c = client_for(reporter_a)
-    empty = html(c.post(URL, {"text": "  "}))
+    refused = c.post(URL, {"text": "  "})
+    assert refused.status_code == 400  # refused input, the page and its message
+    empty = html(refused)
     assert "Paste values" in empty.select_one(".error-summary").text
     corrupt = SimpleUploadedFile("a.gz", gzip.compress(b"x %d\n" * 1)[:12] + b"\x00" * 50)
-    doc = html(c.post(URL, {"log": corrupt}))
+    refused = c.post(URL, {"log": corrupt})
+    assert refused.status_code == 400
+    doc = html(refused)
     assert "could not be read" in doc.select_one(".error-summary").text
     assert not doc.select("article.match")
     binary = SimpleUploadedFile("x.bin", bytes(range(256)) * 100)

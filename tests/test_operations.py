@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from conftest import api_client_for
 from django.db import connection
+from django.urls import path
 from django.utils import timezone
 
 from vigisante.clocks.worker import ClockWorker
@@ -203,3 +204,91 @@ def test_a_lost_connection_is_not_logged_as_a_server_error():
                               (ZeroDivisionError, ZeroDivisionError(), None))
     RequestIdFilter().filter(other)
     assert other.levelname == "ERROR"  # any other 500 stays an error
+
+
+# --- 503s are warnings, 500s errors ------------------------------------------------------------
+
+def _django_request_records(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "django.request"]
+
+
+def test_a_503_of_healthz_is_logged_as_a_warning(client, caplog):
+    """Django logs every answer of 500 and above at ERROR; a 503 of /healthz is an expected,
+    handled condition (the load balancer is told): the settings' filter makes it a warning,
+    before any handler sees it (caplog's is on the root logger)."""
+    with caplog.at_level(logging.INFO):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    [record] = _django_request_records(caplog)
+    assert (record.levelname, record.levelno) == ("WARNING", logging.WARNING)
+    assert record.status_code == 503 and "Service Unavailable" in record.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def _boom(request):
+    raise ZeroDivisionError("a real bug")
+
+
+def _unavailable_answer(request):
+    from vigisante.core.middleware import _unavailable
+
+    return _unavailable()
+
+
+urlpatterns = [path("boom/", _boom), path("unavailable/", _unavailable_answer)]
+
+
+def test_a_real_500_stays_an_error_and_the_retry_answer_is_a_warning(client, caplog, settings):
+    settings.ROOT_URLCONF = __name__
+    client.raise_request_exception = False
+    with caplog.at_level(logging.INFO):
+        response = client.get("/boom/")
+    assert response.status_code == 500
+    [record] = _django_request_records(caplog)
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        response = client.get("/unavailable/")  # the database-unavailable answer
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    [record] = _django_request_records(caplog)
+    assert record.levelno == logging.WARNING
+
+
+def test_the_filter_sits_on_the_django_request_logger():
+    """On the logger, not a handler: Django's own handlers (the admins' e-mail) and any other
+    handler an operator adds see the warning too."""
+    from vigisante.core.logs import HandledFailuresFilter
+
+    logger = logging.getLogger("django.request")
+    assert any(isinstance(f, HandledFailuresFilter) for f in logger.filters)
+    record = logger.makeRecord("django.request", logging.ERROR, __file__, 1,
+                               "%s: %s", ("Bad Gateway", "/x"), None,
+                               extra={"status_code": 502})
+    assert logger.filter(record) and record.levelno == logging.ERROR  # only 503s
+
+
+@POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_answered_503_logs_no_error(reporter_a, report_a, caplog):
+    """The database went away under a request that cannot be retried (an upload is not kept
+    in memory): DatabaseRetryMiddleware answers 503 with Retry-After; nothing is logged as an
+    error (Django's "Internal Server Error" line and its "Service Unavailable" line are
+    warnings)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = api_client_for(reporter_a)
+    api.raise_request_exception = False
+    assert api.get("/api/v1/reports/").status_code == 200
+    connection.ensure_connection()
+    _kill_own_connection()
+    with caplog.at_level(logging.INFO):
+        response = api.post(f"/api/v1/reports/{report_a.pk}/attachments/",
+                            {"file": SimpleUploadedFile("fw.log", b"log line\n")},
+                            format="multipart")
+    assert response.status_code == 503, response.content[:300]
+    assert response["Retry-After"] == "5"
+    records = _django_request_records(caplog)
+    assert records and {r.levelname for r in records} == {"WARNING"}
+    assert any(getattr(r, "status_code", None) == 503 and "Service Unavailable" in r.getMessage()
+               for r in records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -115,7 +115,7 @@ def test_support_without_phone_asks_for_one(client_for, reporter_a, est_a):
     response = client_for(reporter_a).post(
         reverse("reports:early_warning"), early_warning_post(est_a, callback_phone=""))
     page = html(response)
-    assert response.status_code == 200 and not Report.objects.exists()
+    assert response.status_code == 400 and not Report.objects.exists()
     field = page.select_one(".field-error #id_callback_phone")
     assert field.has_attr("autofocus") and field["aria-invalid"] == "true"
     assert page.select_one("#id_callback_phone_error li")
@@ -266,8 +266,9 @@ def test_submit_without_impact_is_refused_and_nothing_written(client_for, report
     url = reverse("reports:notification", args=[report_a.pk])
     response = client_for(reporter_a).post(url, notification_post(1, "submit", perimeter="X"))
     page = html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert page.select_one(".field-error #id_operations_impact")
+    assert page.select_one("#id_operations_impact_error li")
     assert page.select_one("#id_operations_impact_0").has_attr("autofocus")
     report_a.refresh_from_db()
     assert report_a.version == 1 and report_a.perimeter == ""
@@ -275,8 +276,10 @@ def test_submit_without_impact_is_refused_and_nothing_written(client_for, report
 
 def test_degraded_needs_a_start_and_danger_a_narrative(client_for, reporter_a, report_a):
     url = reverse("reports:notification", args=[report_a.pk])
-    page = html(client_for(reporter_a).post(url, notification_post(
-        1, operations_impact="degraded", patient_danger="actual")))
+    response = client_for(reporter_a).post(url, notification_post(
+        1, operations_impact="degraded", patient_danger="actual"))
+    assert response.status_code == 400
+    page = html(response)
     assert page.select_one("#id_degraded_since_error")
     assert page.select_one("#id_patient_danger_narrative_error")
     report_a.refresh_from_db()
@@ -290,7 +293,7 @@ def test_concurrent_edit_is_a_conflict_that_keeps_the_input(client_for, reporter
     response = client_for(reporter_a).post(
         url, notification_post(1, perimeter="Saisie du déclarant", measures_taken="Coupure"))
     page = html(response)
-    assert response.status_code == 200
+    assert response.status_code == 409  # an edit conflict, as on the analysts' case page
     assert page.select_one(".conflict[role=alert]")
     assert page.select_one("#id_perimeter").get_text(strip=True) == "Saisie du déclarant"
     assert page.select_one("#id_measures_taken").get_text(strip=True) == "Coupure"

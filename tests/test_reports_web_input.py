@@ -28,7 +28,8 @@ def valid_early_warning(est) -> dict:
 
 
 def assert_field_error(response, field: str) -> None:
-    assert response.status_code == 200, response.status_code
+    """A refused form answers 400 with the same page: the message next to the field."""
+    assert response.status_code == 400, response.status_code
     page = html(response)
     assert page.select_one(f"#id_{field}_error li"), f"no error next to {field}"
     assert page.select_one(".error-summary[role=alert]")
@@ -127,7 +128,8 @@ def test_invalid_percent_encoded_utf8_is_not_a_500(client_for, reporter_a, repor
     url = reverse("reports:notification", args=[report_a.pk])
     response = client.post(url, b"version=%FF&perimeter=%C3&action=draft",
                            content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 200
+    assert response.status_code == 400  # the version is refused: the page says so
+    assert html(response).select_one("#id_version_error li, .error-summary[role=alert]")
     report_a.refresh_from_db()
     assert report_a.version == 2  # the update above; the notification saved nothing
 
@@ -170,8 +172,8 @@ def test_notification_bad_version_writes_nothing(client_for, reporter_a, report_
     response = client_for(reporter_a).post(
         reverse("reports:notification", args=[report_a.pk]),
         {"version": version, "perimeter": "X", "action": "submit"})
-    assert response.status_code == 200
-    assert html(response).select_one(".error-summary")
+    assert response.status_code == 400
+    assert html(response).select_one(".error-summary[role=alert] li")
     report_a.refresh_from_db()
     assert report_a.version == 1
 

@@ -5,6 +5,9 @@ one), each with the need-to-know summary it carried; marking one read.
 one authority or to all of them, with a reason, and release them (the same services as the
 case page's forms; audited by them).
 
+Every POST honours an `Idempotency-Key` header (reports/idempotency.py, as the reports and
+triage APIs): a retry replays the first answer and writes nothing again.
+
 An authority's JSON carries only the summary (see authorities/summary.py): never the
 report's texts, attachments, indicators, notes or the reporter's contacts.
 """
@@ -29,6 +32,12 @@ from vigisante.authorities import services
 from vigisante.authorities.models import State, Transmission, TransmissionHold, scope_label
 from vigisante.core.api import SafeJSONParser, page_of
 from vigisante.core.api_views import RestrictedAPIView, write_transaction
+from vigisante.reports.idempotency import (
+    SCHEMA_PARAMETER,
+    SCHEMA_RESPONSES,
+    idempotent,
+    no_headers,
+)
 from vigisante.reports.models import Report
 
 TAGS = ["transmissions"]
@@ -173,8 +182,10 @@ class TransmissionRead(RestrictedAPIView):
 
     @extend_schema(operation_id="transmissions_mark_read", summary="Mark a transmission read",
                    description="Records who read it and when (the first reading is kept). "
-                   "Authorities only.", request=None,
-                   responses={200: TransmissionOut, 404: ERROR_404}, tags=TAGS)
+                   "Authorities only.", request=None, parameters=[SCHEMA_PARAMETER],
+                   responses={200: TransmissionOut, 404: ERROR_404, **SCHEMA_RESPONSES},
+                   tags=TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request: Request, pk: int) -> Response:
         with write_transaction():
             t = services.mark_one_read(actor=request.user, transmission_id=pk)
@@ -290,9 +301,11 @@ class ReportHolds(RestrictedAPIView):
                    description="To one authority (`to`) or to every authority (`to` blank), "
                    "for a stated reason: the transmissions not sent yet are held, and so is "
                    "every one decided until the release. Audited (`transmission.held`).",
-                   request=HoldIn,
-                   responses={201: HoldDetail, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409},
+                   request=HoldIn, parameters=[SCHEMA_PARAMETER],
+                   responses={201: HoldDetail, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409,
+                              **SCHEMA_RESPONSES},
                    tags=HOLD_TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request: Request, report_id: int) -> Response:
         data = _parsed(HoldIn, request.data)
         try:
@@ -318,10 +331,15 @@ class ReleaseHolds(RestrictedAPIView):
                    description="Ends the hold: the transmissions no other hold keeps back are "
                    "sent at once (late if their target passed). Audited "
                    "(`transmission.released`).",
-                   request=ReleaseIn,
-                   responses={200: ReleasedOut, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409},
+                   request=ReleaseIn, parameters=[SCHEMA_PARAMETER],
+                   responses={200: ReleasedOut, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409,
+                              **SCHEMA_RESPONSES},
                    tags=HOLD_TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request: Request, report_id: int, hold_id: int | None = None) -> Response:
+        return self.release(request, hold_id)
+
+    def release(self, request: Request, hold_id: int | None) -> Response:
         data = _parsed(ReleaseIn, request.data)
         if hold_id is not None and not TransmissionHold.objects.filter(
                 pk=hold_id, report_id=self.object.pk).exists():
@@ -344,8 +362,10 @@ class ReleaseAllHolds(ReleaseHolds):
                    description="Ends every active hold of the report (one authority's and "
                    "every authority's): its held transmissions are sent at once. Audited "
                    "(`transmission.released`, one event per hold).",
-                   request=ReleaseIn,
-                   responses={200: ReleasedOut, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409},
+                   request=ReleaseIn, parameters=[SCHEMA_PARAMETER],
+                   responses={200: ReleasedOut, 400: ERROR_400, 404: HOLD_404, 409: HOLD_409,
+                              **SCHEMA_RESPONSES},
                    tags=HOLD_TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request: Request, report_id: int, hold_id: int | None = None) -> Response:
-        return super().post(request, report_id)
+        return self.release(request, None)

@@ -365,7 +365,8 @@ CORRELATION_NOISE_REPORTS = int(env.get("VIGISANTE_CORRELATION_NOISE_REPORTS", "
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "vigisante.core.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "vigisante.core.logs.RequestIdFilter"},
+                "handled_failures": {"()": "vigisante.core.logs.HandledFailuresFilter"}},
     "formatters": {
         "json": {"()": "vigisante.core.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -375,6 +376,8 @@ LOGGING = {
                              "formatter": "text" if LOG_FORMAT == "text" else "json"}},
     "root": {"handlers": ["console"], "level": env.get("VIGISANTE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
+                # 503s (database unavailable, /healthz) are handled: warnings, not errors
+                "django.request": {"filters": ["handled_failures"]},
                 "axes": {"level": "WARNING"}},
 }
 

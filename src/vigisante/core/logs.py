@@ -44,6 +44,30 @@ def _soften_lost_connection(record: logging.LogRecord) -> None:
         record.status_code = 503
 
 
+def _soften_unavailable(record: logging.LogRecord) -> None:
+    """Django logs every answer of 500 and above at ERROR ("Service Unavailable: /healthz").
+    A 503 is never Django's own: this site answers it on purpose, for a condition it handled
+    and the client is told about (`DatabaseRetryMiddleware`'s database unavailable with
+    Retry-After, `/healthz` reporting a database or worker down to the load balancer). Logged
+    as a warning so that an alert on errors does not page anyone for it; a real 500 (an
+    exception, any other status of 500 and above) stays an error."""
+    if record.name != "django.request" or record.exc_info or record.levelno <= logging.WARNING:
+        return
+    if getattr(record, "status_code", None) == 503:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+
+
+class HandledFailuresFilter(logging.Filter):
+    """On the `django.request` logger (settings.LOGGING), so that it runs before any handler
+    (Django's e-mail to the admins included): a lost database connection that was retried
+    or answered 503, and every 503 this site answers, are warnings, not errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _soften_lost_connection(record)
+        _soften_unavailable(record)
+        return True
+
+
 class StderrHandler(logging.StreamHandler):
     """The console handler: writes to standard error as it is at each line, not as it was
     when logging was configured, so a process (or a test runner) that replaces sys.stderr

@@ -126,7 +126,8 @@ def _check(request: HttpRequest, handler: LogScanHandler) -> HttpResponse:
         "establishment_id": establishment.pk if establishment else form.initial.get(
             "establishment"),
         "max_mb": affected.max_upload_bytes() // (1024 * 1024),
-        "no_establishment": not form.fields["establishment"].queryset.exists()})
+        "no_establishment": not form.fields["establishment"].queryset.exists()},
+        status=400 if request.method == "POST" and form.errors else 200)  # refused input
     add_never_cache_headers(response)  # the matching lines are for this response only
     response["Cache-Control"] += ", no-store"
     return response

@@ -4,7 +4,10 @@ into reports.
 Real data sets mix schema versions and drift from them, so the importer is liberal in what
 it reads and exact in what it reports:
 - a file holds one incident (`*.json`), a JSON array of incidents, or one incident per line
-  (`*.jsonl`, `*.ndjson`); UTF-8 with or without BOM;
+  (`*.jsonl`, `*.ndjson`); UTF-8 with or without BOM; such files may come compressed
+  (`*.json.gz`, ...) or in a zip archive (`*.zip`: VCDB publishes its joined data set as
+  `vcdb.json.zip`), read without extracting anything to disk, each member at most
+  MAX_FILE_BYTES once uncompressed (whatever its header claims);
 - any schema version is read (1.2 to 1.4.1, or none): values a newer VERIS renamed are
   mapped (veris.RENAMED), values outside the 1.4.1 schema are kept as written and the record
   is flagged (ExternalIncident.outside_schema, with the list in schema_warnings), and the
@@ -18,8 +21,11 @@ Files are read one at a time (bounded memory whatever their number).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ from vigisante.observatory.progress import Progress
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 SUFFIXES = (".json", ".jsonl", ".ndjson")
+ARCHIVES = (".zip", *(f"{s}.gz" for s in SUFFIXES))
 
 
 class ImportFileError(Exception):
@@ -39,8 +46,9 @@ class ImportFileError(Exception):
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Every *.json / *.jsonl / *.ndjson file under `root` (any case), depth first, without
-    listing a whole folder in memory; sorted within a folder so that runs are repeatable."""
+    """Every *.json / *.jsonl / *.ndjson file (or archive of them: ARCHIVES) under `root`
+    (any case), depth first, without listing a whole folder in memory; sorted within a
+    folder so that runs are repeatable."""
     if root.is_file():
         yield root
         return
@@ -53,7 +61,7 @@ def iter_files(root: Path) -> Iterator[Path]:
         for name, path, is_dir, is_file in found:
             if is_dir:
                 stack.append(path)
-            elif is_file and name.lower().endswith(SUFFIXES):
+            elif is_file and name.lower().endswith((*SUFFIXES, *ARCHIVES)):
                 yield Path(path)
 
 
@@ -74,14 +82,75 @@ def _bad_json(exc: json.JSONDecodeError) -> veris.VerisError:
 
 
 def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
-    """(suffix for messages, parsed JSON) of each incident in a file; VerisError when the
-    file as a whole cannot be read."""
+    """(suffix for messages, parsed JSON or the VerisError saying why not) of each incident
+    in a file, or in each member of an archive; VerisError when the file as a whole cannot be
+    read."""
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        yield from _zip_documents(path)
+        return
+    if name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as f:
+                data = _read_capped(f)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise veris.VerisError(_("not a readable gzip file (%(error)s)") % {
+                "error": exc}, _("unreadable archive")) from None
+        yield from _documents(data, name[:-3])
+        return
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise veris.VerisError(_("file too large (%(n)d bytes)") % {"n": size},
                                _("file too large"))
-    text = _decode(path.read_bytes())
-    if path.name.lower().endswith((".jsonl", ".ndjson")):
+    yield from _documents(path.read_bytes(), name)
+
+
+def _read_capped(f) -> bytes:
+    """All of an uncompressing stream, refused past MAX_FILE_BYTES (a compressed file can
+    claim any size and expand far beyond it)."""
+    data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise veris.VerisError(_("file too large (over %(n)d bytes uncompressed)") % {
+            "n": MAX_FILE_BYTES}, _("file too large"))
+    return data
+
+
+def _zip_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    """The incidents of every *.json / *.jsonl / *.ndjson member of a zip archive (its other
+    members, folders and macOS metadata ignored), member by member."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise veris.VerisError(_("not a readable zip archive (%(error)s)") % {"error": exc},
+                               _("unreadable archive")) from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()
+                   and m.filename.lower().endswith(SUFFIXES)
+                   and not m.filename.startswith("__MACOSX/")]
+        if not members:
+            raise veris.VerisError(_("no JSON file in this archive"), _("no incident in it"))
+        for member in members:
+            where = f"!{member.filename}"
+            try:
+                with archive.open(member) as f:
+                    data = _read_capped(f)
+                docs = list(_documents(data, member.filename.lower()))
+            except veris.VerisError as exc:
+                yield where, exc
+                continue
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError,
+                    zlib.error, OSError) as exc:  # damaged, encrypted, unknown compression
+                yield where, veris.VerisError(_("unreadable archive member (%(error)s)") % {
+                    "error": exc}, _("unreadable archive"))
+                continue
+            for suffix, doc in docs:
+                yield where + suffix, doc
+
+
+def _documents(data: bytes, name: str) -> Iterator[tuple[str, Any]]:
+    """The incidents of one file's bytes (`name`, lower case, tells JSON Lines apart)."""
+    text = _decode(data)
+    if name.endswith((".jsonl", ".ndjson")):
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:

@@ -8,6 +8,13 @@ that unique index (PostgreSQL) or on the database write lock (SQLite) until the 
 commits, then fails to insert, reads the committed row and replays it. Only successful (2xx)
 answers are kept: if the first request fails, its transaction (key included) is rolled back and
 the key can be used again.
+
+One implementation for every API that creates or changes something with a POST: the reports
+API (early warnings, updates, attachments), the triage API (qualification, workflow,
+assignment, notes, messages, support) and the transmissions API (read receipts, holds and
+their release) all decorate their `post` with `idempotent`. A route says with
+`replay_headers` which headers of its first answer a replay gives back (they are rebuilt from
+the kept body: only status and body are stored).
 """
 
 from __future__ import annotations
@@ -95,7 +102,29 @@ def _key_of(request: Request) -> str | None:
     return key
 
 
-def _replay(request: Request, key: str, digest: str) -> Response:
+ReplayHeaders = Callable[[int, Any], dict[str, str]]
+
+
+def location_and_etag(status_code: int, body: Any) -> dict[str, str]:
+    """The reports API's headers, as first sent: the Location of what a 201 created (its
+    `url`) and the ETag of the report's `version`."""
+    headers: dict[str, str] = {}
+    if isinstance(body, dict):
+        if status_code == status.HTTP_201_CREATED and "url" in body:
+            headers["Location"] = str(body["url"])
+        if "version" in body:
+            headers["ETag"] = f'"{body["version"]}"'  # as first sent, like the body
+    return headers
+
+
+def no_headers(status_code: int, body: Any) -> dict[str, str]:
+    """For routes whose answers carry no Location or ETag (triage, transmissions): a
+    `version` in their body is the case's, never sent as an ETag."""
+    return {}
+
+
+def _replay(request: Request, key: str, digest: str,
+            replay_headers: ReplayHeaders) -> Response:
     record = IdempotencyKey.objects.get(user=request.user, key=key)
     if record.request_hash != digest:
         raise KeyReused({HEADER: [
@@ -106,44 +135,55 @@ def _replay(request: Request, key: str, digest: str) -> Response:
         return Response({"detail": _("The first request with this key is still being "
                                      "processed; retry in a moment.")},
                         status=status.HTTP_409_CONFLICT)
-    headers = {REPLAYED_HEADER: "true"}
     body = record.response_body
-    if isinstance(body, dict):
-        if record.status_code == status.HTTP_201_CREATED and "url" in body:
-            headers["Location"] = str(body["url"])
-        if "version" in body:
-            headers["ETag"] = f'"{body["version"]}"'  # as first sent, like the body
+    headers = {**replay_headers(record.status_code, body), REPLAYED_HEADER: "true"}
     return Response(body, status=record.status_code, headers=headers)
 
 
-def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Decorate an APIView's `post` so that it honours the Idempotency-Key header."""
+_CLAIMED = "_vs_idempotency_key"  # set on the request once its key is claimed
 
-    @functools.wraps(handler)
-    def wrapper(view, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = _key_of(request)
-        if key is None:
-            return handler(view, request, *args, **kwargs)
-        digest = fingerprint(request)  # parses the body: a malformed one fails here, as 400
-        with write_transaction():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, method=request.method,
-                        path=request.path[:500], request_hash=digest,
-                    )
-            except IntegrityError:
-                return _replay(request, key, digest)
-            response = handler(view, request, *args, **kwargs)
-            if status.is_success(response.status_code):
-                record.status_code = response.status_code
-                record.response_body = json.loads(JSONRenderer().render(response.data) or "null")
-                record.save(update_fields=["status_code", "response_body"])
-            else:
-                transaction.set_rollback(True)
-            return response
 
-    return wrapper
+def idempotent(handler: Callable[..., Response] | None = None, *,
+               replay_headers: ReplayHeaders = location_and_etag) -> Any:
+    """Decorate an APIView's `post` so that it honours the Idempotency-Key header:
+    `@idempotent` (the reports API's headers) or `@idempotent(replay_headers=no_headers)`.
+
+    A handler that calls another decorated one (a subclass's `post` calling `super().post`)
+    claims the key once: the inner one just runs."""
+
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def wrapper(view, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = None if getattr(request, _CLAIMED, None) else _key_of(request)
+            if key is None:
+                return handler(view, request, *args, **kwargs)
+            digest = fingerprint(request)  # parses the body: a malformed one fails here, 400
+            with write_transaction():
+                try:
+                    with transaction.atomic():
+                        record = IdempotencyKey.objects.create(
+                            user=request.user, key=key, method=request.method,
+                            path=request.path[:500], request_hash=digest,
+                        )
+                except IntegrityError:
+                    return _replay(request, key, digest, replay_headers)
+                setattr(request, _CLAIMED, key)
+                try:
+                    response = handler(view, request, *args, **kwargs)
+                finally:
+                    setattr(request, _CLAIMED, None)
+                if status.is_success(response.status_code):
+                    record.status_code = response.status_code
+                    record.response_body = json.loads(
+                        JSONRenderer().render(response.data) or "null")
+                    record.save(update_fields=["status_code", "response_body"])
+                else:
+                    transaction.set_rollback(True)
+                return response
+
+        return wrapper
+
+    return decorate(handler) if handler is not None else decorate
 
 
 def purge(older_than: timedelta = timedelta(days=30), *, batch: int = 5000) -> int:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import BaseForm
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -78,7 +79,7 @@ def early_warning(request: HttpRequest) -> HttpResponse:
     response = render(request, "reports/early_warning.html", {
         "form": form, "submission": submission, "no_establishment": no_establishment,
         "duplicate": duplicate, "language_form": None if no_establishment else EW_FORM_ID},
-        status=409 if duplicate else 200)
+        status=409 if duplicate else refused_status(form))
     # "Back" after sending must not show the old form (with its submission id) from cache.
     add_never_cache_headers(response)
     return language.remember(response, switch) if switch else response
@@ -108,8 +109,16 @@ def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
         "report": report, "todo": presenters.still_to_complete(report)})
 
 
+def refused_status(form: BaseForm) -> int:
+    """400 when the submitted form is refused (its errors are shown), else 200 (a first
+    display, or a form shown again as typed after a language switch). The page is the same
+    either way, so it works without JavaScript; the status tells scripts and tests."""
+    return 400 if form.is_bound and form.errors else 200
+
+
 def _detail(request: HttpRequest, report: Report, *, update_form: UpdateForm | None = None,
             attachment_form: AttachmentForm | None = None) -> HttpResponse:
+    refused = [f for f in (update_form, attachment_form) if f is not None]
     return render(request, "reports/detail.html", {
         "report": report,
         "stages": presenters.stages(report),
@@ -119,7 +128,7 @@ def _detail(request: HttpRequest, report: Report, *, update_form: UpdateForm | N
         "attachments": report.attachments.all(),
         "update_form": update_form or UpdateForm(),
         "attachment_form": attachment_form or AttachmentForm(),
-    })
+    }, status=max([refused_status(f) for f in refused], default=200))
 
 
 @login_required
@@ -158,7 +167,8 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
         form = form_class.for_report(report)
     response = render(request, template, {"report": report, "form": form, "conflict": conflict,
                                           "language_form": STAGE_FORM_ID,
-                                          "language_form_action": "draft"})
+                                          "language_form_action": "draft"},
+                      status=409 if conflict else refused_status(form))
     return language.remember(response, switch) if switch else response
 
 

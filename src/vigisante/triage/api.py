@@ -1,6 +1,8 @@
 """The triage API (/api/v1/triage/...): thin views over the same services as the pages.
 
 CERT staff only: anyone else gets 404. A stale `version` gets 409 and nothing is saved.
+Every POST honours an `Idempotency-Key` header (reports/idempotency.py): a retry replays the
+first answer and writes nothing again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from rest_framework.response import Response
 
 from vigisante.core.api import SafeJSONParser, page_of
 from vigisante.core.api_views import RestrictedAPIView
+from vigisante.reports.idempotency import (
+    SCHEMA_PARAMETER,
+    SCHEMA_RESPONSES,
+    idempotent,
+    no_headers,
+)
 from vigisante.reports.models import Report
 from vigisante.triage import exchanges, queries, services
 from vigisante.triage import serializers as s
@@ -173,8 +181,10 @@ class QualifyView(StaffView):
     access_actions = {**StaffView.access_actions, "POST": "qualify"}
 
     @extend_schema(summary="Qualify a case (history is kept)", request=s.QualifyInput,
+                   parameters=[SCHEMA_PARAMETER],
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
-                              409: ERROR_409}, tags=TAGS)
+                              409: ERROR_409, **SCHEMA_RESPONSES}, tags=TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request, report_id: int):
         d = self.parse(s.QualifyInput, request.data)
         return self.run(lambda: services.qualify(
@@ -189,8 +199,10 @@ class TransitionView(StaffView):
     access_actions = {**StaffView.access_actions, "POST": "transition"}
 
     @extend_schema(summary="Move a case to another state", request=s.TransitionInput,
+                   parameters=[SCHEMA_PARAMETER],
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
-                              409: ERROR_409}, tags=TAGS)
+                              409: ERROR_409, **SCHEMA_RESPONSES}, tags=TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request, report_id: int):
         d = self.parse(s.TransitionInput, request.data)
         return self.run(lambda: services.transition(
@@ -203,8 +215,10 @@ class AssignView(StaffView):
     access_actions = {**StaffView.access_actions, "POST": "assign"}
 
     @extend_schema(summary="Assign a case to an analyst (null: nobody)", request=s.AssignInput,
+                   parameters=[SCHEMA_PARAMETER],
                    responses={200: s.CaseDetail, 400: ERROR_400, 404: ERROR_404,
-                              409: ERROR_409}, tags=TAGS)
+                              409: ERROR_409, **SCHEMA_RESPONSES}, tags=TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request, report_id: int):
         d = self.parse(s.AssignInput, request.data)
         return self.run(lambda: services.assign(
@@ -216,9 +230,11 @@ class BulkAcknowledgeView(StaffView):
     access_actions = {**StaffView.access_actions, "POST": "acknowledge"}
 
     @extend_schema(summary="Acknowledge several received reports at once",
-                   request=s.BulkAcknowledgeInput,
-                   responses={200: s.BulkResultOut, 400: ERROR_400, 404: ERROR_404},
+                   request=s.BulkAcknowledgeInput, parameters=[SCHEMA_PARAMETER],
+                   responses={200: s.BulkResultOut, 400: ERROR_400, 404: ERROR_404,
+                              **SCHEMA_RESPONSES},
                    tags=TAGS)
+    @idempotent(replay_headers=no_headers)
     def post(self, request):
         d = self.parse(s.BulkAcknowledgeInput, request.data)
         return self.run(
@@ -241,6 +257,7 @@ class _CaseItems(StaffView):
         items = queries.case_items(actor=request.user, report=self.object, kind=self.kind)
         return Response(self.item_serializer(items, many=True).data)
 
+    @idempotent(replay_headers=no_headers)
     def post(self, request, report_id: int):
         d = self.parse(self.input_serializer, request.data)
         add = type(self).add
@@ -253,8 +270,9 @@ def _items_schema(item, request, listed: str, added: str):
     return extend_schema_view(
         get=extend_schema(summary=listed, responses={200: item(many=True), 404: ERROR_404},
                           tags=TAGS),
-        post=extend_schema(summary=added, request=request, responses={
-            201: item, 400: ERROR_400, 404: ERROR_404}, tags=TAGS))
+        post=extend_schema(summary=added, request=request, parameters=[SCHEMA_PARAMETER],
+                           responses={201: item, 400: ERROR_400, 404: ERROR_404,
+                                      **SCHEMA_RESPONSES}, tags=TAGS))
 
 
 @_items_schema(s.NoteOut, s.TextInput, "Internal notes of a case (never shown to the "

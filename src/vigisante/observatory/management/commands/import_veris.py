@@ -22,11 +22,12 @@ from vigisante.observatory.progress import Progress
 
 
 class Command(ImportCommand):
-    help = ("Import VERIS incidents of any schema version (*.json, *.jsonl; a file or a "
-            "folder, searched recursively).")
+    help = ("Import VERIS incidents of any schema version (*.json, *.jsonl, also gzipped or "
+            "in a zip archive such as VCDB's vcdb.json.zip; a file or a folder, searched "
+            "recursively).")
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="folder of VERIS *.json files, or one file")
+        parser.add_argument("path", help="folder of VERIS *.json files, or one file or archive")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--quiet", action="store_true",
                             help="do not list skipped files (the summary still counts them)")
