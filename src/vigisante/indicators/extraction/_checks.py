@@ -142,3 +142,10 @@ def registrable(host: str) -> str | None:
         return None
     head = host[: len(host) - len(suffix) - 1]
     return head.rsplit(".", 1)[-1] + "." + suffix
+
+
+@functools.lru_cache(maxsize=1)
+def tlds() -> frozenset:
+    """The top-level domains of the Public Suffix List's ICANN section (IDNA ASCII)."""
+    rules, wild, _exc = _psl_rules()
+    return frozenset(r for r in rules | wild if "." not in r)

@@ -10,6 +10,7 @@ import codecs
 import functools
 import ipaddress
 import re
+import urllib.parse
 
 from . import _checks
 
@@ -27,6 +28,8 @@ _UNICODE_MAP = {
     0xFF20: "@", 0xFE6B: "@", 0xFF1A: ":", 0xFE55: ":", 0xFF0F: "/", 0x2044: "/",
     0x200B: None, 0x200C: None, 0x200D: None, 0x2060: None, 0xFEFF: None, 0x00AD: None,
     0x00A0: " ", 0x202F: " ", 0x2009: " ",
+    # hyphens that word processors put in names ("colissimo‑suivi.fr")
+    0x2010: "-", 0x2011: "-",
 }
 
 _BRACKETED = re.compile(
@@ -34,6 +37,8 @@ _BRACKETED = re.compile(
     r"""|\\\.|\[\.(?=[a-z]{2,}\])""",
     re.IGNORECASE,
 )
+#: "2a03:b0c0:3:d0[::]12f:b001": a defanged IPv6 (not "[::]:443", all interfaces).
+_BRACKETED_V6 = re.compile(r"(?<=[0-9A-Fa-f])[\[\(\{]::[\]\)\}](?=[0-9A-Fa-f])")
 _BRACKET_MAP = {".": DDOT, "dot": DDOT, "d0t": DDOT, "punto": DDOT, "point": DDOT, ":": ":",
                 "://": "://", ":/": ":/", "//": "//", "/": "/", "@": "@", "at": "@"}
 _SCHEME = re.compile(r"\b(?:h(?:xx|XX|\*\*|__|ttx|xxx|tt)p|hxp|fxp|fxxp|fxxps)(s?)(?=:/|\s*:\s*/)",
@@ -57,7 +62,9 @@ def _bare_dot(m: re.Match) -> str:
     right = m.group(1).lower()
     left_start = m.string.rfind(" ", 0, m.start()) + 1
     left = m.string[left_start:m.start()].lower()
-    if left in _STOPWORDS or not (right in _COMMON_TLDS or right.isdigit()):
+    hostlike = "-" in left or "://" in left or any(c.isdigit() for c in left)
+    if left in _STOPWORDS or not (right in _COMMON_TLDS or right.isdigit() or
+                                  (hostlike and right in _checks.tlds())):
         # a digit on the right is an IP written "1 dot 2 dot 3 dot 4"
         nxt = m.string[m.end() + len(m.group(1)):m.end() + len(m.group(1)) + 6].lower()
         if not nxt.strip().startswith("dot"):
@@ -84,8 +91,16 @@ def refang(text: str, *, unicode: bool = True) -> str:
     """Undo the usual defanging; defanged dots become DDOT (a private-use character)."""
     if unicode:
         text = normalise_unicode(text)
+    if "\\/" in text and ":\\/\\/" in text:  # JSON-escaped URLs: "http:\/\/evil.com\/gate"
+        text = text.replace("\\/", "/")
     if "[" in text or "(" in text or "{" in text or "\\" in text:
+        if "::" in text:
+            text = _BRACKETED_V6.sub("::", text)
         text = _BRACKETED.sub(_bracket, text)
+    if "-\n" in text or "-\r\n" in text:
+        text = _WRAP_HYPHEN.sub("-", text)
+    if _digit_dot_at_line_end(text):
+        text = _WRAP_DOT.sub(_wrap_dot, text)
     low_check = text
     if "xx" in low_check or "XX" in low_check or "**" in low_check or "__" in low_check or \
             "fxp" in low_check.lower() or "hxp" in low_check.lower() or "ttx" in low_check:
@@ -101,6 +116,34 @@ def refang(text: str, *, unicode: bool = True) -> str:
     elif " @ " in text:  # "noreply @ evil[.]com" (a plain "at" is English: "relay at x[.]y")
         text = _BARE_AT_SIGN.sub(_bare_at, text)
     return text
+
+
+#: A host name cut after a hyphen at a line end ("cdn-teams-" / "update.health"), as PDF-to-text
+#: converters give it: joined when the next line starts with the rest of a dotted name.
+_WRAP_HYPHEN = re.compile(
+    r"(?<=[A-Za-z0-9])-[ \t]*\r?\n[ \t]*"
+    r"(?=[A-Za-z0-9][A-Za-z0-9-]*(?:[.\ue000][A-Za-z0-9-]+)*[.\ue000][A-Za-z]{2,}(?![\w\ue000-]))")
+#: An IPv4 address cut after a dot at a line end ("the IP 193." / "149.176.42").
+_WRAP_DOT = re.compile(r"(?<![\w.\ue000])(\d{1,3}(?:\.\d{1,3}){0,2}\.)[ \t]*\r?\n[ \t]*"
+                       r"(\d{1,3}(?:\.\d{1,3}){0,2})(?![\w\ue000]|[.\ue000]\d)")
+
+
+def _digit_dot_at_line_end(text: str) -> bool:
+    """A digit then a dot at a line end (cheaper than the regex: most are sentence ends)."""
+    find = text.find
+    for end in (".\n", ".\r\n"):
+        i = find(end)
+        while i > 0:
+            if text[i - 1].isdigit():
+                return True
+            i = find(end, i + 2)
+    return False
+
+
+def _wrap_dot(m: re.Match) -> str:
+    if m.group(1).count(".") + m.group(2).count(".") == 3:
+        return m.group(1) + m.group(2)
+    return m.group(0)
 
 
 def _bare_at(m: re.Match) -> str:
@@ -136,7 +179,7 @@ _UTLD = r"(?:[^\W\d_][\w-]{0,61}[^\W_]|xn--[A-Za-z0-9-]{1,59})"
 _NOT_URL = "\\s<>\"'`{}|\\\\^\\[\\]\u00ab\u00bb\u201c\u201d\u2018\u2019\u2026"
 _PATH = r"(?:[/?#][^" + _NOT_URL + r"]*)?"
 _URL = re.compile(
-    r"(?i)\b(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|telnet|irc|tcp|udp)://"
+    r"(?i)\b(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|telnet|irc|tcp|udp|ldaps?|rmi|dns)://"
     r"(?:[^\s/?#<>\"'`{}|\\^\[\]@]+@)?"
     r"(?:\[[0-9a-f:.]+(?:%[\w.-]+)?\]|[^\s/?#<>\"'`{}|\\^\[\]]+)" + _PATH
 )
@@ -150,17 +193,17 @@ _UEMAIL = re.compile(
     + r")+" + _UTLD + r")(?![\w-]|" + _D + r"\w)"
 )
 _DOMAIN = re.compile(
-    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.))"
-    r"((?:" + _LABEL + _D + r")+" + _TLD + r")\.?(?![\w\ue000-]|" + _D
+    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.)|(?<=(?<![^\s'\"(=])\\\\))"
+    r"((?:" + _LABEL + _D + r")+" + _TLD + r")[.\ue000]?(?![\w\ue000-]|" + _D
     + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _UDOMAIN = re.compile(
-    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.))"
-    r"((?:" + _ULABEL + _D + r")+" + _UTLD + r")\.?(?![\w\ue000-]|" + _D
+    r"(?:(?<![\w.\ue000@/\\-])|(?<=(?<![^\s'\"`(\[,*])\.)|(?<=(?<![^\s'\"(=])\\\\))"
+    r"((?:" + _ULABEL + _D + r")+" + _UTLD + r")[.\ue000]?(?![\w\ue000-]|" + _D
     + r"\w)((?::\d{1,5})?/[^" + _NOT_URL + r"]+)?"
 )
 _IPV4 = re.compile(
-    r"(?<![\w.\ue000-])(\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3})"
+    r"(?:(?<![\w.\ue000-])|(?<=\d-))(\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3}" + _D + r"\d{1,3})"
     r"(?![\w\ue000]|" + _D + r"\d)(/\d{1,2}(?![\w/.]))?"
 )
 _IPV6 = re.compile(
@@ -176,6 +219,7 @@ _ONION_BACK = re.compile(r"(?<![a-z0-9-])([a-z2-7]{56}|[a-z2-7]{16})\Z")
 _BTC_BECH32 = re.compile(r"(?i)(?<![\w])bc1[02-9ac-hj-np-z]{11,87}(?![\w])")
 _ONION = re.compile(r"(?i)(?<![\w-])(?:[a-z0-9-]+[.\ue000])*([a-z2-7]{56}|[a-z2-7]{16})"
                     r"[.\ue000]onion(?![\w-])")
+_RANGE_START = re.compile(r"(?<![\w.\ue000])\d{1,3}(?:" + _D + r"\d{1,3}){3}-\Z")
 _V6_BEFORE = re.compile(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:$")
 _VERSION_CONTEXT = re.compile(
     r"(?i)(?:\b(?:version|versions|ver\.?|build|release|firmware|v\.?|kb|update|patch|oid|snmp|"
@@ -226,8 +270,9 @@ def _looks_like_name(raw: str, start: int, text: str) -> bool:
     if _CAMEL.search(raw):
         return True
     first = labels[0].lower()
-    if first in _AV_PREFIXES:
-        return True
+    if first in _AV_PREFIXES and not (len(labels) == 2 and raw.islower() and len(tld) >= 3 and
+                                      tld != "win"):
+        return True  # "Trojan.Agent.Win", but "ransomware.live" (a site) is a domain
     if len(labels) == 2 and first in _CODE_OBJECTS:
         return True
     if len(labels) >= 3 and first in _REVERSE_DNS_FIRST:
@@ -259,7 +304,8 @@ _VERSION_BEFORE = re.compile(
     r"windows|chrome|chromium|firefox|edge|safari|office|outlook|android|ios|macos|esxi|"
     r"vcenter|exchange|sharepoint|tomcat|apache|nginx|iis|firmware|bios|plugin|"
     r"plug-in|sdk|driver|pilote|library|package|paquet|module|logiciel|software|product|"
-    r"produit)[ \t]*[:#]?[ \t]*$")
+    r"produit|engine|moteur|signatures?|definitions?|définitions?)"
+    r"[\"']?[ \t]*[:#=]?[ \t]*[\"']?[ \t]*$")
 #: "Chrome/120.0.0.0" (a user agent), AssemblyVersion("1.0.0.0"), FileVersion = 2.1.0.0.
 _VERSION_CALL = re.compile(r"(?i)(?:\b[A-Za-z][\w.-]*/|version\w*[ \t\"'(=:]+)$")
 #: A capitalised word right before ("Connect 4.2.1.0", but not "Server 10.0.0.5").
@@ -269,6 +315,17 @@ _PRODUCT_BEFORE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][\w-]*[ \t]*[:#]?[ \t]*$")
 #: A dotted number followed by "and", "or", a comma... just before ("2.4.49 and 2.4.50.1").
 _LISTED_AFTER = re.compile(r"(?i)(?<![\w.])(\d{1,3}(?:\.\d{1,3})+[a-z]?)(?:,|[ \t]+(?:and|or|"
                            r"et|ou|to|à|through|thru|-|–))[ \t]+$")
+#: Squid's hierarchy codes before the peer's address ("HIER_DIRECT/40.126.31.71").
+_LOG_CODE_BEFORE = re.compile(r"\b[A-Z]+_[A-Z_]+/$")
+#: An acronym naming a product right before ("Ivanti EPMM 12.1.0.1", "Cisco IOS XE 17.9.1.1").
+_ACRONYM_BEFORE = re.compile(r"\b([A-Z][A-Z0-9]{1,7})[ \t]+$")
+_ADDRESS_ACRONYMS = frozenset(
+    "IP IPS IPV4 DC DNS VPN C2 CNC RDP SMB SSH HTTP HTTPS TCP UDP NAT WAN LAN DMZ SRC DST GW NS "
+    "MX PTR A AAAA IOC IOCS FW AD VM PC NAS ASN AS CIDR URL SMTP FTP SFTP NTP DHCP TOR HOST "
+    "PROXY SRV DNAT SNAT TO FROM OR AND ET OU".split())
+_LINE_START = re.compile(r"(?:\A|\n)[ \t]*\Z")
+#: After a section number: a capitalised word, then lower case ("Lateral movement").
+_HEADING_AFTER = re.compile(r"[ \t]+[A-Z][a-z]+(?:[ \t]+[a-z]+)*[ \t]*(?:\r?\n|\Z)")
 _VERSION_HEADER = re.compile(r"(?i)\b(?:versions?|build|release|firmware|patch|correctif|"
                              r"fixed in|corrigée?)\b")
 _ADDRESS_HEADER = re.compile(r"(?i)\b(?:ip|ipv4|ips|address|addresses|adresses?|host|hosts|"
@@ -285,12 +342,17 @@ def _is_version(raw: str, before: str, located: tuple[str, int], versions: set[s
     """Whether a plain (not defanged) dotted quad is a version or a section number, not an
     address: its context says so (see the patterns above), or it sits in a table column whose
     header names versions."""
-    if _VERSION_CONTEXT.search(before) or _VERSION_BEFORE.search(before) or \
-            _VERSION_CALL.search(before):
+    if _VERSION_CONTEXT.search(before) or _VERSION_BEFORE.search(before):
+        return True
+    if _VERSION_CALL.search(before) and not _LOG_CODE_BEFORE.search(before):
         return True
     parts = [int(p) if p.isdigit() else 999 for p in raw.split(".")]
     if parts[0] <= 30 and _PRODUCT_BEFORE.search(before):
         return True
+    acronym = _ACRONYM_BEFORE.search(before)
+    if acronym and parts[0] <= 30 and parts[1] <= 30 and parts[0] != 10 and \
+            acronym.group(1) not in _ADDRESS_ACRONYMS:
+        return True  # "Ivanti EPMM 12.1.0.1" (but "C2 5.8.18.7", "VPN 10.1.1.1")
     word = _WORD_BEFORE.search(before)
     if word and parts[0] <= 30 and parts[1] <= 30 and not _ADDRESS_WORD.match(word.group(1)):
         return True  # "DMP Connect 4.2.1.0": a name, then a small dotted number
@@ -308,6 +370,9 @@ def _is_version(raw: str, before: str, located: tuple[str, int], versions: set[s
     end = pos + len(raw)
     if _VERSION_AFTER.match(text, end):
         return True
+    if parts[0] <= 9 and max(parts) <= 12 and _LINE_START.search(before) and \
+            _HEADING_AFTER.match(text, end):
+        return True  # a section heading: "4.2.1.3 Lateral movement"
     return _in_version_column(text, pos)
 
 
@@ -650,11 +715,14 @@ codecs.register_error("vigisante-class", _class_error)
 _CLASS_NEEDLES = ((b".a", 0), (b":a", 0), (b":d", 0), (b"@", 0), (b"[", 2), (b"\\.", 0))
 #: four dotted numbers (an IPv4 address or a version): dates and decimals do not trigger
 _CLASS_IPV4 = re.compile(rb"d\.d{1,3}\.d{1,3}\.d")
+#: a dotted number before a line break (an address cut by the layout: context of one token)
+_CLASS_CUT_IPV4 = re.compile(rb"d\.[ ]+d")
 _RUN_TABLE = bytes(ord("a") if (chr(b).isalnum() or chr(b) in "-_") else ord(" ")
                    for b in range(256))
 #: (needle searched in the lower-cased text, tokens of context kept on each side)
 _LOW_NEEDLES = ((b"cve", 2), (b"bc1", 0), (b"xp", 0), (b"**p", 0), (b".)", 1), (b"dot)", 1),
-                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2))
+                (b"at)", 1), (b"@)", 1), (b" dot ", 3), (b"( ", 2), (b"point)", 1),
+                (b"punto)", 1), (b"d0t)", 1))
 
 
 def _low_table() -> bytes:
@@ -693,6 +761,8 @@ def _regions(text: str) -> list[tuple[int, int]]:
     for needle, ctx in _CLASS_NEEDLES:
         _find_all(cls, needle, ctx, hits)
     hits.extend(m.start() * 4 for m in _CLASS_IPV4.finditer(cls))
+    if b". " in cls:
+        hits.extend(m.start() * 4 + 1 for m in _CLASS_CUT_IPV4.finditer(cls))
     _find_all(raw.translate(_RUN_TABLE), b"a" * 26, 0, hits)  # hashes, bitcoin addresses
     low = raw.translate(_LOW_TABLE)
     for needle, ctx in _LOW_NEEDLES:
@@ -726,6 +796,13 @@ def _regions(text: str) -> list[tuple[int, int]]:
         for _ in range(ctx):  # more tokens either side: "evil [.] com", "a dot b"
             lo = max(0, _prev_token_start(cls, lo))
             hi = _next_token_end(cls, hi, n)
+        k = lo
+        while k > 0 and raw[k - 1] in (32, 9):
+            k -= 1
+        if k > 1 and raw[k - 1] == 10:
+            k -= 2 if raw[k - 2] == 13 else 1
+            if k > 0 and raw[k - 1] == 45:  # "cdn-teams-" / "update.health": a cut name
+                lo = max(0, _prev_token_start(cls, lo))
         if raw[hi:hi + 1] == b"\r" and raw[hi + 1:hi + 2] == b"\n":
             if hi + 2 < n and cls[hi + 2] != 32:
                 hi = _next_token_end(cls, hi, n)
@@ -819,22 +896,32 @@ def _extract_compact(text, pieces, starts, origins, out) -> None:
 
 
 _SCHEME_BACK = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|ftps?|sftp|wss?|smb|file|rdp|ssh|"
-                          r"telnet|irc|tcp|udp)\Z")
+                          r"telnet|irc|tcp|udp|ldaps?|rmi|dns)\Z")
 _URL_TAIL = re.compile(
     r"(?:[^/?#@" + _NOT_URL + r"]+@)?"
     r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d{1,5})?|[^/?#" + _NOT_URL + r"]+)" + _PATH
 )
 #: A URL given as a parameter of another one (redirectors, safe-links wrappers).
-_REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)://[^&#\s]+)")
+_REDIRECTED = re.compile(r"(?i)[?&][\w.-]{1,20}=((?:https?|ftp)(?:://|%3A%2F%2F)[^&#\s]+)")
 _DATE_START = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _WRAPPED = re.compile(r"[^" + _NOT_URL + r"]+")
-_LOCAL_BACK = re.compile(r"(?<![\w.+-])" + _EMAIL_LOCAL + r"\Z")
-_ULOCAL_BACK = re.compile(r"(?<![\w.+-])[\w!#$%&'*+=?^`{|}~-]+(?:\.[\w!#$%&'*+=?^`{|}~-]+)*\Z")
+_LOCAL_LEADING = frozenset("'`{|}=?^~!#$%&*+/")
+#: The local part before an "@", its dots possibly defanged ("john[.]doe[@]evil[.]com").
+_LOCAL_BACK = re.compile(r"(?<![\w.\ue000+-])" + _EMAIL_LOCAL.replace(r"(?:\.", r"(?:[.\ue000]")
+                         + r"\Z")
+_ULOCAL_BACK = re.compile(r"(?<![\w.\ue000+-])[\w!#$%&'*+=?^`{|}~-]+"
+                          r"(?:[.\ue000][\w!#$%&'*+=?^`{|}~-]+)*\Z")
 _EMAIL_HOST = re.compile(r"(?:" + _LABEL + _D + r")+" + _TLD + r"(?![\w-]|" + _D + r"\w)")
 _UEMAIL_HOST = re.compile(r"(?:" + _ULABEL + _D + r")+" + _UTLD + r"(?![\w-]|" + _D + r"\w)")
 
 
 _HOST_START = re.compile(r"[A-Za-z0-9-]+(?:[.\ue000][A-Za-z0-9-]+)+(?=[/:?#]|\Z)")
+
+
+#: Words that start a sentence's next line rather than continue a URL cut after "=".
+_PROSE_WORDS = frozenset("and or the then to which where with from for is was are were in on at "
+                         "by as it its this that et ou puis qui pour est sont dans sur par le la "
+                         "les de des du un une".split())
 
 
 def _wrapped_url_goes_on(head: str, cont: str) -> bool:
@@ -851,9 +938,15 @@ def _wrapped_url_goes_on(head: str, cont: str) -> bool:
         host = _HOST_START.match(cont)
         if host and canonical("domain", host.group(0).replace(DDOT, ".")):
             return False
-        return any(c in cont for c in "/.?=&%_-\ue000")
+        # "/bins/" / "arm7": a path segment of letters and digits
+        return any(c in cont for c in "/.?=&%_-\ue000") or (
+            cont.isalnum() and cont.isascii() and not cont.isdigit() and not cont.isalpha())
     if last in "?&=":
-        return any(c in cont for c in "=&%") or any(c.isdigit() for c in cont)
+        if any(c in cont for c in "=&%") or any(c.isdigit() for c in cont):
+            return True
+        # "...?v=2&cache=" / "false and then...": a long URL's value cut by the page width
+        return last == "=" and len(head) >= 40 and cont.isalpha() and cont.islower() and \
+            cont not in _PROSE_WORDS
     # a long URL cut anywhere: "...?id=4" / "2&x=1"
     return len(head) >= 40 and any(c in cont for c in "/?=&%")
 
@@ -889,7 +982,10 @@ def _find_urls(text: str, out, masked: list) -> None:
                     if onion:
                         out["onion"].add(onion)
                     for inner in _REDIRECTED.finditer(raw):  # google.com/url?q=https://evil/
-                        target = canonical_url(_trim_url(inner.group(1)))
+                        target = inner.group(1)
+                        if "://" not in target[:8]:  # safe links: the target percent-encoded
+                            target = urllib.parse.unquote(target)
+                        target = canonical_url(_trim_url(target))
                         if target:
                             out["url"].add(target)
                 masked.append((m.start(), max(end, m.start() + len(raw))))
@@ -909,7 +1005,12 @@ def _find_emails(text: str, out, masked: list, ascii_text: bool) -> list:
         if lm and not (masked and _inside(masked, lm.start())):
             hm = host_rx.match(text, i + 1)
             if hm:
-                email = canonical_email(text[lm.start():hm.end()])
+                # quotes and other marks allowed in a local part but not as its first
+                # character: "'ceo@x.info'" (a STIX pattern), "`a@b.fr`", "|a@b.fr"
+                start = lm.start()
+                while start < i and text[start] in _LOCAL_LEADING:
+                    start += 1
+                email = canonical_email(text[start:hm.end()])
                 if email:
                     out["email"].add(email)
                     emails.append((lm.start(), hm.end()))
@@ -970,6 +1071,9 @@ def _extract_region(text: str, out: dict[str, set[str]], before, locate) -> None
             if masked and _inside(masked, start):
                 continue
             raw = m.group(1)
+            if start and text[start - 1] == "-" and not _RANGE_START.search(
+                    text, max(0, start - 20), start):
+                continue  # "a-b" is a range of addresses only between two addresses
             if start and text[start - 1] == ":" and _V6_BEFORE.search(text, max(0, start - 50),
                                                                         start):
                 continue

@@ -33,6 +33,11 @@ _MAIL_HEADERS = (b"from", b"to", b"subject", b"date", b"received", b"message-id"
                  b"mime-version", b"return-path", b"reply-to", b"delivered-to", b"content-type",
                  b"x-mailer", b"sender", b"dkim-signature", b"authentication-results")
 
+#: Headers a message sent through mail servers has, and a message copied from Outlook as text
+#: (its "From:", "Sent:", "To:", "Subject:" block) has not.
+_TRANSPORT_HEADERS = {b"date", b"received", b"message-id", b"mime-version", b"return-path",
+                      b"content-type", b"delivered-to", b"dkim-signature",
+                      b"authentication-results", b"x-mailer"}
 
 #: Starts of binary formats that may hold few NUL or control bytes in their first bytes.
 BINARY_MAGIC = (
@@ -80,6 +85,8 @@ def looks_like_email(sample: bytes) -> bool:
         if not _HEADER_LINE.match(line):
             return False
         names.add(line.split(b":", 1)[0].lower())
+    if b"sent" in names and not names & _TRANSPORT_HEADERS:
+        return False  # Outlook's "From: / Sent: / To: / Subject:" of a message pasted as text
     return len(names & set(_MAIL_HEADERS)) >= 2
 
 
