@@ -200,6 +200,35 @@ def test_degraded_end_before_start(client_for, reporter_a, report_a):
     assert_field_error(response, "degraded_until")
 
 
+def test_notification_shows_every_error_in_one_round(client_for, reporter_a, report_a):
+    """A field the form refuses (a negative count) and errors only saving would find (an end
+    of degraded mode before its start, a CNIL date before the incident was found): all shown
+    at once, not one round after another; nothing saved."""
+    now = timezone.localtime()
+    response = client_for(reporter_a).post(
+        reverse("reports:notification", args=[report_a.pk]), {
+            "version": "1", "action": "submit", "people_affected": "-1",
+            "operations_impact": "degraded",
+            "degraded_since": now.strftime("%Y-%m-%dT%H:%M"),
+            "degraded_until": (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "dpa_notified_on": "1800-01-01"})
+    for field in ("people_affected", "degraded_until", "dpa_notified_on"):
+        assert_field_error(response, field)
+    summary = html(response).select(".error-summary[role=alert] li")
+    assert len(summary) >= 3
+    report_a.refresh_from_db()
+    assert report_a.version == 1 and report_a.degraded_since is None
+
+
+def test_final_report_shows_every_error_in_one_round(client_for, reporter_a, report_a):
+    before = timezone.localtime(report_a.discovered_at) - dt.timedelta(days=30)
+    response = client_for(reporter_a).post(reverse("reports:final", args=[report_a.pk]), {
+        "version": "1", "action": "draft", "resolved_at": before.strftime("%Y-%m-%dT%H:%M"),
+        "root_cause": "x" * 200_000})
+    assert_field_error(response, "resolved_at")
+    assert_field_error(response, "root_cause")
+
+
 @pytest.mark.parametrize("field, value", [
     ("resolved_at", "2999-01-01T00:00"),
     ("root_cause", MEGABYTE_TEXT),

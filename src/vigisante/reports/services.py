@@ -351,6 +351,32 @@ def save_notification(
     return _save_stage(report, actor, "report.notification", before, fields)
 
 
+def _validate_final(data: dict[str, Any], report: Report) -> None:
+    errors: dict[str, list[str]] = {}
+    _check_texts(data, errors)
+    resolved = data.get("resolved_at")
+    if resolved is not None:
+        if resolved > timezone.now() + domain.CLOCK_SKEW:
+            errors["resolved_at"] = [_("This date cannot be in the future.")]
+        elif resolved < report.discovered_at:
+            errors["resolved_at"] = [_("The incident cannot be resolved before it was found.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def stage_errors(stage: str, report: Report, data: dict[str, Any]) -> dict[str, list[str]]:
+    """What saving `data` as the notification or final report ("notification", "final")
+    would refuse, without saving: a page whose form already refused some fields (passed as
+    None) shows these too, so that every error comes in one round."""
+    validate = {"notification": _validate_notification, "final": _validate_final}[stage]
+    fields = NOTIFICATION_FIELDS if stage == "notification" else FINAL_FIELDS
+    try:
+        validate({k: data[k] for k in fields if k in data}, report)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 @transaction.atomic
 def save_final(
     *, actor, report_id: int, data: dict[str, Any], complete: bool = False,
@@ -360,16 +386,7 @@ def save_final(
     report = get_report(actor, report_id, "change", for_update=True)
     _check_version(report, expected_version)
     clean = {k: data[k] for k in FINAL_FIELDS if k in data}
-    errors: dict[str, list[str]] = {}
-    _check_texts(clean, errors)
-    resolved = clean.get("resolved_at")
-    if resolved is not None:
-        if resolved > timezone.now() + domain.CLOCK_SKEW:
-            errors["resolved_at"] = [_("This date cannot be in the future.")]
-        elif resolved < report.discovered_at:
-            errors["resolved_at"] = [_("The incident cannot be resolved before it was found.")]
-    if errors:
-        raise ValidationError(errors)
+    _validate_final(clean, report)
     before = _apply(report, clean, FINAL_FIELDS)
     fields = FINAL_FIELDS + ["final_at", "stage", "ongoing"]
     before.update(audit.snapshot(report, ["final_at", "stage", "ongoing"]))

@@ -139,7 +139,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
-                save: Callable[..., Report], template: str, done: str) -> HttpResponse:
+                save: Callable[..., Report], template: str, done: str,
+                stage: str) -> HttpResponse:
     """Notification and final report: save a draft, or submit; a stale version saves nothing."""
     report = services.get_report(request.user, pk, "change")
     conflict = False
@@ -163,6 +164,8 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
                     return redirect("reports:detail", pk=report.pk)
                 messages.success(request, _("Draft saved. You can come back to it at any time."))
                 return redirect(request.path)
+        elif not form.redisplay:
+            _add_stage_errors(form, stage, report)
     else:
         form = form_class.for_report(report)
     response = render(request, template, {"report": report, "form": form, "conflict": conflict,
@@ -172,6 +175,16 @@ def _stage_page(request: HttpRequest, pk: int, form_class: type[StageForm],
     return language.remember(response, switch) if switch else response
 
 
+def _add_stage_errors(form: StageForm, stage: str, report: Report) -> None:
+    """A form that refused some fields: the checks saving would run on the others too, so
+    that every error shows in one round (the refused fields count as empty, and keep only
+    their own error)."""
+    data = {k: form.cleaned_data.get(k) for k in form.stage_fields}
+    for key, messages_ in services.stage_errors(stage, report, data).items():
+        if key in form.fields and key not in form.errors:
+            form.add_error(key, messages_)
+
+
 STAGE_FORM_ID = "stage-form"
 
 
@@ -179,7 +192,8 @@ STAGE_FORM_ID = "stage-form"
 @require_http_methods(["GET", "POST"])
 def notification(request: HttpRequest, pk: int) -> HttpResponse:
     return _stage_page(request, pk, NotificationForm, services.save_notification,
-                       "reports/notification.html", _("Notification submitted. Thank you."))
+                       "reports/notification.html", _("Notification submitted. Thank you."),
+                       "notification")
 
 
 @login_required
@@ -187,7 +201,7 @@ def notification(request: HttpRequest, pk: int) -> HttpResponse:
 def final(request: HttpRequest, pk: int) -> HttpResponse:
     return _stage_page(request, pk, FinalForm, services.save_final, "reports/final.html",
                        _("Final report submitted: your report is complete. The CERT "
-                         "closes its case when its own work on it is done."))
+                         "closes its case when its own work on it is done."), "final")
 
 
 @login_required
