@@ -97,6 +97,18 @@ def setup_django(db: str, pg_url: str, pg_db: str, data_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def run_bare(statements: list[str]) -> None:
+    """Run captured SQL statements as they are: the peer of a report (its SQL, without the
+    Python around it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            if cursor.description is not None:
+                cursor.fetchall()
+
+
 def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -227,11 +239,7 @@ def task_report(args) -> None:
                          flags=re.DOTALL) for q in ctx.captured_queries]
 
     def bare_sql():
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                if cursor.description is not None:
-                    cursor.fetchall()
+        run_bare(statements)
 
     if args.query_times:  # which statements cost what (stderr, for diagnosis)
         with connection.cursor() as cursor:
@@ -292,11 +300,7 @@ def task_publish(args) -> None:
                          flags=re.DOTALL) for q in ctx.captured_queries]
 
     def bare_sql():
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                if cursor.description is not None:
-                    cursor.fetchall()
+        run_bare(statements)
 
     ours = median_time(lambda: services.build_report(period, public=True, published={}),
                        args.repeat)
@@ -521,11 +525,7 @@ def task_hhs(args) -> None:
                           ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))]
 
         def bare_sql():
-            with connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute(sql)
-                    if cursor.description is not None:
-                        cursor.fetchall()
+            run_bare(statements)
 
         cpu, t0 = time.process_time(), time.perf_counter()
         bare_sql()
