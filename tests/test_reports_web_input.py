@@ -200,6 +200,22 @@ def test_degraded_end_before_start(client_for, reporter_a, report_a):
     assert_field_error(response, "degraded_until")
 
 
+def test_a_count_past_the_databases_limit_says_so_in_words(client_for, reporter_a, report_a):
+    """A count too large for the database is a typing error: the message says so, in French
+    by default, without the limit's nineteen digits."""
+    response = client_for(reporter_a).post(
+        reverse("reports:notification", args=[report_a.pk]), {
+            "version": "1", "action": "draft", "people_affected": "99999999999",
+            "records_affected": "99999999999999999999"}, HTTP_ACCEPT_LANGUAGE="fr")
+    page = html(response)
+    assert response.status_code == 400
+    assert "trop grand pour un nombre de personnes" in page.select_one(
+        "#id_people_affected_error").text
+    records = page.select_one("#id_records_affected_error").text
+    assert "trop grand pour un nombre d'enregistrements" in records
+    assert "9223372036854775807" not in page.text and "2147483647" not in page.text
+
+
 def test_notification_shows_every_error_in_one_round(client_for, reporter_a, report_a):
     """A field the form refuses (a negative count) and errors only saving would find (an end
     of degraded mode before its start, a CNIL date before the incident was found): all shown

@@ -263,10 +263,16 @@ class NotificationForm(StageForm):
     data_confidentiality = forms.BooleanField(label=_("Confidentiality"), required=False)
     personal_data = forms.BooleanField(label=_label("personal_data"), required=False)
     health_data = forms.BooleanField(label=_label("health_data"), required=False)
-    people_affected = forms.IntegerField(label=_label("people_affected"), required=False,
-                                         min_value=0, max_value=MAX_PEOPLE)
-    records_affected = forms.IntegerField(label=_label("records_affected"), required=False,
-                                          min_value=0, max_value=MAX_RECORDS)
+    # past the databases' limits, a count is a typing error: said so, without the limit's
+    # nineteen digits
+    people_affected = forms.IntegerField(
+        label=_label("people_affected"), required=False, min_value=0, max_value=MAX_PEOPLE,
+        error_messages={"max_value": _("This number is too large to be a count of people: "
+                                       "check it.")})
+    records_affected = forms.IntegerField(
+        label=_label("records_affected"), required=False, min_value=0, max_value=MAX_RECORDS,
+        error_messages={"max_value": _("This number is too large to be a count of records: "
+                                       "check it.")})
     ransom_demanded = forms.BooleanField(label=_label("ransom_demanded"), required=False)
     supplier_involved = forms.BooleanField(label=_label("supplier_involved"), required=False)
     supplier_name = forms.CharField(label=_("Supplier name"), required=False, max_length=200)
