@@ -531,3 +531,48 @@ def test_older_exports_and_their_copies_import(tmp_path):
     assert kidney.breach_types == ["Theft", "Loss"] and kidney.entity_type == ""
     assert (brooke.ransomware, kidney.ransomware, alaska.ransomware) == (False, None, True)
     assert alaska.locations == ["Other Portable Electronic Device", "Other"]
+
+
+def test_zipped_and_gzipped_exports(tmp_path, monkeypatch):
+    """An export downloaded zipped (one CSV in the archive, beside folders or macOS
+    metadata) or gzipped imports as the CSV itself; an archive with no or several CSV files,
+    a damaged one, or one expanding past the limit is refused with the reason, nothing
+    written."""
+    import gzip
+    import zipfile
+
+    from vigisante.observatory import hhs_import
+
+    lines = [HEADER] + [f'"Clinic {i}","NY","Healthcare Provider","5","01/02/2023","Theft",'
+                        f'"Email","No","{"x" * 300}"' for i in range(30)]
+    data = ("\n".join(lines) + "\n").encode()
+    with zipfile.ZipFile(tmp_path / "breach_report.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("data/", "")
+        z.writestr("__MACOSX/data/._breach_report.csv", b"\x00\x05")
+        z.writestr("data/breach_report.csv", data)
+    (tmp_path / "export.csv.gz").write_bytes(gzip.compress(data))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_hhs", str(tmp_path / "breach_report.zip"), stdout=out, stderr=err)
+    assert "Imported: 30, updated: 0, unchanged: 0, skipped: 0." in out.getvalue()
+    out = io.StringIO()
+    call_command("import_hhs", str(tmp_path / "export.csv.gz"), stdout=out, stderr=err)
+    assert "Imported: 0, updated: 0, unchanged: 30, skipped: 0." in out.getvalue()
+    assert HhsBreach.objects.count() == 30
+
+    HhsBreach.objects.all().delete()
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as z:
+        z.writestr("a.csv", data)
+        z.writestr("b.CSV", data)
+    with pytest.raises(CommandError, match="holding one CSV file is expected, this one "
+                                           "holds 2"):
+        call_command("import_hhs", str(tmp_path / "two.zip"), stdout=io.StringIO())
+    (tmp_path / "damaged.zip").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(CommandError, match="not a readable archive"):
+        call_command("import_hhs", str(tmp_path / "damaged.zip"), stdout=io.StringIO())
+    (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(data)[:200])
+    with pytest.raises(CommandError, match="not a readable archive"):
+        call_command("import_hhs", str(tmp_path / "cut.csv.gz"), stdout=io.StringIO())
+    monkeypatch.setattr(hhs_import, "MAX_UNCOMPRESSED_BYTES", len(data) - 1)
+    with pytest.raises(CommandError, match="once uncompressed: refused"):
+        call_command("import_hhs", str(tmp_path / "breach_report.zip"), stdout=io.StringIO())
+    assert not HhsBreach.objects.exists()

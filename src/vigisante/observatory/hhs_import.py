@@ -32,6 +32,7 @@ import codecs
 import contextlib
 import csv
 import functools
+import gzip
 import io
 import json
 import os
@@ -43,6 +44,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +65,9 @@ BATCH = 25_000
 # Files from this size up are parsed by a second process (about 25,000 rows)
 PROCESS_MIN_BYTES = 16 * 1024 * 1024
 READERS = ("auto", "process", "thread", "inline")
+# A zipped or gzipped export is uncompressed to a temporary file of at most this size (a
+# million rows are about 700 MB)
+MAX_UNCOMPRESSED_BYTES = 8 * 1024**3
 # SQLite's page cache for the import's connection while it runs (the default is 2 MiB):
 # the unique index of a million imported records is written at random places
 IMPORT_CACHE_KIB = 64 * 1024
@@ -493,8 +499,66 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
     writes; "auto": a process for a large file, else a thread)."""
     if reader not in READERS:
         raise ValueError(reader)
+    with _uncompressed(path) as csv_path:
+        if progress and csv_path != path:
+            progress.total = csv_path.stat().st_size
+        return _import_csv(path, csv_path, on_skip=on_skip, progress=progress,
+                           batch_size=batch_size, reader=reader, actor=actor)
+
+
+@contextlib.contextmanager
+def _uncompressed(path: Path) -> Iterator[Path]:
+    """The CSV file to read: `path` itself, or the one CSV file of a zip archive (as data
+    sets are downloaded) or of a gzipped file, uncompressed into a temporary folder removed
+    after the import (the reading process needs a real file)."""
+    name = path.name.lower()
+    if not name.endswith((".zip", ".gz")):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="vigisante-hhs-") as folder:
+        target = Path(folder) / "export.csv"
+        try:
+            if name.endswith(".gz"):
+                with gzip.open(path, "rb") as src, open(target, "wb") as out:
+                    _copy_capped(src, out, path)
+            else:
+                with zipfile.ZipFile(path) as archive:
+                    members = [m for m in archive.infolist() if not m.is_dir()
+                               and m.filename.lower().endswith(".csv")
+                               and not m.filename.startswith("__MACOSX/")]
+                    if len(members) != 1:
+                        raise ImportFileError(_(
+                            "%(path)s: a zip archive holding one CSV file is expected, this "
+                            "one holds %(n)d") % {"path": path, "n": len(members)})
+                    with archive.open(members[0]) as src, open(target, "wb") as out:
+                        _copy_capped(src, out, path)
+        except FileNotFoundError as exc:
+            raise ImportFileError(_("cannot read %(path)s: %(error)s") % {
+                "path": path, "error": exc.strerror or exc}) from None
+        except (zipfile.BadZipFile, gzip.BadGzipFile, EOFError, zlib.error, RuntimeError,
+                NotImplementedError) as exc:  # damaged, truncated, encrypted
+            raise ImportFileError(_("%(path)s: not a readable archive (%(error)s)") % {
+                "path": path, "error": exc}) from None
+        yield target
+
+
+def _copy_capped(src, out, path: Path) -> None:
+    """Uncompress `src` into `out`, refused past MAX_UNCOMPRESSED_BYTES (a small archive can
+    claim any size and expand far beyond it)."""
+    written = 0
+    while chunk := src.read(1 << 20):
+        written += len(chunk)
+        if written > MAX_UNCOMPRESSED_BYTES:
+            raise ImportFileError(_("%(path)s: over %(n)d bytes once uncompressed: refused") % {
+                "path": path, "n": MAX_UNCOMPRESSED_BYTES})
+        out.write(chunk)
+
+
+def _import_csv(path: Path, csv_path: Path, *, on_skip: Callable[[str, str, str], None],
+                progress: Progress | None, batch_size: int, reader: str, actor) -> Stats:
+    """import_hhs of `csv_path`, the CSV of `path` (named in messages and the audit)."""
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below
+        raw = open(csv_path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise ImportFileError(_("cannot read %(path)s: %(error)s") % {
             "path": path, "error": exc.strerror or exc}) from None
@@ -518,7 +582,7 @@ def import_hhs(path: Path, *, on_skip: Callable[[str, str, str], None],
             cols = hhs.map_header(header)
         except hhs.HhsError as exc:
             raise ImportFileError(f"{path}: {exc}") from None
-        reader = _choose_reader(reader, path)
+        reader = _choose_reader(reader, csv_path)
         batches: Generator[_Batch, None, None]
         if reader == "process":
             batches = _in_process(raw, batch_size)

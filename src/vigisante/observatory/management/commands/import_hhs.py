@@ -22,7 +22,8 @@ class Command(ImportCommand):
     help = "Import a CSV export of the US HHS OCR breach portal."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV file as exported by the portal")
+        parser.add_argument("file", help="CSV file as exported by the portal (or a zip "
+                            "archive holding it, or the CSV gzipped)")
         parser.add_argument("--batch-size", type=int, default=hhs_import.BATCH)
         parser.add_argument("--quiet", action="store_true",
                             help="do not list skipped rows (the summary still counts them)")
